@@ -1,0 +1,23 @@
+// Package link defines how a synack host exchanges IP packets with a network,
+// and holds the implementations: an in-memory pipe, a fault injector (netem),
+// a pcap tap, and (on Linux) TUN devices.
+package link
+
+// Link carries raw IP packets (IPv4 or IPv6, no link-layer header) between a
+// host and a network. Implementations are safe for one reader and one writer
+// goroutine at a time.
+type Link interface {
+	// MTU is the largest IP packet, in bytes, that the link carries.
+	MTU() int
+	// WritePacket sends one IP packet. The link does not retain pkt after
+	// WritePacket returns. A full queue drops the packet (as a NIC would) and
+	// returns nil; only a closed link returns an error (net.ErrClosed).
+	WritePacket(pkt []byte) error
+	// ReadPacket blocks until a packet arrives, copies it into buf and returns
+	// its length. A packet longer than buf is truncated. After Close it
+	// returns net.ErrClosed.
+	ReadPacket(buf []byte) (int, error)
+	// Close releases the link; blocked and later reads and writes return
+	// net.ErrClosed.
+	Close() error
+}
