@@ -1,0 +1,78 @@
+// Package trace records what happens inside synack hosts, connection by
+// connection, and renders it: ladder (sequence) diagrams and JSON lines.
+package trace
+
+import (
+	"net/netip"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/wire"
+)
+
+// Kind says what an Event reports.
+type Kind uint8
+
+// The kinds of event.
+const (
+	KindState Kind = iota // a connection changed state
+	KindSend              // a host sent a segment
+	KindRecv              // a host received a segment (before processing)
+	KindDrop              // a host dropped a segment it received
+	KindTimer             // a connection's timer fired
+)
+
+var kindNames = [...]string{"state", "send", "recv", "drop", "timer"}
+
+// String returns the kind's name, e.g. "send".
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Segment summarises a TCP segment for a trace: everything but the payload.
+type Segment struct {
+	Seq, Ack uint32
+	Flags    wire.TCPFlags
+	Window   uint16 // the raw header field, unscaled
+	Len      int    // payload bytes
+	Options  wire.TCPOptions
+}
+
+// Event is one thing that happened on one host, about one connection.
+type Event struct {
+	Time   clock.Instant
+	Host   string         // the name of the host that observed it
+	Local  netip.AddrPort // this host's end of the connection
+	Remote netip.AddrPort // the peer's end
+
+	Kind Kind
+
+	// KindState:
+	From, To tcp.State
+	Cause    tcp.Cause
+
+	// KindTimer:
+	Timer tcp.Timer
+
+	// KindSend, KindRecv, KindDrop:
+	Segment Segment
+	// KindDrop: why the segment was dropped (a stack DropReason's name).
+	Reason string
+}
+
+// Recorder receives events. Implementations must be cheap: they run on the
+// host's event loop.
+type Recorder interface {
+	Record(e Event)
+}
+
+// Log is a Recorder that keeps every event in memory, in order.
+type Log struct {
+	Events []Event
+}
+
+// Record appends e to the log.
+func (l *Log) Record(e Event) { l.Events = append(l.Events, e) }
