@@ -1,0 +1,152 @@
+package tcp
+
+import (
+	"math"
+	"time"
+
+	"github.com/synack-net/synack/clock"
+)
+
+// The constants of RFC 9438 §4.
+const (
+	cubicC    = 0.4 // §4.2: C, in segments per second cubed
+	cubicBeta = 0.7 // §4.6: beta_cubic, the multiplicative decrease factor
+	// cubicAlpha is alpha_cubic of §4.3, 3*(1-beta)/(1+beta): the additive
+	// increase that gives Reno's average window under beta_cubic.
+	cubicAlpha = 3 * (1 - cubicBeta) / (1 + cubicBeta)
+)
+
+// cubicCC is CUBIC congestion control (RFC 9438): in congestion avoidance
+// the window follows W_cubic(t) = C*(t-K)^3 + W_max from the start of the
+// avoidance stage, never slower than the Reno-friendly estimate W_est.
+// Windows are kept in bytes; C applies to MSS-sized segments.
+type cubicCC struct {
+	ccBase
+	wMax       float64       // §4.7: window before the last reduction, after fast convergence
+	origin     float64       // W_max as used by the cubic function of this stage
+	k          float64       // §4.2: K, seconds until the window reaches origin again
+	epochStart clock.Instant // start of the current avoidance stage; valid when inEpoch
+	inEpoch    bool          // an avoidance stage has started since the last reduction
+	wEst       float64       // §4.3: W_est, the Reno-friendly window estimate
+	carry      float64       // growth below one byte, kept for the next ACK
+	afterRTO   bool          // §4.8: the next stage is the first after a timeout
+}
+
+// newCubic returns CUBIC congestion control for an MSS, with the initial
+// window of RFC 6928.
+func newCubic(mss uint32) *cubicCC {
+	return &cubicCC{ccBase: ccNewBase(mss)}
+}
+
+// name returns "cubic".
+func (c *cubicCC) name() string { return "cubic" }
+
+// onAck grows cwnd: standard slow start below ssthresh (RFC 9438 §4.10),
+// then the cubic or Reno-friendly increase (§4.2 to §4.5).
+func (c *cubicCC) onAck(now clock.Instant, acked uint32, flight uint32, srtt time.Duration) {
+	if !c.cwndLimited(acked, flight) {
+		return
+	}
+	if c.inSlowStart() {
+		acked = c.slowStart(acked)
+	}
+	if acked == 0 {
+		return
+	}
+	if !c.inEpoch {
+		c.startEpoch(now)
+	}
+	mss := float64(c.mss)
+	cwnd := float64(c.cwndV)
+	t := now.Sub(c.epochStart).Seconds()
+	// §4.3: W_est grows by alpha_cubic segments per window of ACKed
+	// segments; alpha_cubic becomes 1 once W_est reaches W_max.
+	alpha := cubicAlpha
+	if c.wEst >= c.origin {
+		alpha = 1
+	}
+	c.wEst += alpha * float64(acked) * mss / cwnd
+	if c.wCubic(t) < c.wEst {
+		// §4.3: the Reno-friendly region.
+		c.setCwnd(max(c.wEst, cwnd))
+		return
+	}
+	// §4.4, §4.5: grow toward the target W_cubic(t+RTT), bounded by
+	// [cwnd, 1.5*cwnd], by (target-cwnd)/cwnd per segment ACKed.
+	target := min(max(c.wCubic(t+srtt.Seconds()), cwnd), 1.5*cwnd)
+	grow := (target-cwnd)*float64(acked)/cwnd + c.carry
+	whole := math.Floor(grow)
+	c.carry = grow - whole
+	c.setCwnd(cwnd + whole)
+}
+
+// wCubic returns W_cubic(t) of RFC 9438 §4.2 (equation 1) in bytes, t in
+// seconds since the stage began.
+func (c *cubicCC) wCubic(t float64) float64 {
+	d := t - c.k
+	return cubicC*d*d*d*float64(c.mss) + c.origin
+}
+
+// startEpoch begins a congestion avoidance stage at now (RFC 9438 §4.2):
+// K = cbrt((W_max - cwnd_epoch)/C), and W_est starts at cwnd_epoch (§4.3).
+// After a timeout, K is 0 and W_max is cwnd_epoch (§4.8); likewise when the
+// window already exceeds W_max, where equation 1 would give a negative K.
+func (c *cubicCC) startEpoch(now clock.Instant) {
+	cwnd := float64(c.cwndV)
+	c.inEpoch = true
+	c.epochStart = now
+	c.wEst = cwnd
+	c.carry = 0
+	if c.afterRTO || c.wMax <= cwnd {
+		c.afterRTO = false
+		c.origin = cwnd
+		c.k = 0
+		return
+	}
+	c.origin = c.wMax
+	c.k = math.Cbrt((c.wMax - cwnd) / float64(c.mss) / cubicC)
+}
+
+// setCwnd stores a window in bytes, capped.
+func (c *cubicCC) setCwnd(w float64) {
+	c.cwndV = uint32(min(w, ccMaxWindow))
+}
+
+// reduce applies fast convergence (RFC 9438 §4.7) and returns the new
+// ssthresh, beta_cubic * cwnd (§4.6), and ends the avoidance stage.
+func (c *cubicCC) reduce() uint32 {
+	cwnd := float64(c.cwndV)
+	if cwnd < c.wMax {
+		// §4.7: a flow losing ground releases bandwidth to new flows.
+		c.wMax = cwnd * (1 + cubicBeta) / 2
+	} else {
+		c.wMax = cwnd
+	}
+	c.inEpoch = false
+	return uint32(cwnd * cubicBeta)
+}
+
+// onEnterRecovery reduces the window by beta_cubic (RFC 9438 §4.6) and
+// inflates it by three segments for NewReno fast recovery (RFC 6582 §3.2).
+func (c *cubicCC) onEnterRecovery(now clock.Instant, flight uint32) {
+	c.enterRecovery(c.reduce())
+}
+
+// onExitRecovery deflates cwnd to min(ssthresh, max(flight, MSS) + MSS)
+// (RFC 6582 §3.2 step 6); the next ACK starts a new avoidance stage.
+func (c *cubicCC) onExitRecovery(now clock.Instant, flight uint32) {
+	c.exitRecovery(flight)
+}
+
+// onRTO follows Reno's reduction to one segment but sets ssthresh with
+// beta_cubic (RFC 9438 §4.8). A further timeout before a new avoidance stage
+// began keeps ssthresh and W_max: the window it would reduce is the loss
+// window regrowing, not a measure of the path (Linux does the same).
+func (c *cubicCC) onRTO(now clock.Instant, flight uint32) {
+	ssthresh := c.ssthreshV
+	if !c.afterRTO {
+		ssthresh = c.reduce()
+	}
+	c.timeout(ssthresh)
+	c.afterRTO = true
+}

@@ -1,0 +1,92 @@
+package tcp
+
+import "time"
+
+// Config holds the tunables of a TCB. One Config is shared, read-only, by
+// every TCB of a host; DefaultConfig gives Linux's defaults.
+type Config struct {
+	// SendBufferSize and ReceiveBufferSize bound the per-connection buffers
+	// (SO_SNDBUF, SO_RCVBUF). Buffers are allocated lazily up to these sizes.
+	SendBufferSize    int
+	ReceiveBufferSize int
+
+	// InitialRTO is the retransmission timeout before any RTT sample
+	// (RFC 6298 §2.1: 1 s). MinRTO and MaxRTO clamp the computed RTO; Linux
+	// uses 200 ms and 120 s where RFC 6298 §2.4 says 1 s minimum.
+	InitialRTO, MinRTO, MaxRTO time.Duration
+
+	// SynRetries is how many times a SYN is retransmitted before connect
+	// fails with ETIMEDOUT (Linux tcp_syn_retries: 6, giving up 127 s after
+	// the first SYN). SynAckRetries is the same for a SYN-ACK
+	// (tcp_synack_retries: 5). Retries is how many consecutive RTO expiries a
+	// synchronized connection survives (tcp_retries2: 15).
+	SynRetries, SynAckRetries, Retries int
+
+	// TimeWait is how long a connection stays in TIME_WAIT, 2×MSL
+	// (RFC 9293 §3.4.2). Linux uses 60 s.
+	TimeWait time.Duration
+
+	// FinWait2Timeout bounds FIN_WAIT_2 for a connection the user has fully
+	// closed (Linux tcp_fin_timeout: 60 s). Half-closed connections wait
+	// for the peer indefinitely, as RFC 9293 says.
+	FinWait2Timeout time.Duration
+
+	// DelayedAck is the longest an ACK for in-order data is held back
+	// (RFC 1122 §4.2.3.2 allows up to 500 ms; Linux's minimum is 40 ms).
+	DelayedAck time.Duration
+
+	// NoDelay disables Nagle's algorithm (RFC 9293 §3.7.4). Go's net.TCPConn
+	// sets TCP_NODELAY by default, and so do we.
+	NoDelay bool
+
+	// KeepAlive configures keep-alive probes (RFC 1122 §4.2.3.6).
+	KeepAlive KeepAlive
+
+	// WindowScaling, Timestamps and SACK enable the RFC 7323 and RFC 2018
+	// options in the SYN.
+	WindowScaling, Timestamps, SACK bool
+
+	// RFC1337 ignores RSTs in TIME_WAIT (RFC 1337 §3, "TIME-WAIT
+	// assassination"). Linux's tcp_rfc1337 is off by default; ours is on.
+	RFC1337 bool
+
+	// CongestionControl names the algorithm: "cubic" (RFC 9438, Linux's
+	// default) or "reno" (RFC 5681 with RFC 6582 NewReno recovery).
+	CongestionControl string
+
+	// UserTimeout, when non-zero, aborts a connection whose sent data stays
+	// unacknowledged this long (RFC 9293 §3.8.3, RFC 5482; TCP_USER_TIMEOUT).
+	UserTimeout time.Duration
+}
+
+// KeepAlive configures keep-alive probing. A zero Idle disables it.
+type KeepAlive struct {
+	Enable   bool
+	Idle     time.Duration // idle time before the first probe (TCP_KEEPIDLE)
+	Interval time.Duration // time between unanswered probes (TCP_KEEPINTVL)
+	Count    int           // unanswered probes before the connection is dropped (TCP_KEEPCNT)
+}
+
+// DefaultConfig returns Linux's defaults, with Go's TCP_NODELAY.
+func DefaultConfig() Config {
+	return Config{
+		SendBufferSize:    1 << 20,
+		ReceiveBufferSize: 1 << 20,
+		InitialRTO:        time.Second,
+		MinRTO:            200 * time.Millisecond,
+		MaxRTO:            120 * time.Second,
+		SynRetries:        6,
+		SynAckRetries:     5,
+		Retries:           15,
+		TimeWait:          60 * time.Second,
+		FinWait2Timeout:   60 * time.Second,
+		DelayedAck:        40 * time.Millisecond,
+		NoDelay:           true,
+		KeepAlive:         KeepAlive{Idle: 2 * time.Hour, Interval: 75 * time.Second, Count: 9},
+		WindowScaling:     true,
+		Timestamps:        true,
+		SACK:              true,
+		RFC1337:           true,
+		CongestionControl: "cubic",
+	}
+}

@@ -1,0 +1,195 @@
+package tcp
+
+import (
+	"syscall"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/wire"
+)
+
+// Deliver processes an arriving segment (RFC 9293 §3.10.7). The segment
+// and its payload are only borrowed for the call. Replies are queued and
+// come out of NextSegment.
+func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
+	t.Stats.SegsIn++
+	switch t.state {
+	case Closed, Listen:
+		// A closed TCB answers nothing; the host resets strays
+		// (RFC 9293 §3.10.7.1) and listeners take SYNs (§3.10.7.2).
+		return
+	case SynSent:
+		t.rcvSynSent(now, seg)
+		return
+	}
+	if t.state == SynReceived && t.isSimultaneousSynAck(seg) {
+		t.completeSimultaneousOpen(now, seg)
+		return
+	}
+	// RFC 7323 §5.3: PAWS, before the sequence number check.
+	if t.pawsReject(seg) {
+		t.Stats.PAWSRejected++
+		t.ackNow = true
+		return
+	}
+	// First: check the sequence number (RFC 9293 §3.10.7.4).
+	if !t.acceptable(seg) {
+		if seg.Flags&wire.FlagRST == 0 {
+			t.Stats.OutOfWindow++
+			t.ackNow = true
+		}
+		return
+	}
+	t.lastRecv, t.keepProbes = now, 0
+	t.updateTSRecent(seg)
+	// Second: the RST bit.
+	if seg.Flags&wire.FlagRST != 0 {
+		t.rcvReset(now, seg)
+		return
+	}
+	// Fourth: the SYN bit (the third, security, does not apply).
+	if seg.Flags&wire.FlagSYN != 0 {
+		t.rcvSynInWindow(now, seg)
+		return
+	}
+	// Fifth: the ACK field.
+	if seg.Flags&wire.FlagACK == 0 {
+		return
+	}
+	if !t.rcvAck(now, seg) {
+		return
+	}
+	// Sixth, the URG bit, is ignored: urgent data is delivered inline, as
+	// RFC 6093 recommends. Seventh: the segment text; eighth: FIN.
+	t.rcvText(now, seg)
+}
+
+// acceptable is the acceptability test of RFC 9293 §3.10.7.4 against the
+// window we advertised. With a zero window, a segment at RCV.NXT is still
+// accepted so that its ACK, RST and FIN are processed; its data is trimmed
+// away later ("special allowance", ibid.).
+func (t *TCB) acceptable(seg *Segment) bool {
+	wnd := uint32(t.rcv.adv.Sub(t.rcv.nxt))
+	if int32(wnd) < 0 {
+		wnd = 0
+	}
+	n := seg.Len()
+	if wnd == 0 || n == 0 {
+		if n == 0 && wnd > 0 {
+			return seg.Seq.InWindow(t.rcv.nxt, wnd)
+		}
+		return seg.Seq == t.rcv.nxt
+	}
+	last := seg.Seq.Add(n - 1)
+	return seg.Seq.InWindow(t.rcv.nxt, wnd) || last.InWindow(t.rcv.nxt, wnd)
+}
+
+// pawsReject applies RFC 7323 §5.3: a segment whose timestamp is older
+// than TS.Recent is a duplicate from an earlier wrap and is dropped (but an
+// RST is never rejected this way, R1).
+func (t *TCB) pawsReject(seg *Segment) bool {
+	if !t.tsOK || !seg.Options.HasTS || seg.Flags&wire.FlagRST != 0 {
+		return false
+	}
+	return int32(seg.Options.TSVal-t.tsRecent) < 0
+}
+
+// updateTSRecent records the peer's timestamp when the segment covers
+// Last.ACK.sent (RFC 7323 §4.3 (2)).
+func (t *TCB) updateTSRecent(seg *Segment) {
+	if t.tsOK && seg.Options.HasTS && seg.Seq.LessThanEq(t.rcv.lastAck) &&
+		int32(seg.Options.TSVal-t.tsRecent) >= 0 {
+		t.tsRecent = seg.Options.TSVal
+	}
+}
+
+// rcvReset handles an RST that passed the sequence check (RFC 9293
+// §3.10.7.4 second, with RFC 5961 §3.2: only an RST at exactly RCV.NXT
+// resets; one elsewhere in the window draws a challenge ACK).
+func (t *TCB) rcvReset(now clock.Instant, seg *Segment) {
+	if seg.Seq != t.rcv.nxt {
+		t.challengeAck()
+		return
+	}
+	why := segCause(seg)
+	switch t.state {
+	case SynReceived:
+		if t.passive {
+			// Back to LISTEN: the listener carries on, nobody is told.
+			t.tm.stopAll()
+			t.setState(now, Listen, why)
+			return
+		}
+		t.fail(now, syscall.ECONNREFUSED, why)
+	case TimeWait:
+		if t.cfg.RFC1337 {
+			return // RFC 1337 §3: ignore RST in TIME_WAIT
+		}
+		t.fail(now, 0, why)
+	case Closing, LastAck:
+		t.fail(now, 0, why)
+	default: // ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT
+		t.fail(now, syscall.ECONNRESET, why)
+	}
+}
+
+// rcvSynInWindow handles a SYN in a synchronized state (RFC 9293
+// §3.10.7.4 fourth, RFC 5961 §4): a challenge ACK, never a reset. In
+// SYN_RCVD of a passive open it returns the TCB to LISTEN.
+func (t *TCB) rcvSynInWindow(now clock.Instant, seg *Segment) {
+	if t.state == SynReceived && t.passive {
+		t.tm.stopAll()
+		t.setState(now, Listen, segCause(seg))
+		return
+	}
+	if t.state == TimeWait {
+		// The host decides whether a SYN may reuse a TIME_WAIT pair
+		// (RFC 6191) before it reaches the TCB; here it is an old
+		// duplicate and gets the ACK of RFC 9293's TIME_WAIT rule.
+		t.ackNow = true
+		return
+	}
+	t.challengeAck()
+}
+
+// challengeAck queues the ACK of RFC 5961 §3.2/§4.2/§5.2.
+func (t *TCB) challengeAck() {
+	t.Stats.ChallengeAcks++
+	t.ackNow = true
+}
+
+// isSimultaneousSynAck reports whether seg is the peer's SYN-ACK in a
+// simultaneous open: it repeats the SYN we already took and acknowledges
+// ours. RFC 9293's sequence test would reject it (its SYN lies just before
+// RCV.NXT); like Linux, we take it as the handshake's final ACK, which
+// makes simultaneous open the four segments of RFC 9293 Figure 7.
+func (t *TCB) isSimultaneousSynAck(seg *Segment) bool {
+	return !t.passive && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagSYN|wire.FlagACK &&
+		seg.Seq == t.rcv.irs && seg.Ack == t.snd.nxt
+}
+
+func (t *TCB) completeSimultaneousOpen(now clock.Instant, seg *Segment) {
+	t.lastRecv = now
+	t.updateTSRecent(seg)
+	t.establish(now, seg)
+	t.snd.wnd = uint32(seg.Window) // a SYN's window is never scaled (RFC 7323 §2.2)
+	t.snd.maxWnd = max(t.snd.maxWnd, t.snd.wnd)
+}
+
+// establish completes the handshake: SND.UNA moves past our SYN and the
+// state becomes ESTABLISHED (RFC 9293 §3.10.7.3 and §3.10.7.4 fifth).
+func (t *TCB) establish(now clock.Instant, seg *Segment) {
+	t.sampleRTT(now, seg, seg.Ack)
+	t.snd.una = seg.Ack
+	t.snd.wl1, t.snd.wl2 = seg.Seq, seg.Ack
+	t.retransmit = 0
+	t.rtt.resetBackoff()
+	t.tm.retransmit = clock.Never
+	if t.snd.nxt != t.snd.una {
+		t.armRetransmit(now)
+	}
+	t.setState(now, Established, segCause(seg))
+	if t.fin.queued && !t.fin.sent && t.sendBuf.len() == 0 {
+		// A Close before the handshake finished: the FIN goes now.
+		t.ackNow = true
+	}
+}

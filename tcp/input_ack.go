@@ -1,0 +1,163 @@
+package tcp
+
+import (
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/wire"
+)
+
+// rcvAck is the fifth step of RFC 9293 §3.10.7.4: the ACK field. It
+// reports whether processing goes on to the segment's text.
+func (t *TCB) rcvAck(now clock.Instant, seg *Segment) bool {
+	if t.state == SynReceived {
+		// The handshake's third segment must acknowledge our SYN.
+		if seg.Ack.LessThanEq(t.snd.una) || seg.Ack.GreaterThan(t.snd.max) {
+			t.queueReset(seg.Ack, 0, wire.FlagRST)
+			return false
+		}
+		t.establish(now, seg)
+		t.updateWindow(seg)
+		// Our FIN may have gone out with the SYN-ACK's data; fall through.
+	}
+	if seg.Ack.GreaterThan(t.snd.max) {
+		// RFC 9293 §3.10.7.4: an ACK for something not yet sent is
+		// answered with an ACK and dropped (RFC 5961 §5.2).
+		t.ackNow = true
+		return false
+	}
+	if seg.Ack.LessThan(t.snd.una.Add(-t.snd.maxWnd)) {
+		// RFC 5961 §5.2: too old to be a plausible duplicate.
+		t.challengeAck()
+		return false
+	}
+	switch {
+	case seg.Ack.GreaterThan(t.snd.una):
+		t.ackNewData(now, seg)
+	case seg.Ack == t.snd.una:
+		t.maybeDupAck(now, seg)
+	}
+	t.updateWindow(seg)
+	t.ackFin(now, seg)
+	return t.state != Closed
+}
+
+// ackNewData handles an ACK that moves SND.UNA forward (RFC 9293
+// §3.10.7.4: "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK").
+func (t *TCB) ackNewData(now clock.Instant, seg *Segment) {
+	acked := uint32(seg.Ack.Sub(t.snd.una))
+	t.sampleRTT(now, seg, seg.Ack)
+	// Drop the acknowledged bytes (the FIN occupies no buffer space).
+	if n := int(seg.Ack.Sub(t.snd.bufSeq)); n > 0 {
+		n = min(n, t.sendBuf.len())
+		t.sendBuf.discard(n)
+		t.snd.bufSeq = t.snd.bufSeq.Add(uint32(n))
+	}
+	t.snd.una = seg.Ack
+	if t.snd.nxt.LessThan(t.snd.una) {
+		t.snd.nxt = t.snd.una // an ACK for a segment sent before an RTO rewind
+	}
+	t.retransmit = 0
+	t.rtt.resetBackoff()
+	t.Stats.BytesSent += uint64(acked)
+	flight := uint32(t.snd.max.Sub(t.snd.una))
+	switch {
+	case t.inRecovery && seg.Ack.GreaterThanEq(t.recover):
+		// RFC 6582 §3.2 step 6: a full acknowledgment ends recovery.
+		t.inRecovery = false
+		t.cc.onExitRecovery(now, flight)
+	case t.inRecovery:
+		// Step 5: a partial acknowledgment; resend the next hole.
+		t.cc.onPartialAck(acked)
+		t.resendOne = true
+	default:
+		t.cc.onAck(now, acked, flight, t.rtt.srtt())
+	}
+	t.dupAcks = 0
+	// RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else
+	// restart it.
+	if t.snd.una == t.snd.max {
+		t.tm.retransmit = clock.Never
+		t.tm.firstUnacked = clock.Never
+		if t.sendBuf.len() == 0 {
+			t.sendBuf.release()
+		}
+	} else {
+		t.tm.retransmit = now.Add(t.rtt.rto())
+		t.tm.firstUnacked = now
+	}
+}
+
+// maybeDupAck counts duplicate acknowledgments as RFC 5681 §2 defines them
+// and starts fast retransmit on the third (§3.2, RFC 6582 §3.2).
+func (t *TCB) maybeDupAck(now clock.Instant, seg *Segment) {
+	if t.snd.una == t.snd.max || len(seg.Payload) > 0 || seg.Flags&(wire.FlagSYN|wire.FlagFIN) != 0 ||
+		uint32(seg.Window)<<t.snd.wscale != t.snd.wnd {
+		t.dupAcks = 0
+		return
+	}
+	t.Stats.DupAcksIn++
+	t.dupAcks++
+	switch {
+	case t.inRecovery:
+		t.cc.onDupAckInRecovery()
+	case t.dupAcks == 3 && t.snd.una.GreaterThanEq(t.recover):
+		// RFC 6582 §3.2 step 2: enter fast recovery once per window.
+		t.inRecovery = true
+		t.recover = t.snd.max
+		t.cc.onEnterRecovery(now, uint32(t.snd.max.Sub(t.snd.una)))
+		t.resendOne = true
+		t.Stats.FastRetrans++
+		t.rttTiming = false
+	}
+}
+
+// updateWindow applies RFC 9293 §3.10.7.4's window update rule: take the
+// segment's window if it is newer than the one in force (by SND.WL1 and
+// SND.WL2).
+func (t *TCB) updateWindow(seg *Segment) {
+	if t.snd.wl1.LessThan(seg.Seq) || t.snd.wl1 == seg.Seq && t.snd.wl2.LessThanEq(seg.Ack) {
+		t.snd.wnd = uint32(seg.Window) << t.snd.wscale
+		t.snd.wl1, t.snd.wl2 = seg.Seq, seg.Ack
+		t.snd.maxWnd = max(t.snd.maxWnd, t.snd.wnd)
+		if t.snd.wnd > 0 {
+			t.tm.persist = clock.Never
+		}
+	}
+}
+
+// ackFin advances the closing states when our FIN is acknowledged
+// (RFC 9293 §3.10.7.4 fifth, per state).
+func (t *TCB) ackFin(now clock.Instant, seg *Segment) {
+	if !t.fin.sent || t.snd.una != t.fin.seq.Add(1) {
+		return
+	}
+	why := segCause(seg)
+	switch t.state {
+	case FinWait1:
+		t.setState(now, FinWait2, why)
+		if t.orphaned && t.cfg.FinWait2Timeout > 0 {
+			t.tm.finWait2 = now.Add(t.cfg.FinWait2Timeout)
+		}
+	case Closing:
+		t.enterTimeWait(now, why)
+	case LastAck:
+		t.tm.stopAll()
+		t.setState(now, Closed, why)
+	}
+}
+
+// sampleRTT takes an RTT measurement from an ACK (RFC 6298 §3): from the
+// echoed timestamp when timestamps are on (RFC 7323 §4.1), else from the
+// one timed segment if it was not retransmitted (Karn's rule).
+func (t *TCB) sampleRTT(now clock.Instant, seg *Segment, ack Seq) {
+	switch {
+	case t.tsOK && seg.Options.HasTS && seg.Options.TSEcr != 0:
+		if d := int32(t.tsNow(now) - seg.Options.TSEcr); d >= 0 {
+			t.rtt.sample(timeMillis(d))
+		}
+	case t.rttTiming && ack.GreaterThan(t.rttSeq):
+		t.rtt.sample(now.Sub(t.rttStart))
+	}
+	if t.rttTiming && ack.GreaterThan(t.rttSeq) {
+		t.rttTiming = false
+	}
+}

@@ -1,0 +1,168 @@
+package tcp
+
+import (
+	"syscall"
+	"time"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/wire"
+)
+
+// rcvText is the seventh and eighth steps of RFC 9293 §3.10.7.4: queue the
+// segment's data for the user and process its FIN.
+func (t *TCB) rcvText(now clock.Instant, seg *Segment) {
+	data := seg.Payload
+	seq := seg.Seq
+	if seg.Flags&wire.FlagSYN != 0 {
+		seq = seq.Add(1)
+	}
+	if len(data) > 0 {
+		switch t.state {
+		case Established, FinWait1, FinWait2, SynReceived:
+			if t.orphaned {
+				// Linux (tcp_rcv_state_process): new data for a socket the
+				// user closed cannot be delivered, so the connection is
+				// reset (RFC 2525 §2.17).
+				if seq.Add(uint32(len(data))).GreaterThan(t.rcv.nxt) {
+					t.abortWithReset(now, segCause(seg))
+					return
+				}
+			} else {
+				t.queueText(now, seq, data)
+			}
+		default:
+			// CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT: the peer already
+			// sent its FIN, so this is a retransmission; ignore it.
+		}
+	}
+	if seg.Flags&wire.FlagFIN != 0 {
+		finSeq := seq.Add(uint32(len(data)))
+		if finSeq.GreaterThan(t.rcv.nxt) && !t.fin.rcvd {
+			// The FIN is beyond a hole: remember it until the hole fills.
+			t.fin.pending, t.fin.rcvSeq = true, finSeq
+			t.ackNow = true
+			return
+		}
+		if finSeq == t.rcv.nxt || t.fin.rcvd {
+			t.rcvFin(now, seg)
+		}
+	}
+	if t.fin.pending && t.fin.rcvSeq == t.rcv.nxt {
+		t.rcvFin(now, seg)
+	}
+}
+
+// queueText stores in-window data and decides when to acknowledge it.
+func (t *TCB) queueText(now clock.Instant, seq Seq, data []byte) {
+	// Trim what was already received (RFC 9293 §3.10.7.4 "trimmed").
+	if d := t.rcv.nxt.Sub(seq); d > 0 {
+		if int(d) >= len(data) {
+			t.ackNow = true // a pure duplicate: acknowledge at once (RFC 5681 §4.2)
+			return
+		}
+		data = data[d:]
+		seq = t.rcv.nxt
+	}
+	off := int(seq.Sub(t.rcv.nxt))
+	room := t.recvBuf.window() - off
+	if room <= 0 {
+		t.ackNow = true
+		return
+	}
+	if len(data) > room {
+		data = data[:room]
+	}
+	wasOutOfOrder := t.recvBuf.hasOutOfOrder()
+	advance, ok := t.recvBuf.insert(off, data)
+	if !ok {
+		t.Stats.ReassemblyOverrun++
+		t.ackNow = true
+		return
+	}
+	if t.rdShut {
+		// shutdown(SHUT_RD): the data is acknowledged but thrown away.
+		t.discardReadable()
+	}
+	t.rcv.nxt = t.rcv.nxt.Add(uint32(advance))
+	t.Stats.BytesReceived += uint64(advance)
+	switch {
+	case off > 0:
+		// Out of order: a duplicate ACK at once, with SACK blocks
+		// (RFC 5681 §4.2, RFC 2018 §4).
+		t.Stats.OutOfOrderQueued++
+		t.ackNow = true
+	case wasOutOfOrder:
+		// The segment filled (part of) a hole: ACK at once (RFC 5681 §4.2).
+		t.ackNow = true
+	default:
+		t.scheduleAck(now, len(data))
+	}
+}
+
+// scheduleAck implements delayed acknowledgment (RFC 9293 §3.8.6.3,
+// RFC 1122 §4.2.3.2): ACK at least every second full-sized segment, and
+// otherwise within DelayedAck.
+func (t *TCB) scheduleAck(now clock.Instant, n int) {
+	t.ackDelayed++
+	if t.ackDelayed >= 2 || n > int(t.mss) {
+		t.ackNow = true
+		return
+	}
+	if t.tm.delayedAck == clock.Never {
+		t.tm.delayedAck = now.Add(t.cfg.DelayedAck)
+	}
+}
+
+// rcvFin processes the peer's FIN once all data before it has arrived
+// (RFC 9293 §3.10.7.4 eighth).
+func (t *TCB) rcvFin(now clock.Instant, seg *Segment) {
+	why := segCause(seg)
+	if t.fin.rcvd {
+		t.ackNow = true
+		if t.state == TimeWait {
+			// A retransmitted FIN: ACK it and restart the 2×MSL timer.
+			t.tm.timeWait = now.Add(t.cfg.TimeWait)
+		}
+		return
+	}
+	t.fin.rcvd, t.fin.pending = true, false
+	t.rcv.nxt = t.rcv.nxt.Add(1)
+	switch t.state {
+	case SynReceived, Established:
+		// The ACK of the FIN is delayed like any other (Linux does the
+		// same), so that an application that closes as soon as it reads
+		// EOF sends its FIN on that ACK: a close in three segments.
+		t.scheduleAck(now, 0)
+		t.setState(now, CloseWait, why)
+		return
+	}
+	t.ackNow = true
+	switch t.state {
+	case FinWait1:
+		// Our FIN is not yet acknowledged (or ackFin would have moved us
+		// to FIN_WAIT_2): simultaneous close.
+		t.setState(now, Closing, why)
+	case FinWait2:
+		t.enterTimeWait(now, why)
+	}
+}
+
+// abortWithReset sends <SEQ=SND.NXT><CTL=RST> and closes (RFC 9293
+// §3.10.5 ABORT).
+func (t *TCB) abortWithReset(now clock.Instant, why Cause) {
+	synced := t.state != SynSent
+	t.fail(now, syscall.ECONNRESET, why)
+	if synced {
+		t.queueReset(t.snd.nxt, t.rcv.nxt, wire.FlagRST|wire.FlagACK)
+	}
+}
+
+// discardReadable throws away in-order data nobody will read.
+func (t *TCB) discardReadable() {
+	var scratch [512]byte
+	for t.recvBuf.readable() > 0 {
+		t.recvBuf.read(scratch[:])
+	}
+}
+
+func timeMillis(ms int32) time.Duration { return time.Duration(ms) * time.Millisecond }

@@ -1,0 +1,254 @@
+package tcp
+
+import (
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/wire"
+)
+
+// NextSegment returns the next segment the TCB wants sent, with its payload
+// copied into buf (which must hold at least MSS bytes), or ok=false when it
+// has nothing to send now. The host calls it until ok is false after every
+// input, and builds the IP and TCP headers around the result.
+func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) {
+	if t.rstPending {
+		t.rstPending = false
+		seg = t.rst
+		t.Stats.SegsOut++
+		return seg, true
+	}
+	switch t.state {
+	case Closed, Listen, TimeWait:
+		if t.state == TimeWait && t.ackNow {
+			return t.pureAck(now), true
+		}
+		return Segment{}, false
+	case SynSent, SynReceived:
+		if t.snd.nxt == t.snd.iss {
+			return t.synSegment(now), true
+		}
+		if t.ackNow && t.state == SynReceived {
+			return t.pureAck(now), true
+		}
+		return Segment{}, false
+	}
+	if t.resendOne {
+		t.resendOne = false
+		if seg, ok = t.retransmitHead(now, buf); ok {
+			return seg, true
+		}
+	}
+	if seg, ok = t.dataSegment(now, buf); ok {
+		return seg, true
+	}
+	if t.probePending {
+		t.probePending = false
+		return t.probe(now, buf), true
+	}
+	if t.ackNow {
+		return t.pureAck(now), true
+	}
+	return Segment{}, false
+}
+
+// synSegment builds our SYN (SYN_SENT) or SYN-ACK (SYN_RCVD).
+func (t *TCB) synSegment(now clock.Instant) Segment {
+	seg := Segment{Seq: t.snd.iss, Flags: wire.FlagSYN}
+	if t.state == SynReceived {
+		seg.Flags |= wire.FlagACK
+		seg.Ack = t.rcv.nxt
+		t.rcv.lastAck = t.rcv.nxt
+	}
+	t.synOptions(now, &seg.Options)
+	// RFC 7323 §2.2: the window in a SYN is never scaled.
+	seg.Window = uint16(min(t.recvBuf.window(), 0xffff))
+	t.rcv.adv = t.rcv.nxt.Add(uint32(seg.Window))
+	if t.snd.max == t.snd.iss && !t.rttTiming {
+		t.rttTiming, t.rttSeq, t.rttStart = true, t.snd.iss, now
+	}
+	t.snd.nxt = t.snd.iss.Add(1)
+	if t.snd.max.LessThan(t.snd.nxt) {
+		t.snd.max = t.snd.nxt
+	} else {
+		t.Stats.RetransSegs++
+	}
+	t.armRetransmit(now)
+	t.ackNow, t.ackDelayed = false, 0
+	t.Stats.SegsOut++
+	return seg
+}
+
+// unsent is the number of buffered bytes not yet sent.
+func (t *TCB) unsent() int {
+	return t.sendBuf.len() - int(t.snd.nxt.Sub(t.snd.bufSeq))
+}
+
+// dataSegment sends new (or, after an RTO rewind, old) data and the FIN,
+// within the send and congestion windows (RFC 9293 §3.8.6, RFC 5681 §3.1).
+func (t *TCB) dataSegment(now clock.Instant, buf []byte) (Segment, bool) {
+	off := int(t.snd.nxt.Sub(t.snd.bufSeq))
+	if off < 0 {
+		return Segment{}, false // the SYN is unacknowledged
+	}
+	avail := t.sendBuf.len() - off
+	finNow := t.fin.queued && avail <= int(t.mss) && (!t.fin.sent || t.snd.nxt.LessThanEq(t.fin.seq))
+	if avail <= 0 && !finNow {
+		return Segment{}, false
+	}
+	inFlight := uint32(t.snd.nxt.Sub(t.snd.una))
+	wnd := min(t.snd.wnd, t.cc.cwnd())
+	var room int
+	if wnd > inFlight {
+		room = int(wnd - inFlight)
+	}
+	n := min(avail, int(t.mss), room, len(buf))
+	if avail > 0 && n < avail && n < int(t.mss) {
+		// Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1): wait
+		// for a full segment unless the peer's window is small altogether.
+		if n <= 0 || n < int(t.snd.maxWnd/2) {
+			t.armPersistIfStalled(now)
+			return Segment{}, false
+		}
+	}
+	if avail > 0 && n == avail && n < int(t.mss) && t.nagle && inFlight > 0 && !finNow {
+		// Nagle (RFC 9293 §3.7.4): one small segment in flight at a time.
+		return Segment{}, false
+	}
+	if n < 0 {
+		n = 0
+	}
+	seg := Segment{Seq: t.snd.nxt, Flags: wire.FlagACK}
+	if n > 0 {
+		t.sendBuf.peek(off, buf[:n])
+		seg.Payload = buf[:n]
+		seg.Flags |= wire.FlagPSH
+	}
+	if finNow && n == avail {
+		seg.Flags |= wire.FlagFIN
+		if !t.fin.sent {
+			t.fin.sent, t.fin.seq = true, t.snd.nxt.Add(uint32(n))
+		}
+	} else if n == 0 {
+		return Segment{}, false
+	}
+	t.fillAck(now, &seg)
+	t.advanceSent(now, &seg)
+	return seg, true
+}
+
+// retransmitHead resends one segment from SND.UNA without moving SND.NXT
+// (fast retransmit, RFC 5681 §3.2 step 4).
+func (t *TCB) retransmitHead(now clock.Instant, buf []byte) (Segment, bool) {
+	off := int(t.snd.una.Sub(t.snd.bufSeq))
+	if off < 0 || t.snd.una == t.snd.nxt {
+		return Segment{}, false
+	}
+	n := min(t.sendBuf.len()-off, int(t.mss), len(buf), int(t.snd.nxt.Sub(t.snd.una)))
+	seg := Segment{Seq: t.snd.una, Flags: wire.FlagACK}
+	if n > 0 {
+		t.sendBuf.peek(off, buf[:n])
+		seg.Payload = buf[:n]
+	}
+	if t.fin.sent && seg.Seq.Add(uint32(n)) == t.fin.seq {
+		seg.Flags |= wire.FlagFIN
+	}
+	if seg.Len() == 0 {
+		return Segment{}, false
+	}
+	t.fillAck(now, &seg)
+	t.Stats.RetransSegs++
+	t.Stats.SegsOut++
+	t.tm.retransmit = now.Add(t.rtt.rto())
+	return seg, true
+}
+
+// advanceSent moves SND.NXT past a segment we send and starts the timers
+// that guard it.
+func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
+	end := seg.End()
+	if end.LessThanEq(t.snd.max) {
+		t.Stats.RetransSegs++
+	} else {
+		if !t.rttTiming && !t.tsOK && t.retransmit == 0 {
+			t.rttTiming, t.rttSeq, t.rttStart = true, seg.Seq, now
+		}
+		t.snd.max = end
+	}
+	if t.tm.firstUnacked == clock.Never {
+		t.tm.firstUnacked = now
+	}
+	t.snd.nxt = end
+	t.armRetransmit(now)
+	t.Stats.SegsOut++
+}
+
+// armPersistIfStalled starts the persist timer when the peer's window is
+// closed and nothing is in flight to elicit a window update
+// (RFC 9293 §3.8.6.1).
+func (t *TCB) armPersistIfStalled(now clock.Instant) {
+	if t.snd.wnd == 0 && t.snd.nxt == t.snd.una && t.tm.persist == clock.Never {
+		t.tm.persist = now.Add(t.rtt.rto())
+	}
+}
+
+// probe builds a keep-alive probe (RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT-1,
+// no data, which the peer must acknowledge) or, when the peer's window is
+// closed, a zero-window probe carrying one byte (RFC 9293 §3.8.6.1).
+func (t *TCB) probe(now clock.Instant, buf []byte) Segment {
+	seg := Segment{Seq: t.snd.nxt.Add(^uint32(0)), Flags: wire.FlagACK}
+	if t.snd.wnd == 0 && t.unsent() > 0 && len(buf) > 0 {
+		off := int(t.snd.nxt.Sub(t.snd.bufSeq))
+		t.sendBuf.peek(off, buf[:1])
+		seg.Seq, seg.Payload = t.snd.nxt, buf[:1]
+	}
+	t.fillAck(now, &seg)
+	t.Stats.SegsOut++
+	return seg
+}
+
+// pureAck builds an ACK carrying no data.
+func (t *TCB) pureAck(now clock.Instant) Segment {
+	seg := Segment{Seq: t.snd.nxt, Flags: wire.FlagACK}
+	t.fillAck(now, &seg)
+	t.Stats.SegsOut++
+	return seg
+}
+
+// fillAck sets the acknowledgment, window and per-segment options of an
+// outgoing synchronized segment, and clears pending ACK work.
+func (t *TCB) fillAck(now clock.Instant, seg *Segment) {
+	seg.Ack = t.rcv.nxt
+	seg.Flags |= wire.FlagACK
+	seg.Window = t.windowToAdvertise()
+	if t.tsOK {
+		seg.Options.TSVal, seg.Options.TSEcr, seg.Options.HasTS = t.tsNow(now), t.tsRecent, true
+	}
+	if t.sackOK && t.recvBuf.hasOutOfOrder() {
+		max := wire.MaxSACKBlocks
+		if t.tsOK {
+			max = 3 // RFC 2018 §3: 3 blocks fit beside timestamps
+		}
+		seg.Options.NumSACK = t.recvBuf.sackBlocks(t.rcv.nxt, seg.Options.SACK[:max])
+	}
+	t.rcv.lastAck = t.rcv.nxt
+	t.ackNow, t.ackDelayed = false, 0
+	t.tm.delayedAck = clock.Never
+}
+
+// windowToAdvertise computes the window field (RFC 9293 §3.8.6.2.2,
+// receiver-side silly window avoidance): the right edge moves forward only
+// by at least min(buffer/2, MSS), and never moves back.
+func (t *TCB) windowToAdvertise() uint16 {
+	free := uint32(max(t.recvBuf.window(), 0))
+	right := t.rcv.nxt.Add(free)
+	step := min(uint32(t.cfg.ReceiveBufferSize/2), t.mss)
+	if right.Sub(t.rcv.adv) < int32(step) && free < uint32(t.cfg.ReceiveBufferSize) {
+		right = t.rcv.adv
+	}
+	if right.LessThan(t.rcv.nxt) {
+		right = t.rcv.nxt
+	}
+	wnd := uint32(right.Sub(t.rcv.nxt)) >> t.rcv.wscale
+	wnd = min(wnd, 0xffff)
+	t.rcv.adv = MaxSeq(t.rcv.adv, t.rcv.nxt.Add(wnd<<t.rcv.wscale))
+	return uint16(wnd)
+}

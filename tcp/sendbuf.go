@@ -1,0 +1,110 @@
+package tcp
+
+// sendBufMinAlloc is the size of the first allocation of a send buffer's
+// storage (or the limit, if smaller). Later growth doubles it, so a
+// connection that sends little never pays for its full SO_SNDBUF.
+const sendBufMinAlloc = 4096
+
+// sendBuffer holds the bytes of the send sequence space from SND.UNA onward
+// (RFC 9293 §3.3.1): first the bytes sent but not yet acknowledged, then the
+// bytes the user has written but the TCB has not sent. Offset 0 is SND.UNA.
+//
+// It is a byte ring. Its storage is allocated on the first write, grows by
+// doubling up to the limit, and can be released while the buffer is empty,
+// so an idle connection holds no storage. The TCB owns it; the user's write
+// path copies into it under the connection's lock.
+type sendBuffer struct {
+	buf   []byte // ring storage; nil until the first write or after release
+	head  int    // index in buf of offset 0 (SND.UNA)
+	n     int    // bytes held
+	limit int    // most bytes write accepts in total (SO_SNDBUF)
+}
+
+// setLimit sets the capacity limit in bytes (SO_SNDBUF). Shrinking it below
+// len keeps the data held; only new writes are refused until it drains.
+func (b *sendBuffer) setLimit(n int) {
+	b.limit = max(n, 0)
+}
+
+// len returns the number of bytes held.
+func (b *sendBuffer) len() int { return b.n }
+
+// free returns how many more bytes write would take.
+func (b *sendBuffer) free() int { return max(b.limit-b.n, 0) }
+
+// write appends as much of p as fits under the limit and returns the number
+// of bytes taken.
+func (b *sendBuffer) write(p []byte) int {
+	k := min(len(p), b.free())
+	if k == 0 {
+		return 0
+	}
+	b.reserve(b.n + k)
+	tail := b.index(b.n)
+	c := copy(b.buf[tail:], p[:k])
+	copy(b.buf, p[c:k])
+	b.n += k
+	return k
+}
+
+// peek copies the bytes at offsets [off, off+len(dst)), clipped to len, into
+// dst and returns how many it copied. It does not consume them: they stay
+// until acknowledged, for retransmission.
+func (b *sendBuffer) peek(off int, dst []byte) int {
+	if off < 0 || off >= b.n {
+		return 0
+	}
+	k := min(len(dst), b.n-off)
+	start := b.index(off)
+	c := copy(dst[:k], b.buf[start:])
+	copy(dst[c:k], b.buf)
+	return k
+}
+
+// discard removes n bytes from the front: they were acknowledged and SND.UNA
+// moved past them. n is clipped to len.
+func (b *sendBuffer) discard(n int) {
+	n = min(max(n, 0), b.n)
+	b.n -= n
+	if b.n == 0 {
+		b.head = 0
+		return
+	}
+	b.head = b.index(n)
+}
+
+// release frees the storage if the buffer is empty, so that an idle
+// connection costs no buffer memory; the next write allocates again.
+func (b *sendBuffer) release() {
+	if b.n == 0 {
+		b.buf = nil
+		b.head = 0
+	}
+}
+
+// index returns the position in buf of offset off (0 <= off <= len(buf)).
+func (b *sendBuffer) index(off int) int {
+	i := b.head + off
+	if i >= len(b.buf) {
+		i -= len(b.buf)
+	}
+	return i
+}
+
+// reserve makes the storage at least need bytes long (need <= limit unless
+// data already held exceeds it), doubling from sendBufMinAlloc and capping
+// at the limit, and moves the data to the front of the new storage.
+func (b *sendBuffer) reserve(need int) {
+	if need <= len(b.buf) {
+		return
+	}
+	size := max(len(b.buf), min(sendBufMinAlloc, b.limit))
+	for size < need {
+		size *= 2
+	}
+	size = max(min(size, b.limit), need)
+	nb := make([]byte, size)
+	b.peek(0, nb[:b.n])
+	b.buf = nb
+	b.head = 0
+}

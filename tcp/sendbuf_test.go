@@ -1,0 +1,184 @@
+package tcp
+
+import (
+	"bytes"
+	"math/rand"
+	"testing"
+)
+
+// sendBufPattern returns n bytes whose values depend on their position from
+// start, so misplaced bytes are detected.
+func sendBufPattern(start, n int) []byte {
+	p := make([]byte, n)
+	for i := range p {
+		p[i] = byte((start + i) * 7 / 3)
+	}
+	return p
+}
+
+func TestSendBufferLazyAllocation(t *testing.T) {
+	var b sendBuffer
+	b.setLimit(64 << 10)
+	if b.buf != nil {
+		t.Fatal("storage allocated before the first write")
+	}
+	if got := b.write([]byte("hello")); got != 5 {
+		t.Fatalf("write = %d, want 5", got)
+	}
+	if len(b.buf) != sendBufMinAlloc {
+		t.Fatalf("first allocation %d bytes, want %d", len(b.buf), sendBufMinAlloc)
+	}
+	b.write(make([]byte, sendBufMinAlloc))
+	if len(b.buf) != 2*sendBufMinAlloc {
+		t.Fatalf("after growth %d bytes, want %d", len(b.buf), 2*sendBufMinAlloc)
+	}
+	b.discard(b.len())
+	b.release()
+	if b.buf != nil {
+		t.Fatal("release kept the storage of an empty buffer")
+	}
+	if got := b.write([]byte("again")); got != 5 {
+		t.Fatalf("write after release = %d, want 5", got)
+	}
+	dst := make([]byte, 5)
+	if n := b.peek(0, dst); n != 5 || string(dst) != "again" {
+		t.Fatalf("peek = %d %q", n, dst)
+	}
+}
+
+func TestSendBufferReleaseKeepsData(t *testing.T) {
+	var b sendBuffer
+	b.setLimit(100)
+	b.write([]byte("abc"))
+	b.release()
+	dst := make([]byte, 3)
+	if b.peek(0, dst) != 3 || string(dst) != "abc" {
+		t.Fatalf("release of a non-empty buffer lost data: %q", dst)
+	}
+}
+
+func TestSendBufferLimit(t *testing.T) {
+	var b sendBuffer
+	if got := b.write([]byte("x")); got != 0 {
+		t.Fatalf("zero-limit buffer took %d bytes", got)
+	}
+	b.setLimit(10)
+	if got := b.write(sendBufPattern(0, 25)); got != 10 {
+		t.Fatalf("write = %d, want 10 (limit)", got)
+	}
+	if b.free() != 0 || b.len() != 10 {
+		t.Fatalf("len %d free %d, want 10 0", b.len(), b.free())
+	}
+	if len(b.buf) != 10 {
+		t.Fatalf("storage %d bytes, want capped at the limit 10", len(b.buf))
+	}
+	if got := b.write([]byte("y")); got != 0 {
+		t.Fatalf("full buffer took %d bytes", got)
+	}
+	// Shrinking below len keeps the data and refuses writes until it drains.
+	b.setLimit(4)
+	if b.len() != 10 || b.free() != 0 {
+		t.Fatalf("after shrink len %d free %d, want 10 0", b.len(), b.free())
+	}
+	b.discard(7)
+	if b.free() != 1 {
+		t.Fatalf("free = %d after draining to 3 under limit 4, want 1", b.free())
+	}
+	dst := make([]byte, 3)
+	b.peek(0, dst)
+	if !bytes.Equal(dst, sendBufPattern(7, 3)) {
+		t.Fatalf("peek after shrink = %v, want %v", dst, sendBufPattern(7, 3))
+	}
+}
+
+func TestSendBufferPeekClipping(t *testing.T) {
+	var b sendBuffer
+	b.setLimit(100)
+	b.write(sendBufPattern(0, 20))
+	dst := make([]byte, 50)
+	if n := b.peek(15, dst); n != 5 || !bytes.Equal(dst[:5], sendBufPattern(15, 5)) {
+		t.Fatalf("peek(15) = %d %v", n, dst[:n])
+	}
+	if n := b.peek(20, dst); n != 0 {
+		t.Fatalf("peek at len = %d, want 0", n)
+	}
+	if n := b.peek(-1, dst); n != 0 {
+		t.Fatalf("peek at -1 = %d, want 0", n)
+	}
+	b.discard(1000)
+	if b.len() != 0 {
+		t.Fatalf("discard past len left %d bytes", b.len())
+	}
+}
+
+// TestSendBufferWrap drives the ring around its end many times and checks
+// every byte against a model.
+func TestSendBufferWrap(t *testing.T) {
+	var b sendBuffer
+	b.setLimit(100) // not a power of two: exercises the wrap arithmetic
+	rng := rand.New(rand.NewSource(1))
+	written, acked := 0, 0
+	for range 5000 {
+		w := b.write(sendBufPattern(written, rng.Intn(60)))
+		written += w
+		if b.len() != written-acked {
+			t.Fatalf("len %d, want %d", b.len(), written-acked)
+		}
+		off := rng.Intn(b.len() + 1)
+		dst := make([]byte, rng.Intn(80))
+		n := b.peek(off, dst)
+		want := min(len(dst), b.len()-off)
+		if n != want || !bytes.Equal(dst[:n], sendBufPattern(acked+off, n)) {
+			t.Fatalf("peek(%d,%d) = %d bytes %v, want %v", off, len(dst), n, dst[:n], sendBufPattern(acked+off, want))
+		}
+		d := rng.Intn(b.len() + 1)
+		b.discard(d)
+		acked += d
+	}
+	if len(b.buf) != 100 {
+		t.Fatalf("storage %d bytes, want 100", len(b.buf))
+	}
+}
+
+// TestSendBufferGrowWhileWrapped grows the storage while the data wraps
+// around its end.
+func TestSendBufferGrowWhileWrapped(t *testing.T) {
+	var b sendBuffer
+	b.setLimit(3 * sendBufMinAlloc)
+	b.write(sendBufPattern(0, sendBufMinAlloc))
+	b.discard(sendBufMinAlloc - 10)
+	b.write(sendBufPattern(sendBufMinAlloc, 100)) // wraps
+	if b.head == 0 {
+		t.Fatal("test setup: data does not wrap")
+	}
+	b.write(sendBufPattern(sendBufMinAlloc+100, sendBufMinAlloc)) // grows
+	if len(b.buf) != 2*sendBufMinAlloc {
+		t.Fatalf("storage %d, want %d", len(b.buf), 2*sendBufMinAlloc)
+	}
+	b.write(sendBufPattern(2*sendBufMinAlloc+100, sendBufMinAlloc)) // grows, capped at the limit
+	if len(b.buf) != 3*sendBufMinAlloc {
+		t.Fatalf("storage %d, want %d", len(b.buf), 3*sendBufMinAlloc)
+	}
+	dst := make([]byte, b.len())
+	b.peek(0, dst)
+	if !bytes.Equal(dst, sendBufPattern(sendBufMinAlloc-10, len(dst))) {
+		t.Fatal("data corrupted by growth while wrapped")
+	}
+}
+
+func TestSendBufferWriteNoAlloc(t *testing.T) {
+	var b sendBuffer
+	b.setLimit(8192)
+	p := make([]byte, 1000)
+	dst := make([]byte, 1000)
+	b.write(make([]byte, 8192))
+	b.discard(8192)
+	allocs := testing.AllocsPerRun(100, func() {
+		b.write(p)
+		b.peek(0, dst)
+		b.discard(1000)
+	})
+	if allocs != 0 {
+		t.Fatalf("steady state allocates %.1f times per write", allocs)
+	}
+}

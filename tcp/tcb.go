@@ -1,0 +1,232 @@
+package tcp
+
+import (
+	"syscall"
+
+	"github.com/synack-net/synack/clock"
+)
+
+// TCB is the Transmission Control Block of one connection (RFC 9293 §3.3.1):
+// its state, its sequence variables and its buffers. Its methods are the
+// user calls of RFC 9293 §3.10 (Write, Read, Close, Shutdown, Abort) and the
+// host's inputs (Deliver, Tick, NextSegment). It is not safe for concurrent
+// use; the host serialises calls.
+type TCB struct {
+	cfg   *Config
+	obs   Observer
+	state State
+	// err is the error the connection died of, as the errno a kernel socket
+	// would report; 0 while the connection is healthy.
+	err syscall.Errno
+	// softErr is the last ICMP soft error (RFC 1122 §4.2.3.9), reported
+	// instead of ETIMEDOUT if the connection later times out.
+	softErr syscall.Errno
+
+	snd sendVars
+	rcv recvVars
+
+	// passive is true for a TCB born from a listener's SYN: an RST in
+	// SYN_RCVD then returns it to LISTEN (RFC 9293 §3.10.7.4).
+	passive bool
+
+	// Options negotiated in the handshake.
+	mss      uint32 // largest payload we send in one segment (after option overhead)
+	ourMSS   uint16 // the MSS we advertise
+	defMSS   uint16 // the MSS assumed when the peer sends none (536 or 1220)
+	tsOK     bool   // RFC 7323 timestamps in use
+	tsRecent uint32 // RFC 7323 §4.3 TS.Recent
+	tsOffset uint32 // added to our clock in TSval (RFC 7323 §5.4)
+	sackOK   bool   // RFC 2018 SACK permitted by both ends
+	wsOK     bool   // RFC 7323 window scaling in use
+
+	sendBuf sendBuffer
+	recvBuf recvBuffer
+
+	fin finState
+
+	// Output requests, consumed by NextSegment.
+	ackNow       bool // an ACK must go out now
+	ackDelayed   int  // in-order segments received since the last ACK we sent
+	rstPending   bool // send rst (a reset not derived from snd.nxt)
+	rst          Segment
+	probePending bool // keep-alive or zero-window probe due
+	resendOne    bool // fast retransmit: resend one segment from snd.una
+
+	tm timers
+
+	rtt        rttEstimator
+	rttTiming  bool // a segment is being timed (no timestamps; Karn's rule)
+	rttSeq     Seq
+	rttStart   clock.Instant
+	retransmit int // consecutive retransmission timeouts
+
+	cc         congestionControl
+	dupAcks    int
+	inRecovery bool
+	recover    Seq // RFC 6582 §3.2 "recover"
+
+	keepProbes int           // unanswered keep-alive probes
+	lastRecv   clock.Instant // when the last segment arrived (keep-alive idle)
+	keepalive  KeepAlive
+
+	nagle     bool // Nagle's algorithm on (TCP_NODELAY off)
+	rdShut    bool // the user shut down reading (CloseRead)
+	orphaned  bool // the user called Close: no one will read again
+	abortSent bool
+	// Stats counts what this connection did; the host sums them.
+	Stats ConnStats
+}
+
+// sendVars are the send sequence variables of RFC 9293 §3.3.1.
+type sendVars struct {
+	una Seq    // SND.UNA: oldest unacknowledged sequence number
+	nxt Seq    // SND.NXT: next sequence number to send
+	max Seq    // highest sequence number sent (SND.NXT before a rewind)
+	wnd uint32 // SND.WND, already scaled
+	wl1 Seq    // SND.WL1: segment sequence number used for the last window update
+	wl2 Seq    // SND.WL2: segment acknowledgment number used for the last window update
+	iss Seq    // ISS: initial send sequence number
+	// wscale is the peer's window scale shift (RFC 7323 §2.2), applied to
+	// the windows it advertises.
+	wscale uint8
+	// maxWnd is the largest window the peer has offered (RFC 9293 §3.8.6.2.1).
+	maxWnd uint32
+	// bufSeq is the sequence number of the first byte in the send buffer.
+	bufSeq Seq
+}
+
+// recvVars are the receive sequence variables of RFC 9293 §3.3.1.
+type recvVars struct {
+	nxt Seq // RCV.NXT: next sequence number expected
+	irs Seq // IRS: initial receive sequence number
+	// adv is the right edge of the window we last advertised
+	// (RCV.NXT+RCV.WND at that time); it never moves left (RFC 9293 §3.8.6).
+	adv Seq
+	// wscale is our window scale shift, applied to windows we advertise.
+	wscale uint8
+	// lastAck is Last.ACK.sent of RFC 7323 §4.3.
+	lastAck Seq
+}
+
+// finState tracks the FINs of both directions.
+type finState struct {
+	queued  bool // the user closed the sending direction; send FIN after the data
+	sent    bool // a FIN has been given a sequence number
+	seq     Seq  // the FIN's sequence number, when sent
+	rcvd    bool // the peer's FIN has been processed
+	pending bool // the peer's FIN arrived beyond a hole and waits for it to fill
+	rcvSeq  Seq  // the pending FIN's sequence number
+}
+
+// ConnStats counts one connection's events, for the host's MIB counters.
+type ConnStats struct {
+	SegsOut, SegsIn   uint64
+	RetransSegs       uint64
+	Timeouts          uint64 // RTO expiries
+	FastRetrans       uint64
+	DupAcksIn         uint64
+	ChallengeAcks     uint64
+	OutOfWindow       uint64 // unacceptable segments answered with an ACK
+	PAWSRejected      uint64
+	BytesSent         uint64
+	BytesReceived     uint64
+	OutOfOrderQueued  uint64
+	ReassemblyOverrun uint64
+}
+
+// OpenParams are the per-connection inputs of an OPEN that the host
+// computes: the ISS from its RFC 6528 generator, the MSS from the route's
+// MTU, and the timestamp offset.
+type OpenParams struct {
+	ISS Seq
+	// MSS is advertised in our SYN: the route MTU minus the IP and TCP
+	// headers (1460 for IPv4 on Ethernet, 1440 for IPv6).
+	MSS uint16
+	// DefaultMSS is assumed when the peer sends no MSS option: 536 for IPv4
+	// (RFC 9293 §3.7.1), 1220 for IPv6 (RFC 8200 §5).
+	DefaultMSS uint16
+	// TSOffset randomises our timestamps per connection (RFC 7323 §5.4).
+	TSOffset uint32
+	Observer Observer
+}
+
+func newTCB(cfg *Config, p OpenParams) *TCB {
+	t := &TCB{
+		cfg:       cfg,
+		obs:       p.Observer,
+		ourMSS:    p.MSS,
+		defMSS:    p.DefaultMSS,
+		tsOffset:  p.TSOffset,
+		nagle:     !cfg.NoDelay,
+		keepalive: cfg.KeepAlive,
+		rtt:       newRTTEstimator(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
+	}
+	if cfg.CongestionControl == "reno" {
+		t.cc = newReno(uint32(p.MSS))
+	} else {
+		t.cc = newCubic(uint32(p.MSS))
+	}
+	t.sendBuf.setLimit(cfg.SendBufferSize)
+	t.recvBuf.setLimit(cfg.ReceiveBufferSize)
+	t.snd.iss = p.ISS
+	t.snd.una = p.ISS
+	t.snd.nxt = p.ISS
+	t.snd.max = p.ISS
+	t.snd.bufSeq = p.ISS.Add(1)
+	t.mss = uint32(p.MSS)
+	if cfg.WindowScaling {
+		t.rcv.wscale = windowShiftFor(cfg.ReceiveBufferSize)
+	}
+	t.tm.init()
+	return t
+}
+
+// windowShiftFor returns the smallest window scale shift that lets a
+// 16-bit window field describe a buffer of n bytes (RFC 7323 §2.3: at most 14).
+func windowShiftFor(n int) uint8 {
+	var s uint8
+	for s < 14 && n>>s > 0xffff {
+		s++
+	}
+	return s
+}
+
+// State returns the connection's current state.
+func (t *TCB) State() State { return t.state }
+
+// Err returns the errno the connection failed with, or 0.
+func (t *TCB) Err() syscall.Errno { return t.err }
+
+// Passive reports whether the TCB was created by a listener.
+func (t *TCB) Passive() bool { return t.passive }
+
+// setState is the single path for every state change: it records the
+// transition with its cause for the observer.
+func (t *TCB) setState(now clock.Instant, to State, why Cause) {
+	from := t.state
+	if from == to {
+		return
+	}
+	t.state = to
+	if t.obs != nil {
+		t.obs.StateChanged(now, from, to, why)
+	}
+}
+
+// fail ends the connection with err: it moves to CLOSED, drops both
+// buffers and stops every timer (RFC 9293 §3.10.7.4 "flush all segment
+// queues").
+func (t *TCB) fail(now clock.Instant, err syscall.Errno, why Cause) {
+	if t.err == 0 {
+		t.err = err
+	}
+	t.sendBuf.discard(t.sendBuf.len())
+	t.sendBuf.release()
+	t.tm.stopAll()
+	t.ackNow, t.ackDelayed, t.probePending, t.resendOne = false, 0, false, false
+	t.setState(now, Closed, why)
+}
+
+func segCause(s *Segment) Cause { return Cause{Kind: CauseSegment, Flags: s.Flags} }
+func timerCause(tm Timer) Cause { return Cause{Kind: CauseTimer, Timer: tm} }
+func callCause(c Call) Cause    { return Cause{Kind: CauseCall, Call: c} }

@@ -1,0 +1,181 @@
+package tcp
+
+import (
+	"syscall"
+	"time"
+
+	"github.com/synack-net/synack/clock"
+)
+
+// timers holds each timer of a TCB as the instant it expires, or
+// clock.Never when it is not armed (timers as data, not callbacks).
+type timers struct {
+	retransmit clock.Instant
+	delayedAck clock.Instant
+	persist    clock.Instant
+	timeWait   clock.Instant
+	finWait2   clock.Instant
+	// firstUnacked is when the oldest unacknowledged data was first sent,
+	// for the user timeout (RFC 5482).
+	firstUnacked clock.Instant
+}
+
+func (tm *timers) init() { tm.stopAll() }
+
+func (tm *timers) stopAll() {
+	*tm = timers{clock.Never, clock.Never, clock.Never, clock.Never, clock.Never, clock.Never}
+}
+
+// NextDeadline returns the earliest instant at which the TCB needs Tick,
+// or clock.Never.
+func (t *TCB) NextDeadline() clock.Instant {
+	d := clock.Min(t.tm.retransmit, t.tm.delayedAck)
+	d = clock.Min(d, t.tm.persist)
+	d = clock.Min(d, t.tm.timeWait)
+	d = clock.Min(d, t.tm.finWait2)
+	d = clock.Min(d, t.keepaliveDeadline())
+	if t.cfg.UserTimeout > 0 && t.tm.firstUnacked != clock.Never {
+		d = clock.Min(d, t.tm.firstUnacked.Add(t.cfg.UserTimeout))
+	}
+	return d
+}
+
+// keepaliveDeadline is when the next keep-alive probe is due
+// (RFC 1122 §4.2.3.6): Idle after the last segment received, then every
+// Interval while probes go unanswered.
+func (t *TCB) keepaliveDeadline() clock.Instant {
+	if !t.keepalive.Enable || t.state != Established && t.state != CloseWait {
+		return clock.Never
+	}
+	return t.lastRecv.Add(t.keepalive.Idle + t.keepalive.Interval*time.Duration(t.keepProbes))
+}
+
+// Tick runs every timer whose deadline is at or before now.
+func (t *TCB) Tick(now clock.Instant) {
+	if now >= t.tm.timeWait {
+		t.fire(now, TimerTimeWait)
+		t.tm.timeWait = clock.Never
+		t.setState(now, Closed, timerCause(TimerTimeWait))
+		return
+	}
+	if now >= t.tm.finWait2 {
+		t.fire(now, TimerFinWait2)
+		t.tm.finWait2 = clock.Never
+		t.fail(now, 0, timerCause(TimerFinWait2))
+		return
+	}
+	if t.cfg.UserTimeout > 0 && t.tm.firstUnacked != clock.Never && now >= t.tm.firstUnacked.Add(t.cfg.UserTimeout) {
+		t.fire(now, TimerUser)
+		t.fail(now, t.timeoutErr(), timerCause(TimerUser))
+		return
+	}
+	if now >= t.tm.retransmit {
+		t.fire(now, TimerRetransmit)
+		t.onRetransmitTimeout(now)
+	}
+	if now >= t.tm.delayedAck {
+		t.fire(now, TimerDelayedAck)
+		t.tm.delayedAck = clock.Never
+		t.ackNow = true
+	}
+	if now >= t.tm.persist {
+		t.fire(now, TimerPersist)
+		t.onPersistTimeout(now)
+	}
+	if now >= t.keepaliveDeadline() {
+		t.fire(now, TimerKeepalive)
+		t.onKeepaliveTimeout(now)
+	}
+}
+
+func (t *TCB) fire(now clock.Instant, tm Timer) {
+	if t.obs != nil {
+		t.obs.TimerFired(now, tm)
+	}
+}
+
+// timeoutErr is the error of a connection that timed out: the last ICMP
+// soft error if there was one (RFC 1122 §4.2.3.9), else ETIMEDOUT.
+func (t *TCB) timeoutErr() syscall.Errno {
+	if t.softErr != 0 {
+		return t.softErr
+	}
+	return syscall.ETIMEDOUT
+}
+
+// onRetransmitTimeout handles an RTO expiry (RFC 6298 §5.4–5.6).
+func (t *TCB) onRetransmitTimeout(now clock.Instant) {
+	limit := t.cfg.Retries
+	switch t.state {
+	case SynSent:
+		limit = t.cfg.SynRetries
+	case SynReceived:
+		limit = t.cfg.SynAckRetries
+	}
+	if t.retransmit >= limit {
+		// Linux gives up silently: no RST is sent for a connection whose
+		// peer has stopped answering.
+		t.fail(now, t.timeoutErr(), timerCause(TimerRetransmit))
+		return
+	}
+	t.retransmit++
+	t.Stats.Timeouts++
+	t.rtt.backoff()
+	t.rttTiming = false // Karn's rule: never time a retransmitted segment
+	if t.state.IsSynchronized() || t.state == SynReceived && t.snd.una != t.snd.iss {
+		flight := uint32(t.snd.max.Sub(t.snd.una))
+		t.cc.onRTO(now, flight)
+		t.inRecovery = false
+		t.dupAcks = 0
+		// RFC 6582 §4.3: after an RTO, recovery may not start again until
+		// everything sent so far has been acknowledged.
+		t.recover = t.snd.max
+	}
+	// Go back to the oldest unacknowledged byte; NextSegment resends from
+	// there (the SYN too, in SYN_SENT and SYN_RCVD).
+	t.snd.nxt = t.snd.una
+	t.tm.retransmit = now.Add(t.rtt.rto())
+}
+
+// onPersistTimeout sends a zero-window probe (RFC 9293 §3.8.6.1) and backs
+// off the next one.
+func (t *TCB) onPersistTimeout(now clock.Instant) {
+	t.tm.persist = clock.Never
+	if t.snd.wnd != 0 || t.unsent() == 0 {
+		return
+	}
+	t.probePending = true
+	t.rtt.backoff()
+	t.tm.persist = now.Add(t.rtt.rto())
+}
+
+// onKeepaliveTimeout sends a keep-alive probe, or gives up after Count
+// unanswered ones (RFC 1122 §4.2.3.6).
+func (t *TCB) onKeepaliveTimeout(now clock.Instant) {
+	if t.keepProbes >= t.keepalive.Count {
+		t.fail(now, t.timeoutErr(), timerCause(TimerKeepalive))
+		return
+	}
+	t.keepProbes++
+	t.probePending = true
+}
+
+// armRetransmit starts the retransmission timer unless it runs already
+// (RFC 6298 §5.1).
+func (t *TCB) armRetransmit(now clock.Instant) {
+	if t.tm.retransmit == clock.Never {
+		t.tm.retransmit = now.Add(t.rtt.rto())
+	}
+}
+
+// enterTimeWait moves to TIME_WAIT and starts the 2×MSL timer
+// (RFC 9293 §3.10.7.4).
+func (t *TCB) enterTimeWait(now clock.Instant, why Cause) {
+	t.tm.stopAll()
+	t.tm.timeWait = now.Add(t.cfg.TimeWait)
+	t.sendBuf.release()
+	t.setState(now, TimeWait, why)
+}
+
+// TimeWaitDeadline is when a connection in TIME_WAIT expires.
+func (t *TCB) TimeWaitDeadline() clock.Instant { return t.tm.timeWait }

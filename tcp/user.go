@@ -1,0 +1,288 @@
+package tcp
+
+import (
+	"io"
+	"syscall"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/wire"
+)
+
+// Write is the SEND call (RFC 9293 §3.10.2): it copies as much of p as the
+// send buffer has room for and returns the count. It returns 0, nil when the
+// buffer is full (the caller waits for Writable), and an errno when the
+// connection can no longer send: EPIPE after Shutdown or Close, the
+// connection's error once it failed.
+func (t *TCB) Write(p []byte) (int, error) {
+	switch t.state {
+	case Closed:
+		if t.err != 0 {
+			return 0, t.err
+		}
+		return 0, syscall.EPIPE
+	case Listen:
+		return 0, syscall.ENOTCONN
+	}
+	if t.fin.queued {
+		return 0, syscall.EPIPE // RFC 9293 §3.10.2: "connection closing"
+	}
+	return t.sendBuf.write(p), nil
+}
+
+// Writable reports how many bytes Write would accept now.
+func (t *TCB) Writable() int {
+	if t.fin.queued || t.state == Closed || t.state == Listen {
+		return 0
+	}
+	return t.sendBuf.free()
+}
+
+// Read is the RECEIVE call (RFC 9293 §3.10.3): it copies buffered in-order
+// data into p. With nothing buffered it returns io.EOF once the peer's FIN
+// has arrived (or after CloseRead), the errno of a failed connection, or
+// 0, nil when the caller must wait.
+func (t *TCB) Read(p []byte) (int, error) {
+	if n := t.recvBuf.read(p); n > 0 {
+		t.windowUpdateAfterRead()
+		if t.recvBuf.readable() == 0 && !t.recvBuf.hasOutOfOrder() && t.fin.rcvd {
+			t.recvBuf.release()
+		}
+		return n, nil
+	}
+	switch {
+	case t.rdShut || t.fin.rcvd:
+		return 0, io.EOF
+	case t.state == Closed && t.err != 0:
+		return 0, t.err
+	case t.state == Closed:
+		return 0, io.EOF
+	}
+	return 0, nil
+}
+
+// Readable reports how many bytes Read would return now.
+func (t *TCB) Readable() int { return t.recvBuf.readable() }
+
+// ReadDone reports whether Read would return an error or EOF now (no more
+// data will ever arrive).
+func (t *TCB) ReadDone() bool {
+	return t.recvBuf.readable() == 0 && (t.rdShut || t.fin.rcvd || t.state == Closed)
+}
+
+// windowUpdateAfterRead sends a window update when reading opened the
+// window by at least two segments or half the buffer (RFC 9293 §3.8.6.2.2;
+// Linux's __tcp_cleanup_rbuf uses the same test).
+func (t *TCB) windowUpdateAfterRead() {
+	if !t.state.IsSynchronized() || t.state == TimeWait {
+		return
+	}
+	free := uint32(max(t.recvBuf.window(), 0))
+	grow := t.rcv.nxt.Add(free).Sub(t.rcv.adv)
+	if grow >= int32(2*t.mss) || grow >= int32(t.cfg.ReceiveBufferSize/2) {
+		t.ackNow = true
+	}
+}
+
+// Shutdown closes the sending direction (shutdown(SHUT_WR), RFC 9293
+// §3.10.4 CLOSE of a half-duplex connection): a FIN follows the queued data
+// and the peer may go on sending.
+func (t *TCB) Shutdown(now clock.Instant) error {
+	return t.closeSend(now, CallShutdown)
+}
+
+// Close is the CLOSE call (RFC 9293 §3.10.4) for both directions, as
+// close(2) on a socket: a FIN follows the queued data, and from now on
+// nobody reads. Unread received data makes it abort with a reset instead
+// (RFC 2525 §2.17, as Linux does).
+func (t *TCB) Close(now clock.Instant) error {
+	if t.recvBuf.readable() > 0 && t.state.IsSynchronized() && t.state != TimeWait {
+		t.abortWithReset(now, callCause(CallClose))
+		return nil
+	}
+	t.orphaned = true
+	t.discardReadable()
+	if t.state == FinWait2 && t.cfg.FinWait2Timeout > 0 && t.tm.finWait2 == clock.Never {
+		t.tm.finWait2 = now.Add(t.cfg.FinWait2Timeout)
+	}
+	err := t.closeSend(now, CallClose)
+	if err == syscall.EPIPE {
+		return nil // already half-closed: closing the rest is fine
+	}
+	return err
+}
+
+// closeSend queues our FIN and moves to the closing state RFC 9293 §3.10.4
+// names for the current one.
+func (t *TCB) closeSend(now clock.Instant, call Call) error {
+	why := callCause(call)
+	switch t.state {
+	case Closed:
+		if t.err != 0 {
+			return t.err
+		}
+		return syscall.ENOTCONN
+	case Listen:
+		t.setState(now, Closed, why)
+		return nil
+	case SynSent:
+		// No SYN-ACK yet: nothing to tell the peer.
+		t.tm.stopAll()
+		t.setState(now, Closed, why)
+		return nil
+	case SynReceived, Established:
+		if t.fin.queued {
+			return syscall.EPIPE
+		}
+		t.fin.queued = true
+		t.setState(now, FinWait1, why)
+	case CloseWait:
+		t.fin.queued = true
+		t.setState(now, LastAck, why)
+	default:
+		return syscall.EPIPE // FIN_WAIT_*, CLOSING, LAST_ACK, TIME_WAIT
+	}
+	return nil
+}
+
+// CloseRead shuts down the receiving direction (shutdown(SHUT_RD)): Read
+// returns io.EOF and later data is acknowledged and discarded, as Linux
+// does. Nothing is sent.
+func (t *TCB) CloseRead() {
+	t.rdShut = true
+	t.discardReadable()
+}
+
+// Abort is the ABORT call (RFC 9293 §3.10.5): queued data is dropped and,
+// in a synchronized state or SYN_RCVD, a reset <SEQ=SND.NXT><CTL=RST> is
+// sent. It is what SetLinger(0) followed by Close does.
+func (t *TCB) Abort(now clock.Instant) {
+	why := callCause(CallAbort)
+	switch t.state {
+	case Closed, Listen:
+		return
+	case SynSent, Closing, LastAck, TimeWait:
+		t.fail(now, 0, why)
+	default:
+		t.orphaned = true
+		t.fail(now, 0, why)
+		t.queueReset(t.snd.nxt, t.rcv.nxt, wire.FlagRST|wire.FlagACK)
+	}
+	t.recvBuf.release()
+}
+
+// Crash makes the connection vanish without a word to the peer, as when
+// its host loses power: local users see ECONNABORTED.
+func (t *TCB) Crash(now clock.Instant) {
+	t.rstPending = false
+	t.fail(now, syscall.ECONNABORTED, Cause{Kind: CauseCrash})
+	t.recvBuf.release()
+}
+
+// ICMPError reports an ICMP error about the connection (RFC 1122 §4.2.3.9,
+// RFC 5927). seq is the sequence number quoted in the message; one outside
+// SND.UNA..SND.NXT cannot be about a segment in flight and is ignored
+// (RFC 5927 §4.1). A hard error (port or protocol unreachable) aborts a
+// connection still in SYN_SENT; every other error is soft: remembered, and
+// reported only if the connection later times out. It reports whether the
+// message was accepted.
+func (t *TCB) ICMPError(now clock.Instant, seq Seq, err syscall.Errno, hard bool) bool {
+	if t.state == Closed || t.state == Listen || !seq.InRange(t.snd.una, t.snd.max.Add(1)) {
+		return false
+	}
+	if hard && t.state == SynSent {
+		t.fail(now, err, Cause{Kind: CauseICMP})
+		return true
+	}
+	t.softErr = err
+	return true
+}
+
+// SetNoDelay turns Nagle's algorithm off (true) or on (false).
+func (t *TCB) SetNoDelay(noDelay bool) { t.nagle = !noDelay }
+
+// SetKeepAlive replaces the keep-alive configuration.
+func (t *TCB) SetKeepAlive(k KeepAlive) { t.keepalive = k; t.keepProbes = 0 }
+
+// SetBufferSizes changes the buffer limits (SO_SNDBUF, SO_RCVBUF); zero
+// leaves one unchanged.
+func (t *TCB) SetBufferSizes(send, recv int) {
+	if send > 0 {
+		t.sendBuf.setLimit(send)
+	}
+	if recv > 0 {
+		t.recvBuf.setLimit(recv)
+	}
+}
+
+// WantsOutput reports whether NextSegment may have something to send, so
+// that a host woken by a user call knows to poll the TCB.
+func (t *TCB) WantsOutput() bool {
+	if t.rstPending || t.ackNow || t.probePending || t.resendOne {
+		return true
+	}
+	switch t.state {
+	case SynSent, SynReceived:
+		return t.snd.nxt == t.snd.iss
+	case Closed, Listen, TimeWait:
+		return false
+	}
+	return t.unsent() > 0 || t.fin.queued && (!t.fin.sent || t.snd.nxt.LessThanEq(t.fin.seq))
+}
+
+// Info is a snapshot of a connection's variables, like Linux's TCP_INFO.
+type Info struct {
+	State                State
+	ISS, IRS             Seq
+	SndUna, SndNxt       Seq
+	RcvNxt               Seq
+	SndWnd, RcvWnd       uint32
+	SndWScale, RcvWScale uint8
+	MSS                  uint32
+	CWnd, SSThresh       uint32
+	SRTT, RTTVar, RTO    int64 // nanoseconds
+	Timestamps, SACK     bool
+	Retransmits          int
+	Unacked, Unsent      int
+	Stats                ConnStats
+}
+
+// Info returns a snapshot of the connection's variables.
+func (t *TCB) Info() Info {
+	return Info{
+		State: t.state, ISS: t.snd.iss, IRS: t.rcv.irs,
+		SndUna: t.snd.una, SndNxt: t.snd.nxt, RcvNxt: t.rcv.nxt,
+		SndWnd: t.snd.wnd, RcvWnd: uint32(max(t.rcv.adv.Sub(t.rcv.nxt), 0)),
+		SndWScale: t.snd.wscale, RcvWScale: t.rcv.wscale,
+		MSS: t.mss, CWnd: t.cc.cwnd(), SSThresh: t.cc.ssthresh(),
+		SRTT: int64(t.rtt.srtt()), RTTVar: int64(t.rtt.rttvar()), RTO: int64(t.rtt.rto()),
+		Timestamps: t.tsOK, SACK: t.sackOK, Retransmits: t.retransmit,
+		Unacked: int(t.snd.nxt.Sub(t.snd.una)), Unsent: max(t.unsent(), 0),
+		Stats: t.Stats,
+	}
+}
+
+// AcceptsNewIncarnation reports whether a SYN for this connection's 4-tuple,
+// arriving while it is in TIME_WAIT, is certainly not an old duplicate
+// (RFC 6191 §2): its timestamp is newer than TS.Recent when both ends use
+// timestamps, else its sequence number lies beyond RCV.NXT.
+func (t *TCB) AcceptsNewIncarnation(syn *Segment) bool {
+	if t.state != TimeWait {
+		return false
+	}
+	if t.tsOK && syn.Options.HasTS {
+		return int32(syn.Options.TSVal-t.tsRecent) > 0
+	}
+	return syn.Seq.GreaterThan(t.rcv.nxt)
+}
+
+// EndTimeWait closes a connection in TIME_WAIT early because a new
+// incarnation takes over its 4-tuple (RFC 6191).
+func (t *TCB) EndTimeWait(now clock.Instant) {
+	if t.state == TimeWait {
+		t.tm.stopAll()
+		t.setState(now, Closed, Cause{Kind: CauseSegment, Flags: wire.FlagSYN})
+	}
+}
+
+// KeepAliveConfig returns the connection's keep-alive configuration.
+func (t *TCB) KeepAliveConfig() KeepAlive { return t.keepalive }
