@@ -1,0 +1,187 @@
+// Package sim runs synack hosts on virtual time over a simulated network,
+// on one goroutine and deterministically: the same seed and the same
+// script give the same packets at the same instants. It is the engine of
+// the scenario tests and of `synack demo`.
+package sim
+
+import (
+	"container/heap"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/link/netem"
+	"github.com/synack-net/synack/stack"
+	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/trace"
+)
+
+// World is a set of hosts joined by a netem.Network, with a virtual clock
+// and a schedule of user actions.
+type World struct {
+	Net   *netem.Network
+	Trace trace.Log
+
+	now     clock.Instant
+	seed    uint64
+	hosts   []*Host
+	actions actionQueue
+	seq     uint64
+}
+
+// Host is a stack.Host attached to a World.
+type Host struct {
+	*stack.Host
+	ID netem.HostID
+	w  *World
+}
+
+// New returns an empty world whose randomness (network faults, ISN keys)
+// derives from seed.
+func New(seed uint64) *World {
+	return &World{Net: netem.NewNetwork(seed), seed: seed}
+}
+
+// Now is the world's virtual time.
+func (w *World) Now() clock.Instant { return w.now }
+
+// HostConfig adjusts a host before it is created.
+type HostConfig func(*stack.Config)
+
+// AddHost creates a host with one address. Its secret derives from the
+// world's seed and the host's index, so runs are reproducible.
+func (w *World) AddHost(name string, addr netip.Prefix, opts ...HostConfig) *Host {
+	cfg := stack.Config{Name: name, Addrs: []netip.Prefix{addr}, Recorder: &w.Trace}
+	for i := range cfg.Secret {
+		cfg.Secret[i] = byte(w.seed>>(8*(i%8))) ^ byte(len(w.hosts)*31+i)
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h := &Host{Host: stack.NewHost(cfg), w: w}
+	h.ID = w.Net.AddHost(name)
+	w.Net.AddAddress(h.ID, addr.Addr())
+	w.hosts = append(w.hosts, h)
+	return h
+}
+
+// WithTCP sets the TCP configuration of a host.
+func WithTCP(c tcp.Config) HostConfig {
+	return func(s *stack.Config) { s.TCP = &c }
+}
+
+// At schedules f to run at instant t (after the packets and timers of that
+// instant). Actions at the same instant run in the order they were added.
+func (w *World) At(t time.Duration, f func()) {
+	w.seq++
+	heap.Push(&w.actions, action{at: clock.Instant(t), seq: w.seq, f: f})
+}
+
+// After schedules f to run d after the current virtual time.
+func (w *World) After(d time.Duration, f func()) { w.At(time.Duration(w.now)+d, f) }
+
+// Crash makes host h forget all its connections now (see stack.Host.Crash).
+func (h *Host) Crash() { h.Host.Crash(h.w.now) }
+
+// Run advances virtual time, delivering packets, firing timers and running
+// actions, until nothing is left to do or the clock would pass until.
+func (w *World) Run(until time.Duration) {
+	w.RunUntil(until, func() bool { return false })
+}
+
+// RunUntil is Run that also stops as soon as done reports true (checked
+// after each instant). It reports whether done became true.
+func (w *World) RunUntil(until time.Duration, done func() bool) bool {
+	limit := clock.Instant(until)
+	w.flush()
+	for !done() {
+		next := w.next()
+		if next == clock.Never || next > limit {
+			if limit > w.now {
+				w.now = limit
+			}
+			return false
+		}
+		w.step(next)
+	}
+	return true
+}
+
+// next is the earliest pending event.
+func (w *World) next() clock.Instant {
+	n := w.Net.NextDelivery()
+	for _, h := range w.hosts {
+		n = clock.Min(n, h.NextDeadline())
+	}
+	if len(w.actions) > 0 {
+		n = clock.Min(n, w.actions[0].at)
+	}
+	return n
+}
+
+// step processes everything due at instant t.
+func (w *World) step(t clock.Instant) {
+	if t < w.now {
+		panic(fmt.Sprintf("sim: time went backwards: %v < %v", t, w.now))
+	}
+	w.now = t
+	for rounds := 0; ; rounds++ {
+		if rounds > 1_000_000 {
+			panic(fmt.Sprintf("sim: no progress at %v", t))
+		}
+		busy := false
+		if w.Net.NextDelivery() <= t {
+			busy = true
+			w.Net.Deliver(t, func(to netem.HostID, pkt []byte) { w.hosts[to].Deliver(t, pkt) })
+		}
+		for _, h := range w.hosts {
+			if h.NextDeadline() <= t {
+				busy = true
+				h.Tick(t)
+			}
+		}
+		if !busy && len(w.actions) > 0 && w.actions[0].at <= t {
+			busy = true
+			a := heap.Pop(&w.actions).(action)
+			a.f()
+		}
+		w.flush()
+		if !busy {
+			return
+		}
+	}
+}
+
+// flush sends every host's pending output into the network.
+func (w *World) flush() {
+	for _, h := range w.hosts {
+		if h.HasPendingOutput() {
+			h.Flush(w.now, func(pkt []byte) { w.Net.Send(w.now, h.ID, pkt) })
+		}
+	}
+}
+
+type action struct {
+	at  clock.Instant
+	seq uint64
+	f   func()
+}
+
+type actionQueue []action
+
+func (q actionQueue) Len() int { return len(q) }
+func (q actionQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].seq < q[j].seq
+}
+func (q actionQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *actionQueue) Push(x any)   { *q = append(*q, x.(action)) }
+func (q *actionQueue) Pop() any {
+	old := *q
+	a := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return a
+}

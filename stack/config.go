@@ -1,0 +1,80 @@
+// Package stack is synack's host runtime: one TCP/IP host made of its
+// addresses, its connections and listeners, and the rules that apply to
+// packets that belong to no connection. Like the TCB it drives, it is
+// sans-IO: a driver hands it packets (Deliver) and the time, runs its timers
+// (Tick), collects what it sends (Flush) and sleeps until NextDeadline.
+package stack
+
+import (
+	"crypto/rand"
+	"net/netip"
+
+	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/trace"
+)
+
+// Config configures a Host.
+type Config struct {
+	// Name identifies the host in traces.
+	Name string
+	// Addrs are the host's addresses, each with the prefix of its subnet.
+	Addrs []netip.Prefix
+	// MTU is the link MTU; the advertised MSS is derived from it
+	// (1460 for IPv4 and 1440 for IPv6 at 1500). Default 1500.
+	MTU int
+	// TCP holds the TCB tunables; the zero value means tcp.DefaultConfig().
+	TCP *tcp.Config
+	// Secret keys the ISN generator (RFC 6528), the ephemeral port
+	// selection (RFC 6056) and the timestamp offsets. The zero value draws
+	// a random one; simulations set it for reproducible runs.
+	Secret [16]byte
+	// EphemeralPorts is the range for active opens (Linux
+	// ip_local_port_range: 32768–60999).
+	EphemeralPortLow, EphemeralPortHigh uint16
+	// MaxConns bounds the connections (in any state, TIME_WAIT included).
+	// Default 1<<20.
+	MaxConns int
+	// DefaultBacklog is the accept queue bound when Listen gets 0
+	// (Linux somaxconn: 4096).
+	DefaultBacklog int
+	// MaxSynBacklog bounds each listener's half-open connections
+	// (tcp_max_syn_backlog).
+	MaxSynBacklog int
+	// TTL is the IPv4 TTL and IPv6 hop limit of sent packets (64).
+	TTL uint8
+	// Recorder, if not nil, receives every trace event.
+	Recorder trace.Recorder
+	// OnOutput, if not nil, is called (without locks held, possibly from
+	// a user goroutine) when a user call gives Flush work while none was
+	// pending, so that a driver sleeping until NextDeadline wakes up. It
+	// must not block.
+	OnOutput func()
+}
+
+func (c *Config) fill() {
+	if c.MTU == 0 {
+		c.MTU = 1500
+	}
+	if c.TCP == nil {
+		d := tcp.DefaultConfig()
+		c.TCP = &d
+	}
+	if c.Secret == [16]byte{} {
+		rand.Read(c.Secret[:])
+	}
+	if c.EphemeralPortLow == 0 {
+		c.EphemeralPortLow, c.EphemeralPortHigh = 32768, 60999
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = 1 << 20
+	}
+	if c.DefaultBacklog == 0 {
+		c.DefaultBacklog = 4096
+	}
+	if c.MaxSynBacklog == 0 {
+		c.MaxSynBacklog = 4096
+	}
+	if c.TTL == 0 {
+		c.TTL = 64
+	}
+}

@@ -1,0 +1,94 @@
+package stack
+
+import (
+	"net/netip"
+	"syscall"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/tcp"
+)
+
+// Connect performs an active OPEN to remote from local (an invalid or
+// unspecified local address lets the host choose the source address; port
+// 0 picks an ephemeral port). The SYN goes out at the next Flush.
+func (h *Host) Connect(now clock.Instant, local, remote netip.AddrPort) (*Conn, error) {
+	if !remote.Addr().IsValid() || remote.Port() == 0 || remote.Addr().IsUnspecified() {
+		return nil, syscall.EINVAL
+	}
+	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	src := local.Addr()
+	if !src.IsValid() || src.IsUnspecified() {
+		var ok bool
+		if src, ok = h.sourceFor(remote.Addr()); !ok {
+			return nil, syscall.ENETUNREACH
+		}
+	} else if !h.isLocal(src) {
+		return nil, syscall.EADDRNOTAVAIL
+	}
+	if len(h.conns) >= h.cfg.MaxConns {
+		h.count(func(k *Counters) { k.ConnLimit++ })
+		return nil, syscall.ENOBUFS
+	}
+	t := Tuple{Local: netip.AddrPortFrom(src, local.Port()), Remote: remote}
+	if local.Port() == 0 {
+		port, ok := h.ephemeralPort(src, remote)
+		if !ok {
+			h.count(func(k *Counters) { k.EphemeralExhausted++ })
+			return nil, syscall.EADDRNOTAVAIL
+		}
+		t.Local = netip.AddrPortFrom(src, port)
+	} else if _, busy := h.conns[t]; busy {
+		return nil, syscall.EADDRINUSE
+	}
+	c := newConn(h, t)
+	c.mu.Lock()
+	c.tcb = tcp.NewActive(h.tcpCfg, now, h.openParams(now, t, c))
+	c.mu.Unlock()
+	h.conns[t] = c
+	h.markDirty(c)
+	return c, nil
+}
+
+// ephemeralPort picks a local port for a connection from src to remote by
+// RFC 6056 §3.3.3 (Algorithm 3, "Simple Hash-Based Port Selection", the
+// one Linux uses): a keyed hash of the addresses and remote port chooses
+// where in the range to start, and a global counter moves the start on so
+// that a reconnect to the same peer gets a fresh port. Called with h.mu held.
+func (h *Host) ephemeralPort(src netip.Addr, remote netip.AddrPort) (uint16, bool) {
+	lo, hi := uint32(h.cfg.EphemeralPortLow), uint32(h.cfg.EphemeralPortHigh)
+	n := hi - lo + 1
+	// F(local_IP, remote_IP, remote_port, secret) from the ISN hash, with
+	// the clock input fixed at zero so that it is a pure keyed hash.
+	offset := uint32(h.isn.ISN(0, netip.AddrPortFrom(src, 0), remote))
+	for i := uint32(0); i < n; i++ {
+		port := uint16(lo + (offset+h.portNext+i)%n)
+		t := Tuple{Local: netip.AddrPortFrom(src, port), Remote: remote}
+		if _, busy := h.conns[t]; busy {
+			continue
+		}
+		if h.findListener(t.Local) != nil {
+			continue
+		}
+		h.portNext += i + 1
+		return port, true
+	}
+	return 0, false
+}
+
+// removeConn takes c out of the tables. Called with h.mu held.
+func (h *Host) removeConn(c *Conn) {
+	if h.conns[c.tuple] == c {
+		delete(h.conns, c.tuple)
+	}
+	h.timers.remove(c)
+	c.removed = true
+	if l := c.listener; l != nil {
+		c.listener = nil
+		l.mu.Lock()
+		l.synQueue--
+		l.mu.Unlock()
+	}
+}
+

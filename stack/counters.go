@@ -1,0 +1,105 @@
+package stack
+
+import (
+	"fmt"
+	"io"
+)
+
+// Counters are a host's MIB counters, named as Linux's `netstat -s` and
+// /proc/net/snmp name them (RFC 4022 for the Tcp group, Linux's TcpExt for
+// the rest). Each counts since the host was created.
+type Counters struct {
+	ActiveOpens  uint64 // Tcp: connections that went CLOSED -> SYN_SENT
+	PassiveOpens uint64 // Tcp: connections that went LISTEN -> SYN_RCVD
+	AttemptFails uint64 // Tcp: SYN_SENT/SYN_RCVD -> CLOSED, and SYN_RCVD -> LISTEN
+	EstabResets  uint64 // Tcp: ESTABLISHED/CLOSE_WAIT -> CLOSED by a reset
+	CurrEstab    uint64 // Tcp: connections now in ESTABLISHED or CLOSE_WAIT
+	InSegs       uint64 // Tcp: segments received, including those in error
+	OutSegs      uint64 // Tcp: segments sent, excluding retransmissions
+	RetransSegs  uint64 // Tcp: segments retransmitted
+	InErrs       uint64 // Tcp: segments received in error (bad checksum, header)
+	OutRsts      uint64 // Tcp: segments sent with RST
+
+	ListenOverflows    uint64 // TcpExt: SYNs dropped because an accept queue was full
+	ListenDrops        uint64 // TcpExt: SYNs dropped by a listener for any reason
+	TimeWaited         uint64 // TcpExt TW: connections that finished TIME_WAIT
+	TimeWaitRecycled   uint64 // TcpExt TWRecycled: TIME_WAIT pairs reused by a new SYN (RFC 6191)
+	TCPTimeouts        uint64 // TcpExt: retransmission timer expiries
+	TCPFastRetrans     uint64 // TcpExt: fast retransmits
+	TCPChallengeACK    uint64 // TcpExt: challenge ACKs sent (RFC 5961)
+	PAWSEstab          uint64 // TcpExt: segments rejected by PAWS (RFC 7323 §5)
+	OutOfWindow        uint64 // segments outside the window, answered with an ACK
+	ConnLimit          uint64 // connections refused because MaxConns was reached
+	EphemeralExhausted uint64 // connects that found no free ephemeral port
+
+	// Drops counts dropped packets by reason.
+	Drops [numDropReasons]uint64
+}
+
+// DropReason says why a host dropped an inbound packet.
+type DropReason uint8
+
+// The reasons a packet is dropped.
+const (
+	DropBadIPHeader    DropReason = iota // IPv4/IPv6 header failed validation
+	DropFragment                         // IP fragments are not reassembled
+	DropNotForUs                         // destination is none of our addresses
+	DropNotTCP                           // a protocol other than TCP or ICMP
+	DropBadTCPHeader                     // TCP header or options malformed
+	DropBadChecksum                      // TCP checksum wrong
+	DropBadICMP                          // ICMP message malformed or unknown
+	DropNoSocket                         // no connection or listener (answered with RST unless it was one)
+	DropListenOverflow                   // accept queue full
+	DropSynQueueFull                     // too many half-open connections
+	DropConnLimit                        // host connection limit reached
+	DropListenNonSYN                     // a listener got a segment that is neither SYN nor ACK
+	numDropReasons
+)
+
+var dropReasonNames = [numDropReasons]string{
+	"bad-ip-header", "fragment", "not-for-us", "not-tcp", "bad-tcp-header", "bad-checksum",
+	"bad-icmp", "no-socket", "listen-overflow", "syn-queue-full", "conn-limit", "listen-non-syn",
+}
+
+// String returns the reason's name, e.g. "bad-checksum".
+func (r DropReason) String() string {
+	if r < numDropReasons {
+		return dropReasonNames[r]
+	}
+	return "unknown"
+}
+
+// WriteTo prints the counters as `netstat -s` would, one per line.
+func (c *Counters) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	p := func(format string, a ...any) {
+		n, _ := fmt.Fprintf(w, format, a...)
+		total += int64(n)
+	}
+	p("Tcp:\n")
+	p("    %d active connection openings\n", c.ActiveOpens)
+	p("    %d passive connection openings\n", c.PassiveOpens)
+	p("    %d failed connection attempts\n", c.AttemptFails)
+	p("    %d connection resets received\n", c.EstabResets)
+	p("    %d connections established\n", c.CurrEstab)
+	p("    %d segments received\n", c.InSegs)
+	p("    %d segments sent out\n", c.OutSegs)
+	p("    %d segments retransmitted\n", c.RetransSegs)
+	p("    %d bad segments received\n", c.InErrs)
+	p("    %d resets sent\n", c.OutRsts)
+	p("TcpExt:\n")
+	p("    %d times the listen queue of a socket overflowed\n", c.ListenOverflows)
+	p("    %d SYNs to LISTEN sockets dropped\n", c.ListenDrops)
+	p("    %d TCP sockets finished time wait\n", c.TimeWaited)
+	p("    %d time wait sockets recycled\n", c.TimeWaitRecycled)
+	p("    %d timeouts\n", c.TCPTimeouts)
+	p("    %d fast retransmits\n", c.TCPFastRetrans)
+	p("    %d challenge ACKs sent\n", c.TCPChallengeACK)
+	p("    %d packets rejected in established connections because of timestamp\n", c.PAWSEstab)
+	for r := DropReason(0); r < numDropReasons; r++ {
+		if c.Drops[r] > 0 {
+			p("    %d packets dropped: %s\n", c.Drops[r], r)
+		}
+	}
+	return total, nil
+}

@@ -1,0 +1,231 @@
+package stack
+
+import (
+	"net/netip"
+	"sync"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/trace"
+)
+
+// Tuple identifies a connection by its two ends.
+type Tuple struct {
+	Local, Remote netip.AddrPort
+}
+
+// Host is one TCP/IP host. The driver goroutine calls Deliver, Tick, Flush
+// and NextDeadline; user goroutines call Connect, Listen and the methods
+// of Conn and Listener. mu guards the tables; each Conn's own mutex guards
+// its TCB. Lock order: Host.mu before Conn.mu, never the reverse.
+type Host struct {
+	cfg    Config
+	tcpCfg *tcp.Config
+	isn    *tcp.ISNGenerator
+	rec    trace.Recorder
+
+	mu        sync.Mutex
+	addrs     []netip.Prefix
+	conns     map[Tuple]*Conn
+	listeners map[netip.AddrPort]*Listener
+	timers    timerHeap
+	portNext  uint32 // RFC 6056 Algorithm 3's "next_ephemeral"
+
+	// countMu guards counters and serialises the recorder. It is a leaf
+	// lock: nothing else is taken while it is held.
+	countMu  sync.Mutex
+	counters Counters
+
+	// dirty lists connections to visit in the next Flush. It has its own
+	// lock so that user calls holding a Conn's lock may append to it.
+	dirtyMu sync.Mutex
+	dirty   []*Conn
+
+	out outQueue // packets built but not yet handed to the driver
+}
+
+// NewHost creates a host.
+func NewHost(cfg Config) *Host {
+	cfg.fill()
+	h := &Host{
+		cfg:       cfg,
+		tcpCfg:    cfg.TCP,
+		isn:       tcp.NewISNGenerator(cfg.Secret),
+		rec:       cfg.Recorder,
+		addrs:     append([]netip.Prefix(nil), cfg.Addrs...),
+		conns:     make(map[Tuple]*Conn),
+		listeners: make(map[netip.AddrPort]*Listener),
+	}
+	h.out.init(cfg.MTU)
+	return h
+}
+
+// Name is the host's name in traces.
+func (h *Host) Name() string { return h.cfg.Name }
+
+// MTU is the host's link MTU.
+func (h *Host) MTU() int { return h.cfg.MTU }
+
+// AddAddress adds an address (with its subnet prefix) to the host.
+func (h *Host) AddAddress(p netip.Prefix) {
+	h.mu.Lock()
+	h.addrs = append(h.addrs, p)
+	h.mu.Unlock()
+}
+
+// Addrs returns the host's addresses.
+func (h *Host) Addrs() []netip.Prefix {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]netip.Prefix(nil), h.addrs...)
+}
+
+// Counters returns a snapshot of the MIB counters.
+func (h *Host) Counters() Counters {
+	h.countMu.Lock()
+	defer h.countMu.Unlock()
+	return h.counters
+}
+
+// count applies f to the counters under their lock.
+func (h *Host) count(f func(k *Counters)) {
+	h.countMu.Lock()
+	f(&h.counters)
+	h.countMu.Unlock()
+}
+
+// record stamps e with the host's name and hands it to the recorder.
+func (h *Host) record(e trace.Event) {
+	if h.rec == nil {
+		return
+	}
+	e.Host = h.cfg.Name
+	h.countMu.Lock()
+	h.rec.Record(e)
+	h.countMu.Unlock()
+}
+
+// isLocal reports whether a is one of the host's addresses. Called with mu held.
+func (h *Host) isLocal(a netip.Addr) bool {
+	for _, p := range h.addrs {
+		if p.Addr() == a {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceFor picks the local address for a connection to remote: one whose
+// subnet contains it, else the first of the same family. Called with mu held.
+func (h *Host) sourceFor(remote netip.Addr) (netip.Addr, bool) {
+	var fallback netip.Addr
+	for _, p := range h.addrs {
+		if p.Addr().Is4() != remote.Is4() {
+			continue
+		}
+		if p.Contains(remote) {
+			return p.Addr(), true
+		}
+		if !fallback.IsValid() {
+			fallback = p.Addr()
+		}
+	}
+	return fallback, fallback.IsValid()
+}
+
+// mssFor is the MSS to advertise to remote: the MTU minus the IP and TCP
+// headers (RFC 9293 §3.7.1, RFC 8200 §5), and the MSS assumed when the peer
+// sends none.
+func (h *Host) mssFor(remote netip.Addr) (mss, def uint16) {
+	if remote.Is4() {
+		return uint16(h.cfg.MTU - 40), 536
+	}
+	return uint16(h.cfg.MTU - 60), 1220
+}
+
+// openParams computes the per-connection inputs of an OPEN.
+func (h *Host) openParams(now clock.Instant, t Tuple, c *Conn) tcp.OpenParams {
+	mss, def := h.mssFor(t.Remote.Addr())
+	return tcp.OpenParams{
+		ISS:        h.isn.ISN(now, t.Local, t.Remote),
+		MSS:        mss,
+		DefaultMSS: def,
+		// RFC 7323 §5.4: a per-connection offset, here the tuple's ISN
+		// hash at time zero, so that it needs no extra randomness.
+		TSOffset: uint32(h.isn.ISN(0, t.Remote, t.Local)),
+		Observer: c,
+	}
+}
+
+// markDirty queues c for the next Flush.
+func (h *Host) markDirty(c *Conn) {
+	h.dirtyMu.Lock()
+	first := len(h.dirty) == 0
+	if !c.dirty {
+		c.dirty = true
+		h.dirty = append(h.dirty, c)
+	}
+	h.dirtyMu.Unlock()
+	if first && h.cfg.OnOutput != nil {
+		h.cfg.OnOutput()
+	}
+}
+
+// NextDeadline is the earliest instant at which Tick has work, or
+// clock.Never. Pending output is not a deadline: drivers Flush after
+// every Deliver, Tick or user call.
+func (h *Host) NextDeadline() clock.Instant {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.timers.next()
+}
+
+// HasPendingOutput reports whether Flush has work.
+func (h *Host) HasPendingOutput() bool {
+	h.dirtyMu.Lock()
+	defer h.dirtyMu.Unlock()
+	return len(h.dirty) > 0 || h.out.len() > 0
+}
+
+// Tick runs the timers of every connection whose deadline is at or before now.
+func (h *Host) Tick(now clock.Instant) {
+	h.mu.Lock()
+	for {
+		c := h.timers.popDue(now)
+		if c == nil {
+			break
+		}
+		c.mu.Lock()
+		c.tcb.Tick(now)
+		c.mu.Unlock()
+		h.markDirty(c)
+	}
+	h.mu.Unlock()
+}
+
+
+// Crash forgets every connection and listener at once, without sending
+// anything, as a host that loses power and reboots does. Peers are left
+// with half-open connections (RFC 9293 §3.5.1).
+func (h *Host) Crash(now clock.Instant) {
+	h.mu.Lock()
+	conns := h.conns
+	lns := h.listeners
+	h.conns = make(map[Tuple]*Conn)
+	h.listeners = make(map[netip.AddrPort]*Listener)
+	h.timers = timerHeap{}
+	h.mu.Unlock()
+	h.dirtyMu.Lock()
+	for _, c := range h.dirty {
+		c.dirty = false
+	}
+	h.dirty = h.dirty[:0]
+	h.dirtyMu.Unlock()
+	h.out.reset()
+	for _, c := range conns {
+		c.crash(now)
+	}
+	for _, l := range lns {
+		l.crash()
+	}
+}

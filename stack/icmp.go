@@ -1,0 +1,94 @@
+package stack
+
+import (
+	"net/netip"
+	"syscall"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/wire"
+)
+
+// deliverICMP hands an ICMP destination-unreachable message about one of
+// our TCP connections to its TCB (RFC 1122 §4.2.3.9, RFC 5927).
+func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, b []byte) {
+	var typ, code uint8
+	var quoted []byte
+	if proto == wire.ProtoICMPv4 {
+		m := wire.ICMPv4(b)
+		if m.Validate() != nil {
+			h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
+			return
+		}
+		typ, code, quoted = m.Type(), m.Code(), m.Embedded()
+	} else {
+		m := wire.ICMPv6(b)
+		if m.Validate() != nil || !wire.TransportChecksumValid(src, dst, wire.ProtoICMPv6, b) {
+			h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
+			return
+		}
+		typ, code, quoted = m.Type(), m.Code(), m.Embedded()
+	}
+	errno, hard, ok := icmpErrno(proto, typ, code)
+	if !ok {
+		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
+		return
+	}
+	qsrc, qdst, qproto, sport, dport, seq, err := wire.Quoted(quoted)
+	if err != nil || qproto != wire.ProtoTCP {
+		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
+		return
+	}
+	// The quoted packet is one we sent: its source is our end.
+	t := Tuple{Local: netip.AddrPortFrom(qsrc, sport), Remote: netip.AddrPortFrom(qdst, dport)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.conns[t]
+	if c == nil {
+		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
+		return
+	}
+	c.mu.Lock()
+	accepted := c.tcb.ICMPError(now, tcp.Seq(seq), errno, hard)
+	c.mu.Unlock()
+	if !accepted {
+		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
+		return
+	}
+	h.markDirty(c)
+}
+
+// icmpErrno maps an ICMP destination-unreachable code to the errno Linux
+// reports and whether RFC 1122 §4.2.3.9 makes it a hard error (protocol
+// and port unreachable). Other types (packet too big, which path MTU
+// discovery would use) are not handled.
+func icmpErrno(proto, typ, code uint8) (errno syscall.Errno, hard, ok bool) {
+	if proto == wire.ProtoICMPv4 {
+		if typ != wire.ICMPv4TypeDestUnreachable {
+			return 0, false, false
+		}
+		switch code {
+		case wire.ICMPv4CodeNetUnreachable:
+			return syscall.ENETUNREACH, false, true
+		case wire.ICMPv4CodeProtocolUnreachable:
+			return syscall.ENOPROTOOPT, true, true
+		case wire.ICMPv4CodePortUnreachable:
+			return syscall.ECONNREFUSED, true, true
+		case wire.ICMPv4CodeFragmentationNeeded:
+			return 0, false, false
+		}
+		return syscall.EHOSTUNREACH, false, true
+	}
+	if typ != wire.ICMPv6TypeDestUnreachable {
+		return 0, false, false
+	}
+	switch code {
+	case wire.ICMPv6CodeNoRoute:
+		return syscall.ENETUNREACH, false, true
+	case wire.ICMPv6CodeAdminProhibited:
+		return syscall.EACCES, false, true
+	case wire.ICMPv6CodePortUnreachable:
+		return syscall.ECONNREFUSED, true, true
+	}
+	return syscall.EHOSTUNREACH, false, true
+}

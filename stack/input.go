@@ -1,0 +1,149 @@
+package stack
+
+import (
+	"net/netip"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/trace"
+	"github.com/synack-net/synack/wire"
+)
+
+// Deliver processes one inbound IP packet. pkt is only borrowed for the
+// call. Replies are queued for the next Flush.
+func (h *Host) Deliver(now clock.Instant, pkt []byte) {
+	if len(pkt) == 0 {
+		h.count(func(k *Counters) { k.Drops[DropBadIPHeader]++ })
+		return
+	}
+	var src, dst netip.Addr
+	var proto uint8
+	var payload []byte
+	switch pkt[0] >> 4 {
+	case 4:
+		ip := wire.IPv4(pkt)
+		if err := ip.Validate(); err != nil {
+			h.dropIP(err)
+			return
+		}
+		src, dst, proto, payload = ip.Src(), ip.Dst(), ip.Protocol(), ip.Payload()
+	case 6:
+		ip := wire.IPv6(pkt)
+		if err := ip.Validate(); err != nil {
+			h.dropIP(err)
+			return
+		}
+		src, dst = ip.Src(), ip.Dst()
+		proto, payload = ip.UpperLayer()
+	default:
+		h.count(func(k *Counters) { k.Drops[DropBadIPHeader]++ })
+		return
+	}
+	h.mu.Lock()
+	local := h.isLocal(dst)
+	h.mu.Unlock()
+	if !local {
+		h.count(func(k *Counters) { k.Drops[DropNotForUs]++ })
+		return
+	}
+	switch proto {
+	case wire.ProtoTCP:
+		h.deliverTCP(now, src, dst, payload)
+	case wire.ProtoICMPv4, wire.ProtoICMPv6:
+		h.deliverICMP(now, src, dst, proto, payload)
+	default:
+		h.count(func(k *Counters) { k.Drops[DropNotTCP]++ })
+	}
+}
+
+func (h *Host) dropIP(err error) {
+	r := DropBadIPHeader
+	if err == wire.ErrFragment {
+		r = DropFragment
+	}
+	h.count(func(k *Counters) { k.Drops[r]++ })
+}
+
+// deliverTCP validates a TCP segment and hands it to its connection, its
+// listener, or the reset rules for strays.
+func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
+	h.count(func(k *Counters) { k.InSegs++ })
+	tcpb := wire.TCP(b)
+	var seg tcp.Segment
+	if err := tcpb.Validate(); err != nil || tcpb.ParseOptions(&seg.Options) != nil {
+		h.count(func(k *Counters) { k.InErrs++; k.Drops[DropBadTCPHeader]++ })
+		return
+	}
+	if !wire.TransportChecksumValid(src, dst, wire.ProtoTCP, b) {
+		h.count(func(k *Counters) { k.InErrs++; k.Drops[DropBadChecksum]++ })
+		return
+	}
+	seg.Seq, seg.Ack = tcp.Seq(tcpb.Seq()), tcp.Seq(tcpb.Ack())
+	seg.Flags, seg.Window, seg.Payload = tcpb.Flags(), tcpb.Window(), tcpb.Payload()
+	t := Tuple{Local: netip.AddrPortFrom(dst, tcpb.DstPort()), Remote: netip.AddrPortFrom(src, tcpb.SrcPort())}
+	h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindRecv, Segment: summary(&seg)})
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.conns[t]
+	if c != nil && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagSYN && h.reuseTimeWait(now, c, &seg) {
+		c = nil // RFC 6191: the SYN opens a new incarnation
+	}
+	if c != nil {
+		c.mu.Lock()
+		c.tcb.Deliver(now, &seg)
+		c.mu.Unlock()
+		h.markDirty(c)
+		return
+	}
+	if l := h.findListener(t.Local); l != nil {
+		h.listenInput(now, l, t, &seg)
+		return
+	}
+	h.resetStray(now, t, &seg)
+}
+
+// listenInput applies RFC 9293 §3.10.7.2 to a segment for a listener.
+// Called with h.mu held.
+func (h *Host) listenInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment) {
+	switch {
+	case seg.Flags&wire.FlagRST != 0:
+		h.drop(now, t, seg, DropNoSocket) // "An incoming RST should be ignored."
+	case seg.Flags&wire.FlagACK != 0:
+		// "Any acknowledgment is bad if it arrives on a connection still
+		// in the LISTEN state": <SEQ=SEG.ACK><CTL=RST>.
+		h.resetStray(now, t, seg)
+	case seg.Flags&wire.FlagSYN != 0:
+		h.passiveOpen(now, l, t, seg)
+	default:
+		h.drop(now, t, seg, DropListenNonSYN)
+	}
+}
+
+// reuseTimeWait decides whether a SYN may take over a 4-tuple held in
+// TIME_WAIT (RFC 9293 §3.6.1 and RFC 6191): only if a listener wants it and
+// the SYN is provably new, by timestamp when both use them, else by a
+// sequence number beyond the old connection's. If so the old connection
+// is closed and removed. Called with h.mu held.
+func (h *Host) reuseTimeWait(now clock.Instant, c *Conn, seg *tcp.Segment) bool {
+	if h.findListener(c.tuple.Local) == nil {
+		return false
+	}
+	c.mu.Lock()
+	ok := c.tcb.State() == tcp.TimeWait && c.tcb.AcceptsNewIncarnation(seg)
+	if ok {
+		c.tcb.EndTimeWait(now)
+	}
+	c.mu.Unlock()
+	if ok {
+		h.count(func(k *Counters) { k.TimeWaitRecycled++ })
+		h.removeConn(c)
+	}
+	return ok
+}
+
+// summary is a segment's trace form.
+func summary(s *tcp.Segment) trace.Segment {
+	return trace.Segment{Seq: uint32(s.Seq), Ack: uint32(s.Ack), Flags: s.Flags, Window: s.Window,
+		Len: len(s.Payload), Options: s.Options}
+}

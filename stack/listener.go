@@ -1,0 +1,208 @@
+package stack
+
+import (
+	"net/netip"
+	"sync"
+	"syscall"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/trace"
+)
+
+// Listener is a passive OPEN (RFC 9293 §3.10.1): it owns the connections
+// its SYNs created, half-open ones (SYN_RCVD) up to the SYN backlog and
+// established, not yet accepted ones up to the accept backlog.
+type Listener struct {
+	h       *Host
+	addr    netip.AddrPort
+	backlog int
+
+	mu       sync.Mutex // guards the fields below
+	synQueue int        // connections in SYN_RCVD
+	accept   []*Conn    // established, waiting for Accept
+	closed   bool
+	waker    func()
+}
+
+// Listen creates a listener on addr (an unspecified address listens on all
+// of the host's addresses of that family). backlog bounds the accept queue;
+// 0 means the host's default.
+func (h *Host) Listen(addr netip.AddrPort, backlog int) (*Listener, error) {
+	if backlog <= 0 {
+		backlog = h.cfg.DefaultBacklog
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if addr.Addr().IsValid() && !addr.Addr().IsUnspecified() && !h.isLocal(addr.Addr()) {
+		return nil, syscall.EADDRNOTAVAIL
+	}
+	if addr.Port() == 0 {
+		return nil, syscall.EINVAL
+	}
+	if _, ok := h.listeners[addr]; ok {
+		return nil, syscall.EADDRINUSE
+	}
+	l := &Listener{h: h, addr: addr, backlog: backlog}
+	h.listeners[addr] = l
+	return l, nil
+}
+
+// Addr returns the listening address.
+func (l *Listener) Addr() netip.AddrPort { return l.addr }
+
+// SetWaker sets the function called when a connection becomes acceptable
+// or the listener closes. It must not block.
+func (l *Listener) SetWaker(f func()) {
+	l.mu.Lock()
+	l.waker = f
+	l.mu.Unlock()
+}
+
+func (l *Listener) wake() {
+	l.mu.Lock()
+	f := l.waker
+	l.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+// Accept returns an established connection, or nil when none is waiting.
+// After Close it returns syscall.EINVAL, as accept(2) on a closed socket.
+func (l *Listener) Accept() (*Conn, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.accept) > 0 {
+		c := l.accept[0]
+		copy(l.accept, l.accept[1:])
+		l.accept[len(l.accept)-1] = nil
+		l.accept = l.accept[:len(l.accept)-1]
+		return c, nil
+	}
+	if l.closed {
+		return nil, syscall.EINVAL
+	}
+	return nil, nil
+}
+
+// Close stops listening. Connections not yet accepted are reset, as Linux
+// does when a listening socket is closed.
+func (l *Listener) Close(now clock.Instant) {
+	h := l.h
+	h.mu.Lock()
+	if h.listeners[l.addr] == l {
+		delete(h.listeners, l.addr)
+	}
+	h.mu.Unlock()
+	l.mu.Lock()
+	pending := l.accept
+	l.accept = nil
+	l.closed = true
+	l.mu.Unlock()
+	for _, c := range pending {
+		c.Abort(now)
+	}
+	h.mu.Lock()
+	for _, c := range h.conns {
+		if c.listener == l {
+			c.listener = nil
+			c.mu.Lock()
+			c.tcb.Abort(now)
+			c.mu.Unlock()
+			h.markDirty(c)
+		}
+	}
+	h.mu.Unlock()
+	l.wake()
+}
+
+func (l *Listener) crash() {
+	l.mu.Lock()
+	l.closed = true
+	l.accept = nil
+	l.mu.Unlock()
+	l.wake()
+}
+
+// findListener returns the listener for a local address: an exact match,
+// else a wildcard of the same family. Called with h.mu held.
+func (h *Host) findListener(local netip.AddrPort) *Listener {
+	if l, ok := h.listeners[local]; ok {
+		return l
+	}
+	any := netip.IPv4Unspecified()
+	if local.Addr().Is6() {
+		any = netip.IPv6Unspecified()
+	}
+	if l, ok := h.listeners[netip.AddrPortFrom(any, local.Port())]; ok {
+		return l
+	}
+	return nil
+}
+
+// passiveOpen handles a SYN that reached a listener (RFC 9293 §3.10.7.2):
+// it creates a TCB in SYN_RCVD unless a queue is full. Called with h.mu held.
+func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment) {
+	l.mu.Lock()
+	full := len(l.accept) >= l.backlog
+	synFull := l.synQueue >= h.cfg.MaxSynBacklog
+	l.mu.Unlock()
+	var reason DropReason
+	switch {
+	case full:
+		// Linux drops SYNs while the accept queue is full; the client's
+		// SYN retransmission tries again later.
+		reason = DropListenOverflow
+		h.count(func(k *Counters) { k.ListenOverflows++; k.ListenDrops++ })
+	case synFull:
+		reason = DropSynQueueFull
+		h.count(func(k *Counters) { k.ListenDrops++ })
+	case len(h.conns) >= h.cfg.MaxConns:
+		reason = DropConnLimit
+		h.count(func(k *Counters) { k.ConnLimit++; k.ListenDrops++ })
+	default:
+		c := newConn(h, t)
+		c.listener = l
+		c.mu.Lock()
+		c.tcb = tcp.NewPassive(h.tcpCfg, now, h.openParams(now, t, c), seg)
+		c.mu.Unlock()
+		h.conns[t] = c
+		l.mu.Lock()
+		l.synQueue++
+		l.mu.Unlock()
+		h.markDirty(c)
+		return
+	}
+	h.drop(now, t, seg, reason)
+}
+
+// settlePassive moves a listener's connection along after its TCB ran:
+// into the accept queue once established, out of the SYN queue when it
+// failed or went back to LISTEN. Called with h.mu held.
+func (h *Host) settlePassive(c *Conn, st tcp.State) {
+	l := c.listener
+	if l == nil || st == tcp.SynReceived {
+		return
+	}
+	c.listener = nil
+	l.mu.Lock()
+	l.synQueue--
+	ok := !l.closed && (st == tcp.Established || st == tcp.CloseWait)
+	if ok {
+		l.accept = append(l.accept, c)
+	}
+	l.mu.Unlock()
+	if ok {
+		l.wake()
+	}
+}
+
+// drop counts and traces a dropped segment.
+func (h *Host) drop(now clock.Instant, t Tuple, seg *tcp.Segment, r DropReason) {
+	h.count(func(k *Counters) { k.Drops[r]++ })
+	if seg != nil {
+		h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindDrop,
+			Segment: summary(seg), Reason: r.String()})
+	}
+}

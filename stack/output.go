@@ -1,0 +1,155 @@
+package stack
+
+import (
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/trace"
+	"github.com/synack-net/synack/wire"
+)
+
+// headroom is the space reserved in front of a segment's payload for the
+// largest IP and TCP headers (IPv6 40 + TCP 60).
+const headroom = wire.IPv6HeaderLen + wire.TCPMaxHeaderLen
+
+// outBatch is how many packets Flush builds before it hands them to the
+// driver, so that no Conn lock is held across a link write.
+const outBatch = 64
+
+// outQueue holds packets built but not yet emitted: fixed slots of
+// headroom+MTU bytes, allocated once per host. The driver owns a packet
+// only during its emit call.
+type outQueue struct {
+	slot  int
+	arena []byte
+	pkts  [][]byte
+	ipID  uint16
+}
+
+func (q *outQueue) init(mtu int) {
+	q.slot = headroom + mtu
+	q.pkts = make([][]byte, 0, outBatch)
+}
+
+func (q *outQueue) len() int    { return len(q.pkts) }
+func (q *outQueue) full() bool  { return len(q.pkts) == outBatch }
+func (q *outQueue) reset()      { q.pkts = q.pkts[:0] }
+func (q *outQueue) next() []byte {
+	if q.arena == nil {
+		q.arena = make([]byte, q.slot*outBatch)
+	}
+	i := len(q.pkts)
+	return q.arena[i*q.slot : (i+1)*q.slot]
+}
+
+// payloadBuf is where the next segment's payload goes: after the headroom
+// of the next free slot, at most maxPayload bytes.
+func (q *outQueue) payloadBuf(maxPayload int) []byte {
+	s := q.next()
+	return s[headroom : headroom+maxPayload]
+}
+
+// push builds the packet for seg (whose payload, if any, already sits in
+// payloadBuf) and queues it, counting and tracing it.
+func (q *outQueue) push(now clock.Instant, h *Host, t Tuple, seg *tcp.Segment) {
+	slot := q.next()
+	tcpHdrLen := wire.TCPMinHeaderLen + seg.Options.Len()
+	ipLen := wire.IPv4MinHeaderLen
+	if t.Local.Addr().Is6() {
+		ipLen = wire.IPv6HeaderLen
+	}
+	start := headroom - tcpHdrLen - ipLen
+	n := len(seg.Payload)
+	if n > 0 && &seg.Payload[0] != &slot[headroom] {
+		copy(slot[headroom:], seg.Payload)
+	}
+	pkt := slot[start : headroom+n]
+	seglen := tcpHdrLen + n
+	if ipLen == wire.IPv4MinHeaderLen {
+		q.ipID++
+		wire.PutIPv4Header(pkt, t.Local.Addr(), t.Remote.Addr(), wire.ProtoTCP, h.cfg.TTL, q.ipID, seglen)
+	} else {
+		wire.PutIPv6Header(pkt, t.Local.Addr(), t.Remote.Addr(), wire.ProtoTCP, h.cfg.TTL, seglen)
+	}
+	tb := wire.TCP(pkt[ipLen:])
+	wire.PutTCPHeader(tb, wire.TCPHeader{
+		SrcPort: t.Local.Port(), DstPort: t.Remote.Port(),
+		Seq: uint32(seg.Seq), Ack: uint32(seg.Ack),
+		Flags: seg.Flags, Window: seg.Window,
+	}, &seg.Options)
+	tb.SetChecksum(wire.TransportChecksum(t.Local.Addr(), t.Remote.Addr(), wire.ProtoTCP, tb[:seglen]))
+	q.pkts = append(q.pkts, pkt)
+	h.count(func(k *Counters) {
+		k.OutSegs++
+		if seg.Flags&wire.FlagRST != 0 {
+			k.OutRsts++
+		}
+	})
+	h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindSend, Segment: summary(seg)})
+}
+
+// Flush builds every segment the host's connections want to send and
+// hands each packet to emit, which must not retain it after returning.
+// It then wakes the users of every connection it visited.
+func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
+	h.dirtyMu.Lock()
+	list := h.dirty
+	h.dirty = nil
+	for _, c := range list {
+		c.dirty = false
+	}
+	h.dirtyMu.Unlock()
+
+	h.mu.Lock()
+	maxPayload := h.cfg.MTU - wire.IPv4MinHeaderLen - wire.TCPMinHeaderLen
+	for _, c := range list {
+		if c.removed {
+			continue
+		}
+		c.mu.Lock()
+		for {
+			if h.out.full() {
+				c.mu.Unlock()
+				h.mu.Unlock()
+				h.emitAll(emit)
+				h.mu.Lock()
+				c.mu.Lock()
+			}
+			mp := maxPayload
+			if c.tuple.Local.Addr().Is6() {
+				mp -= wire.IPv6HeaderLen - wire.IPv4MinHeaderLen
+			}
+			seg, ok := c.tcb.NextSegment(now, h.out.payloadBuf(mp))
+			if !ok {
+				break
+			}
+			h.out.push(now, h, c.tuple, &seg)
+		}
+		st := c.tcb.State()
+		d := c.tcb.NextDeadline()
+		c.mu.Unlock()
+		h.timers.set(c, d)
+		h.settlePassive(c, st)
+		if st == tcp.Closed || st == tcp.Listen {
+			h.removeConn(c)
+		}
+	}
+	h.mu.Unlock()
+	h.emitAll(emit)
+	for _, c := range list {
+		c.wake()
+	}
+	h.dirtyMu.Lock()
+	if h.dirty == nil {
+		h.dirty = list[:0]
+	}
+	h.dirtyMu.Unlock()
+}
+
+// emitAll hands the queued packets to emit and empties the queue. Only the
+// Flush caller touches the queue's contents, so no lock is needed.
+func (h *Host) emitAll(emit func(pkt []byte)) {
+	for _, p := range h.out.pkts {
+		emit(p)
+	}
+	h.out.reset()
+}
