@@ -1,0 +1,260 @@
+// Package synack is a userspace TCP/IP stack: a Stack attached to one or
+// more links (a TUN device, an in-memory pipe, a simulated network) gives
+// Go programs net.Conn and net.Listener values whose TCP runs inside the
+// process, with every connection's state machine observable.
+//
+//	st, err := synack.New(synack.Config{Links: []synack.Link{{Link: l, Addrs: addrs}}})
+//	ln, err := st.Listen("tcp", "10.0.0.1:80")
+//	c, err := st.Dial("tcp", "10.0.0.2:80")
+package synack
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/link"
+	"github.com/synack-net/synack/stack"
+	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/trace"
+)
+
+// Config configures a Stack.
+type Config struct {
+	// Name names the stack in traces and logs.
+	Name string
+	// Links are the network interfaces; each carries some of the stack's
+	// addresses. At least one is required.
+	Links []Link
+	// TCP holds the TCP tunables; nil means tcp.DefaultConfig().
+	TCP *tcp.Config
+	// Clock is the time source; nil means the real clock. Deadlines set
+	// with SetDeadline always use the time package (which
+	// testing/synctest virtualises).
+	Clock clock.Clock
+	// Recorder, if not nil, receives every trace event.
+	Recorder trace.Recorder
+	// Logger receives diagnostics; nil means slog.Default().
+	Logger *slog.Logger
+	// Host holds the remaining host settings (ports, limits, secret);
+	// its Name, Addrs, MTU, TCP, Recorder and OnOutput are set from the
+	// fields above.
+	Host stack.Config
+}
+
+// Link is one network interface of a Stack.
+type Link struct {
+	Link  link.Link
+	Addrs []netip.Prefix
+}
+
+// Stack is a TCP/IP host running on its own event-loop goroutine.
+type Stack struct {
+	host  *stack.Host
+	clk   clock.Clock
+	log   *slog.Logger
+	links []Link
+
+	kick    chan struct{} // wakes the loop: user calls queued output
+	inbound chan packet   // packets from the link readers
+	pool    sync.Pool     // of *[]byte, MTU-sized
+	done    chan struct{}
+	wg      sync.WaitGroup
+
+	closeOnce sync.Once
+}
+
+type packet struct {
+	buf *[]byte
+	n   int
+}
+
+// New creates a stack and starts its goroutines: one event loop, and one
+// reader per link.
+func New(cfg Config) (*Stack, error) {
+	if len(cfg.Links) == 0 {
+		return nil, errors.New("synack: Config.Links is empty")
+	}
+	s := &Stack{
+		clk:     cfg.Clock,
+		log:     cfg.Logger,
+		links:   cfg.Links,
+		kick:    make(chan struct{}, 1),
+		inbound: make(chan packet, 256),
+		done:    make(chan struct{}),
+	}
+	if s.clk == nil {
+		s.clk = clock.NewReal()
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	hc := cfg.Host
+	hc.Name, hc.TCP, hc.Recorder = cfg.Name, cfg.TCP, cfg.Recorder
+	hc.Addrs = nil
+	hc.MTU = 0
+	for _, l := range cfg.Links {
+		if l.Link == nil {
+			return nil, errors.New("synack: a Link has no link.Link")
+		}
+		if len(l.Addrs) == 0 {
+			return nil, errors.New("synack: a Link has no addresses")
+		}
+		hc.Addrs = append(hc.Addrs, l.Addrs...)
+		if mtu := l.Link.MTU(); hc.MTU == 0 || mtu < hc.MTU {
+			hc.MTU = mtu
+		}
+	}
+	if hc.MTU < 1280 && hasIPv6(hc.Addrs) || hc.MTU < 576 {
+		return nil, fmt.Errorf("synack: link MTU %d is too small", hc.MTU)
+	}
+	hc.OnOutput = s.wake
+	s.host = stack.NewHost(hc)
+	mtu := hc.MTU
+	s.pool.New = func() any { b := make([]byte, mtu); return &b }
+	for _, l := range cfg.Links {
+		s.wg.Add(1)
+		go s.readLoop(l.Link)
+	}
+	s.wg.Add(1)
+	go s.eventLoop()
+	return s, nil
+}
+
+func hasIPv6(ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if p.Addr().Is6() {
+			return true
+		}
+	}
+	return false
+}
+
+// Host returns the stack's host runtime, for counters and inspection.
+func (s *Stack) Host() *stack.Host { return s.host }
+
+// Counters returns a snapshot of the stack's MIB counters.
+func (s *Stack) Counters() stack.Counters { return s.host.Counters() }
+
+// Close stops the stack: its goroutines end and its links are closed.
+// Connections are dropped without a word to their peers; close them first
+// for an orderly shutdown.
+func (s *Stack) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		for _, l := range s.links {
+			l.Link.Close()
+		}
+		s.wg.Wait()
+		s.host.Crash(s.clk.Now())
+	})
+	return nil
+}
+
+// wake nudges the event loop; it never blocks.
+func (s *Stack) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// readLoop moves packets from a link to the event loop.
+func (s *Stack) readLoop(l link.Link) {
+	defer s.wg.Done()
+	for {
+		bp := s.pool.Get().(*[]byte)
+		n, err := l.ReadPacket(*bp)
+		if err != nil {
+			s.pool.Put(bp)
+			select {
+			case <-s.done:
+			default:
+				s.log.Error("synack: link read failed", "err", err)
+			}
+			return
+		}
+		select {
+		case s.inbound <- packet{bp, n}:
+		case <-s.done:
+			s.pool.Put(bp)
+			return
+		}
+	}
+}
+
+// eventLoop is the only goroutine that drives the host: it delivers
+// packets, runs timers and flushes output.
+func (s *Stack) eventLoop() {
+	defer s.wg.Done()
+	timer := s.clk.NewTimer(clock.Never)
+	defer timer.Stop()
+	emit := s.emit
+	for {
+		select {
+		case p := <-s.inbound:
+			now := s.clk.Now()
+			s.deliver(now, p)
+			// Take what else has arrived, then flush once.
+		drain:
+			for i := 0; i < 64; i++ {
+				select {
+				case p = <-s.inbound:
+					s.deliver(now, p)
+				default:
+					break drain
+				}
+			}
+		case <-s.kick:
+		case <-timer.C():
+		case <-s.done:
+			return
+		}
+		now := s.clk.Now()
+		s.host.Tick(now)
+		s.host.Flush(now, emit)
+		timer.Reset(s.host.NextDeadline())
+	}
+}
+
+func (s *Stack) deliver(now clock.Instant, p packet) {
+	s.host.Deliver(now, (*p.buf)[:p.n])
+	s.pool.Put(p.buf)
+}
+
+// emit writes a packet to the link that owns its source address.
+func (s *Stack) emit(pkt []byte) {
+	l := s.links[0].Link
+	if len(s.links) > 1 {
+		l = s.linkFor(pkt)
+	}
+	if err := l.WritePacket(pkt); err != nil {
+		select {
+		case <-s.done:
+		default:
+			s.log.Warn("synack: link write failed", "err", err)
+		}
+	}
+}
+
+// linkFor picks the link whose addresses include the packet's source.
+func (s *Stack) linkFor(pkt []byte) link.Link {
+	var src netip.Addr
+	switch {
+	case len(pkt) >= 20 && pkt[0]>>4 == 4:
+		src = netip.AddrFrom4([4]byte(pkt[12:16]))
+	case len(pkt) >= 40 && pkt[0]>>4 == 6:
+		src = netip.AddrFrom16([16]byte(pkt[8:24]))
+	}
+	for _, l := range s.links {
+		for _, a := range l.Addrs {
+			if a.Addr() == src {
+				return l.Link
+			}
+		}
+	}
+	return s.links[0].Link
+}
