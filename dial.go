@@ -119,4 +119,3 @@ func resolve(address string) (netip.AddrPort, error) {
 	}
 	return netip.AddrPortFrom(a.Unmap(), uint16(p)), nil
 }
-

@@ -99,12 +99,12 @@ func (c *Conn) Status() Status {
 	defer c.mu.Unlock()
 	t := c.tcb
 	return Status{
-		State:     t.State(),
-		Readable:  t.Readable(),
-		ReadDone:  t.ReadDone(),
-		Writable:  t.Writable(),
-		Err:       t.Err(),
-		Unacked:   t.Info().Unacked,
+		State:    t.State(),
+		Readable: t.Readable(),
+		ReadDone: t.ReadDone(),
+		Writable: t.Writable(),
+		Err:      t.Err(),
+		Unacked:  t.Info().Unacked,
 	}
 }
 

@@ -91,4 +91,3 @@ func (h *Host) removeConn(c *Conn) {
 		l.mu.Unlock()
 	}
 }
-

@@ -203,7 +203,6 @@ func (h *Host) Tick(now clock.Instant) {
 	h.mu.Unlock()
 }
 
-
 // Crash forgets every connection and listener at once, without sending
 // anything, as a host that loses power and reboots does. Peers are left
 // with half-open connections (RFC 9293 §3.5.1).

@@ -30,9 +30,9 @@ func (q *outQueue) init(mtu int) {
 	q.pkts = make([][]byte, 0, outBatch)
 }
 
-func (q *outQueue) len() int    { return len(q.pkts) }
-func (q *outQueue) full() bool  { return len(q.pkts) == outBatch }
-func (q *outQueue) reset()      { q.pkts = q.pkts[:0] }
+func (q *outQueue) len() int   { return len(q.pkts) }
+func (q *outQueue) full() bool { return len(q.pkts) == outBatch }
+func (q *outQueue) reset()     { q.pkts = q.pkts[:0] }
 func (q *outQueue) next() []byte {
 	if q.arena == nil {
 		q.arena = make([]byte, q.slot*outBatch)
