@@ -26,6 +26,7 @@ type World struct {
 	now     clock.Instant
 	seed    uint64
 	hosts   []*Host
+	raws    map[netem.HostID]*RawHost
 	actions actionQueue
 	seq     uint64
 }
@@ -65,6 +66,29 @@ func (w *World) AddHost(name string, addr netip.Prefix, opts ...HostConfig) *Hos
 	w.hosts = append(w.hosts, h)
 	return h
 }
+
+// RawHost is a network endpoint without a stack: it records the packets
+// it receives and sends whatever a test crafts, like packetdrill's
+// remote end.
+type RawHost struct {
+	ID       netem.HostID
+	Received [][]byte
+	w        *World
+}
+
+// AddRaw attaches a RawHost owning addr.
+func (w *World) AddRaw(name string, addr netip.Addr) *RawHost {
+	r := &RawHost{ID: w.Net.AddHost(name), w: w}
+	w.Net.AddAddress(r.ID, addr)
+	if w.raws == nil {
+		w.raws = map[netem.HostID]*RawHost{}
+	}
+	w.raws[r.ID] = r
+	return r
+}
+
+// Send puts pkt on the network now.
+func (r *RawHost) Send(pkt []byte) { r.w.Net.Send(r.w.now, r.ID, pkt) }
 
 // WithTCP sets the TCP configuration of a host.
 func WithTCP(c tcp.Config) HostConfig {
@@ -117,6 +141,11 @@ func (w *World) next() clock.Instant {
 	if len(w.actions) > 0 {
 		n = clock.Min(n, w.actions[0].at)
 	}
+	for _, h := range w.hosts {
+		if h.HasPendingOutput() {
+			return w.now
+		}
+	}
 	return n
 }
 
@@ -133,7 +162,7 @@ func (w *World) step(t clock.Instant) {
 		busy := false
 		if w.Net.NextDelivery() <= t {
 			busy = true
-			w.Net.Deliver(t, func(to netem.HostID, pkt []byte) { w.hosts[to].Deliver(t, pkt) })
+			w.Net.Deliver(t, w.deliver)
 		}
 		for _, h := range w.hosts {
 			if h.NextDeadline() <= t {
@@ -147,10 +176,35 @@ func (w *World) step(t clock.Instant) {
 			a.f()
 		}
 		w.flush()
-		if !busy {
+		if !busy && !w.pendingOutput() {
 			return
 		}
 	}
+}
+
+// deliver hands a packet from the network to its host.
+func (w *World) deliver(to netem.HostID, pkt []byte) {
+	if r := w.raws[to]; r != nil {
+		r.Received = append(r.Received, append([]byte(nil), pkt...))
+		return
+	}
+	for _, h := range w.hosts {
+		if h.ID == to {
+			h.Deliver(w.now, pkt)
+			return
+		}
+	}
+}
+
+// pendingOutput reports whether a host has output to flush (a waker
+// may have made a user call during the last flush).
+func (w *World) pendingOutput() bool {
+	for _, h := range w.hosts {
+		if h.HasPendingOutput() {
+			return true
+		}
+	}
+	return false
 }
 
 // flush sends every host's pending output into the network.

@@ -85,7 +85,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 func (c *Conn) Read(p []byte) (int, error) {
 	c.mu.Lock()
 	n, err := c.tcb.Read(p)
-	out := c.tcb.WantsOutput()
+	out := c.tcb.AckPending()
 	c.mu.Unlock()
 	if out {
 		c.h.markDirty(c) // a window update

@@ -84,6 +84,9 @@ func (h *Host) removeConn(c *Conn) {
 	}
 	h.timers.remove(c)
 	c.removed = true
+	c.mu.Lock()
+	h.retired.add(&c.tcb.Stats)
+	c.mu.Unlock()
 	if l := c.listener; l != nil {
 		c.listener = nil
 		l.mu.Lock()

@@ -3,6 +3,8 @@ package stack
 import (
 	"fmt"
 	"io"
+
+	"github.com/synack-net/synack/tcp"
 )
 
 // Counters are a host's MIB counters, named as Linux's `netstat -s` and
@@ -34,6 +36,29 @@ type Counters struct {
 
 	// Drops counts dropped packets by reason.
 	Drops [numDropReasons]uint64
+}
+
+// connStats sums tcp.ConnStats over connections.
+type connStats tcp.ConnStats
+
+func (s *connStats) add(c *tcp.ConnStats) {
+	s.RetransSegs += c.RetransSegs
+	s.Timeouts += c.Timeouts
+	s.FastRetrans += c.FastRetrans
+	s.ChallengeAcks += c.ChallengeAcks
+	s.OutOfWindow += c.OutOfWindow
+	s.PAWSRejected += c.PAWSRejected
+}
+
+// addConnStats folds the per-connection sums into the MIB counters.
+func (k *Counters) addConnStats(s *connStats) {
+	k.RetransSegs += s.RetransSegs
+	// OutSegs counts every segment built; RFC 4022 excludes retransmissions.
+	k.OutSegs -= min(k.OutSegs, s.RetransSegs)
+	k.TCPFastRetrans += s.FastRetrans
+	k.TCPChallengeACK += s.ChallengeAcks
+	k.OutOfWindow += s.OutOfWindow
+	k.PAWSEstab += s.PAWSRejected
 }
 
 // DropReason says why a host dropped an inbound packet.

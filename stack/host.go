@@ -29,7 +29,8 @@ type Host struct {
 	conns     map[Tuple]*Conn
 	listeners map[netip.AddrPort]*Listener
 	timers    timerHeap
-	portNext  uint32 // RFC 6056 Algorithm 3's "next_ephemeral"
+	portNext  uint32    // RFC 6056 Algorithm 3's "next_ephemeral"
+	retired   connStats // per-connection counts of removed connections
 
 	// countMu guards counters and serialises the recorder. It is a leaf
 	// lock: nothing else is taken while it is held.
@@ -81,10 +82,22 @@ func (h *Host) Addrs() []netip.Prefix {
 }
 
 // Counters returns a snapshot of the MIB counters.
+// Per-connection counts (retransmissions, challenge ACKs, …) are summed
+// over the live connections and those already gone.
 func (h *Host) Counters() Counters {
+	h.mu.Lock()
+	sum := h.retired
+	for _, c := range h.conns {
+		c.mu.Lock()
+		sum.add(&c.tcb.Stats)
+		c.mu.Unlock()
+	}
+	h.mu.Unlock()
 	h.countMu.Lock()
-	defer h.countMu.Unlock()
-	return h.counters
+	k := h.counters
+	h.countMu.Unlock()
+	k.addConnStats(&sum)
+	return k
 }
 
 // count applies f to the counters under their lock.

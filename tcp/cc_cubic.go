@@ -123,7 +123,7 @@ func (c *cubicCC) reduce() uint32 {
 		c.wMax = cwnd
 	}
 	c.inEpoch = false
-	return uint32(cwnd * cubicBeta)
+	return uint32(math.Round(cwnd * cubicBeta))
 }
 
 // onEnterRecovery reduces the window by beta_cubic (RFC 9438 §4.6) and

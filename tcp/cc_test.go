@@ -25,6 +25,7 @@ func ccRound(cc congestionControl, start clock.Instant, rtt time.Duration, per u
 	return start.Add(rtt)
 }
 
+// TestCCInitialWindow checks the RFC 6928 initial window and the unbounded initial ssthresh.
 func TestCCInitialWindow(t *testing.T) {
 	for _, c := range []struct{ mss, want uint32 }{
 		{536, 5360},   // 10*MSS
@@ -51,6 +52,7 @@ func TestCCInitialWindow(t *testing.T) {
 	}
 }
 
+// TestCCSlowStartDoubles checks that slow start doubles cwnd per RTT, with RFC 3465 L = 2*MSS.
 func TestCCSlowStartDoubles(t *testing.T) {
 	for _, cc := range ccAlgorithms(1000) {
 		var now clock.Instant
@@ -73,6 +75,7 @@ func TestCCSlowStartDoubles(t *testing.T) {
 	}
 }
 
+// TestCCApplicationLimited checks that cwnd does not grow when the sender leaves it unused.
 func TestCCApplicationLimited(t *testing.T) {
 	for _, cc := range ccAlgorithms(1000) {
 		// 2 KB outstanding of a 10 KB window: not using the window (RFC 7661).
@@ -87,6 +90,7 @@ func TestCCApplicationLimited(t *testing.T) {
 	}
 }
 
+// TestRenoCongestionAvoidance checks growth of one MSS per RTT above ssthresh.
 func TestRenoCongestionAvoidance(t *testing.T) {
 	cc := newReno(1000)
 	cc.onRTO(0, 20000) // ssthresh 10000, cwnd 1000
@@ -114,6 +118,7 @@ func TestRenoCongestionAvoidance(t *testing.T) {
 	}
 }
 
+// TestRenoRecovery checks the NewReno fast recovery arithmetic of RFC 6582 §3.2.
 func TestRenoRecovery(t *testing.T) {
 	cc := newReno(1000)
 	cc.onEnterRecovery(0, 20000)
@@ -152,6 +157,7 @@ func TestRenoRecovery(t *testing.T) {
 	}
 }
 
+// TestRenoRTO checks the timeout reduction of RFC 5681 §3.1.
 func TestRenoRTO(t *testing.T) {
 	cc := newReno(1000)
 	cc.onRTO(0, 30000) // RFC 5681 §3.1 eq. 4
@@ -179,6 +185,7 @@ func cubicAfterLoss(t *testing.T, w uint32) *cubicCC {
 	return cc
 }
 
+// TestCubicReduction checks beta_cubic and fast convergence (RFC 9438 §4.6, §4.7).
 func TestCubicReduction(t *testing.T) {
 	cc := newCubic(1000)
 	for cc.cwnd() < 100000 {
@@ -271,6 +278,7 @@ func TestCubicTargetCap(t *testing.T) {
 	}
 }
 
+// TestCubicRTO checks the timeout handling of RFC 9438 §4.8.
 func TestCubicRTO(t *testing.T) {
 	cc := newCubic(1000)
 	for cc.cwnd() < 100000 {

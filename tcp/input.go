@@ -25,6 +25,16 @@ func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
 		t.completeSimultaneousOpen(now, seg)
 		return
 	}
+	if t.state == TimeWait && seg.Flags&(wire.FlagFIN|wire.FlagRST|wire.FlagSYN) == wire.FlagFIN && seg.End() == t.rcv.nxt {
+		// RFC 9293 §3.10.7.4 eighth, TIME-WAIT: "The only thing that can
+		// arrive in this state is a retransmission of the remote FIN.
+		// Acknowledge it, and restart the 2 MSL timeout." It fails the
+		// sequence test (its FIN lies just before RCV.NXT), so it is
+		// recognised here first, as Linux's tcp_timewait_state_process does.
+		t.ackNow = true
+		t.tm.timeWait = now.Add(t.cfg.TimeWait)
+		return
+	}
 	// RFC 7323 §5.3: PAWS, before the sequence number check.
 	if t.pawsReject(seg) {
 		t.Stats.PAWSRejected++

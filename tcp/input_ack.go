@@ -89,8 +89,11 @@ func (t *TCB) ackNewData(now clock.Instant, seg *Segment) {
 // maybeDupAck counts duplicate acknowledgments as RFC 5681 §2 defines them
 // and starts fast retransmit on the third (§3.2, RFC 6582 §3.2).
 func (t *TCB) maybeDupAck(now clock.Instant, seg *Segment) {
+	// With SACK, an ACK that reports out-of-order data counts even if
+	// the window moved (RFC 6675 §2, "duplicate acknowledgment").
+	sackInfo := t.sackOK && seg.Options.NumSACK > 0
 	if t.snd.una == t.snd.max || len(seg.Payload) > 0 || seg.Flags&(wire.FlagSYN|wire.FlagFIN) != 0 ||
-		uint32(seg.Window)<<t.snd.wscale != t.snd.wnd {
+		!sackInfo && uint32(seg.Window)<<t.snd.wscale != t.snd.wnd {
 		t.dupAcks = 0
 		return
 	}

@@ -89,8 +89,10 @@ func (t *TCB) queueText(now clock.Instant, seq Seq, data []byte) {
 	case off > 0:
 		// Out of order: a duplicate ACK at once, with SACK blocks
 		// (RFC 5681 §4.2, RFC 2018 §4).
+		// One duplicate ACK per such segment, even when several arrive
+		// together, so that the sender's count reaches three.
 		t.Stats.OutOfOrderQueued++
-		t.ackNow = true
+		t.dupAcksOwed = min(t.dupAcksOwed+1, maxDupAcksOwed)
 	case wasOutOfOrder:
 		// The segment filled (part of) a hole: ACK at once (RFC 5681 §4.2).
 		t.ackNow = true

@@ -11,6 +11,7 @@ import (
 // isnTestKey is a fixed secret for the tests.
 var isnTestKey = [16]byte{0x5e, 0xc7, 0xe1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xff}
 
+// TestISNClock checks that the ISN of a tuple advances one per 4 µs (RFC 6528 §3), across the wrap.
 func TestISNClock(t *testing.T) {
 	g := NewISNGenerator(isnTestKey)
 	local := netip.MustParseAddrPort("10.0.0.1:40000")
@@ -41,6 +42,7 @@ func TestISNClock(t *testing.T) {
 	}
 }
 
+// TestISNTuples checks that distinct IPv4 and IPv6 tuples and keys give distinct ISNs.
 func TestISNTuples(t *testing.T) {
 	g := NewISNGenerator(isnTestKey)
 	now := clock.Instant(42 * time.Second)
@@ -79,6 +81,7 @@ func TestISNTuples(t *testing.T) {
 	}
 }
 
+// TestISNNoAlloc checks that ISN does not allocate.
 func TestISNNoAlloc(t *testing.T) {
 	g := NewISNGenerator(isnTestKey)
 	l := netip.MustParseAddrPort("[2001:db8::1]:40000")

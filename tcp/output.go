@@ -37,6 +37,11 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 			return seg, true
 		}
 	}
+	if t.dupAcksOwed > 0 {
+		// Duplicate ACKs carry no data (RFC 5681 §2), so they go first.
+		t.dupAcksOwed--
+		return t.pureAck(now), true
+	}
 	if seg, ok = t.dataSegment(now, buf); ok {
 		return seg, true
 	}

@@ -232,9 +232,7 @@ func (b *recvBuffer) reserve(need int) {
 	if b.nranges > 0 {
 		used += b.ranges[b.nranges-1].end
 	}
-	// The limit may have shrunk below what is held; keep all of it.
-	size = max(min(size, b.limit), need, used)
-	nb := make([]byte, size)
+	nb := make([]byte, min(size, b.limit))
 	c := copy(nb[:used], b.buf[b.head:])
 	copy(nb[c:used], b.buf)
 	b.buf = nb

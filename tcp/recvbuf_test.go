@@ -19,6 +19,7 @@ func recvBufRanges(b *recvBuffer) [][2]int {
 	return out
 }
 
+// TestRecvBufferInOrder checks in-order data, window accounting, lazy allocation and release.
 func TestRecvBufferInOrder(t *testing.T) {
 	var b recvBuffer
 	b.setLimit(100)
@@ -54,6 +55,7 @@ func TestRecvBufferInOrder(t *testing.T) {
 	}
 }
 
+// TestRecvBufferOutOfOrderFill checks that filling holes advances RCV.NXT over held out-of-order data.
 func TestRecvBufferOutOfOrderFill(t *testing.T) {
 	var b recvBuffer
 	b.setLimit(100)
@@ -115,6 +117,7 @@ func TestRecvBufferFirstCopyWins(t *testing.T) {
 	}
 }
 
+// TestRecvBufferWindowBounds checks inserts at the window edges, a zero window and a shrunk limit.
 func TestRecvBufferWindowBounds(t *testing.T) {
 	var b recvBuffer
 	b.setLimit(10)
@@ -143,6 +146,7 @@ func TestRecvBufferWindowBounds(t *testing.T) {
 	}
 }
 
+// TestRecvBufferRangeLimit checks the recvBufMaxRanges bound against fragmentation.
 func TestRecvBufferRangeLimit(t *testing.T) {
 	var b recvBuffer
 	b.setLimit(1000)
@@ -170,6 +174,7 @@ func TestRecvBufferRangeLimit(t *testing.T) {
 	}
 }
 
+// TestRecvBufferSACKOrder checks RFC 2018 §4 block order and sequence numbers across the 2^32 wrap.
 func TestRecvBufferSACKOrder(t *testing.T) {
 	var b recvBuffer
 	b.setLimit(1000)
@@ -398,6 +403,7 @@ func recvBufModelRanges(have []bool, rcvNxt, start, end int) [][2]int {
 	return out
 }
 
+// TestRecvBufferNoAllocSteadyState checks that reassembly and SACK generation allocate nothing once grown.
 func TestRecvBufferNoAllocSteadyState(t *testing.T) {
 	var b recvBuffer
 	b.setLimit(8192)

@@ -5,6 +5,7 @@ import (
 	"time"
 )
 
+// TestRTTInitial checks the RTO before any sample: initial value, backoff and clamping.
 func TestRTTInitial(t *testing.T) {
 	r := newRTTEstimator(time.Second, 200*time.Millisecond, 60*time.Second)
 	if r.hasSample() || r.srtt() != 0 || r.rttvar() != 0 {
@@ -55,6 +56,7 @@ func TestRTTSamples(t *testing.T) {
 	}
 }
 
+// TestRTTMinimumAndGranularity checks the minimum RTO, the clock granularity G and negative samples.
 func TestRTTMinimumAndGranularity(t *testing.T) {
 	r := newRTTEstimator(time.Second, 200*time.Millisecond, 60*time.Second)
 	r.sample(10 * time.Millisecond) // RTO 10 + 4*5 = 30 ms
@@ -77,6 +79,7 @@ func TestRTTMinimumAndGranularity(t *testing.T) {
 	}
 }
 
+// TestRTTBackoff checks RFC 6298 §5.5 doubling, its clearing by a sample, and saturation.
 func TestRTTBackoff(t *testing.T) {
 	r := newRTTEstimator(time.Second, 200*time.Millisecond, 60*time.Second)
 	r.sample(100 * time.Millisecond) // RTO 300 ms

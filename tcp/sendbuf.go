@@ -91,9 +91,9 @@ func (b *sendBuffer) index(off int) int {
 	return i
 }
 
-// reserve makes the storage at least need bytes long (need <= limit unless
-// data already held exceeds it), doubling from sendBufMinAlloc and capping
-// at the limit, and moves the data to the front of the new storage.
+// reserve makes the storage at least need bytes long (need <= limit),
+// doubling from sendBufMinAlloc and capping at the limit, and moves the data
+// to the front of the new storage.
 func (b *sendBuffer) reserve(need int) {
 	if need <= len(b.buf) {
 		return
@@ -102,8 +102,7 @@ func (b *sendBuffer) reserve(need int) {
 	for size < need {
 		size *= 2
 	}
-	size = max(min(size, b.limit), need)
-	nb := make([]byte, size)
+	nb := make([]byte, min(size, b.limit))
 	b.peek(0, nb[:b.n])
 	b.buf = nb
 	b.head = 0

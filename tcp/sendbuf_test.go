@@ -16,6 +16,7 @@ func sendBufPattern(start, n int) []byte {
 	return p
 }
 
+// TestSendBufferLazyAllocation checks that storage is allocated on the first write, doubles, and is freed by release.
 func TestSendBufferLazyAllocation(t *testing.T) {
 	var b sendBuffer
 	b.setLimit(64 << 10)
@@ -46,6 +47,7 @@ func TestSendBufferLazyAllocation(t *testing.T) {
 	}
 }
 
+// TestSendBufferReleaseKeepsData checks that release leaves a non-empty buffer alone.
 func TestSendBufferReleaseKeepsData(t *testing.T) {
 	var b sendBuffer
 	b.setLimit(100)
@@ -57,6 +59,7 @@ func TestSendBufferReleaseKeepsData(t *testing.T) {
 	}
 }
 
+// TestSendBufferLimit checks the SO_SNDBUF limit, a full buffer and shrinking the limit below len.
 func TestSendBufferLimit(t *testing.T) {
 	var b sendBuffer
 	if got := b.write([]byte("x")); got != 0 {
@@ -91,6 +94,7 @@ func TestSendBufferLimit(t *testing.T) {
 	}
 }
 
+// TestSendBufferPeekClipping checks peek and discard at and past the ends of the data.
 func TestSendBufferPeekClipping(t *testing.T) {
 	var b sendBuffer
 	b.setLimit(100)
@@ -166,6 +170,7 @@ func TestSendBufferGrowWhileWrapped(t *testing.T) {
 	}
 }
 
+// TestSendBufferWriteNoAlloc checks that writing, peeking and discarding allocate nothing once grown.
 func TestSendBufferWriteNoAlloc(t *testing.T) {
 	var b sendBuffer
 	b.setLimit(8192)

@@ -26,6 +26,7 @@ var sipVectors = [64]uint64{
 	0x6ca4ecb15c5f91e1, 0x9f626da15c9625f3, 0xe51b38608ef25f57, 0x958a324ceb064572,
 }
 
+// TestSipHash24Vectors checks all 64 reference vectors of the SipHash paper.
 func TestSipHash24Vectors(t *testing.T) {
 	var key, msg [64]byte
 	for i := range msg {
@@ -41,6 +42,7 @@ func TestSipHash24Vectors(t *testing.T) {
 	}
 }
 
+// TestSipHash24NoAlloc checks that hashing a 4-tuple does not allocate.
 func TestSipHash24NoAlloc(t *testing.T) {
 	var msg [38]byte
 	if a := testing.AllocsPerRun(100, func() { sipHash24(1, 2, msg[:]) }); a != 0 {

@@ -47,6 +47,7 @@ type TCB struct {
 	// Output requests, consumed by NextSegment.
 	ackNow       bool // an ACK must go out now
 	ackDelayed   int  // in-order segments received since the last ACK we sent
+	dupAcksOwed  int  // immediate duplicate ACKs owed for out-of-order segments
 	rstPending   bool // send rst (a reset not derived from snd.nxt)
 	rst          Segment
 	probePending bool // keep-alive or zero-window probe due
@@ -133,6 +134,10 @@ type ConnStats struct {
 	OutOfOrderQueued  uint64
 	ReassemblyOverrun uint64
 }
+
+// maxDupAcksOwed bounds the duplicate ACKs sent back to back for one
+// batch of out-of-order segments: three trigger fast retransmit.
+const maxDupAcksOwed = 3
 
 // OpenParams are the per-connection inputs of an OPEN that the host
 // computes: the ISS from its RFC 6528 generator, the MSS from the route's
@@ -223,7 +228,7 @@ func (t *TCB) fail(now clock.Instant, err syscall.Errno, why Cause) {
 	t.sendBuf.discard(t.sendBuf.len())
 	t.sendBuf.release()
 	t.tm.stopAll()
-	t.ackNow, t.ackDelayed, t.probePending, t.resendOne = false, 0, false, false
+	t.ackNow, t.ackDelayed, t.probePending, t.resendOne, t.dupAcksOwed = false, 0, false, false, 0
 	t.setState(now, Closed, why)
 }
 

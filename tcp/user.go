@@ -214,20 +214,10 @@ func (t *TCB) SetBufferSizes(send, recv int) {
 	}
 }
 
-// WantsOutput reports whether NextSegment may have something to send, so
-// that a host woken by a user call knows to poll the TCB.
-func (t *TCB) WantsOutput() bool {
-	if t.rstPending || t.ackNow || t.probePending || t.resendOne {
-		return true
-	}
-	switch t.state {
-	case SynSent, SynReceived:
-		return t.snd.nxt == t.snd.iss
-	case Closed, Listen, TimeWait:
-		return false
-	}
-	return t.unsent() > 0 || t.fin.queued && (!t.fin.sent || t.snd.nxt.LessThanEq(t.fin.seq))
-}
+// AckPending reports whether an ACK (such as the window update after a
+// Read) waits to be sent, so that a host woken by a user call knows to
+// poll the TCB.
+func (t *TCB) AckPending() bool { return t.ackNow || t.dupAcksOwed > 0 }
 
 // Info is a snapshot of a connection's variables, like Linux's TCP_INFO.
 type Info struct {
