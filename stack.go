@@ -11,7 +11,9 @@ package synack
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"sync"
 
@@ -53,6 +55,7 @@ type Link struct {
 
 // Stack is a TCP/IP host running on its own event-loop goroutine.
 type Stack struct {
+	name  string
 	host  *stack.Host
 	clk   clock.Clock
 	log   *slog.Logger
@@ -79,6 +82,7 @@ func New(cfg Config) (*Stack, error) {
 		return nil, errors.New("synack: Config.Links is empty")
 	}
 	s := &Stack{
+		name:    cfg.Name,
 		clk:     cfg.Clock,
 		log:     cfg.Logger,
 		links:   cfg.Links,
@@ -173,7 +177,11 @@ func (s *Stack) readLoop(l link.Link) {
 			select {
 			case <-s.done:
 			default:
-				s.log.Error("synack: link read failed", "err", err)
+				if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+					s.log.Debug("synack: link closed", "stack", s.name, "err", err)
+				} else {
+					s.log.Error("synack: link read failed", "stack", s.name, "err", err)
+				}
 			}
 			return
 		}

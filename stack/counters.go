@@ -22,6 +22,8 @@ type Counters struct {
 	InErrs       uint64 // Tcp: segments received in error (bad checksum, header)
 	OutRsts      uint64 // Tcp: segments sent with RST
 
+	OutRstsSuppressed uint64 // resets for strays not sent because the output batch was full
+
 	ListenOverflows    uint64 // TcpExt: SYNs dropped because an accept queue was full
 	ListenDrops        uint64 // TcpExt: SYNs dropped by a listener for any reason
 	TimeWaited         uint64 // TcpExt TW: connections that finished TIME_WAIT

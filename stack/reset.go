@@ -15,6 +15,12 @@ func (h *Host) resetStray(now clock.Instant, t Tuple, seg *tcp.Segment) {
 	if seg.Flags&wire.FlagRST != 0 {
 		return // never answer a reset with a reset
 	}
+	if h.out.full() {
+		// A burst of strays between two flushes: the rest go unanswered,
+		// as under Linux's reset rate limit.
+		h.count(func(k *Counters) { k.OutRstsSuppressed++ })
+		return
+	}
 	rst := tcp.Segment{Flags: wire.FlagRST}
 	if seg.Flags&wire.FlagACK != 0 {
 		rst.Seq = seg.Ack

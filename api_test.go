@@ -1,0 +1,204 @@
+package synack_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/synack-net/synack"
+	"github.com/synack-net/synack/link/pipe"
+)
+
+// twoStacks joins a client stack (10.0.0.1) and a server stack
+// (10.0.0.2) by an in-memory pipe and closes both when the test ends.
+func twoStacks(t *testing.T) (client, server *synack.Stack) {
+	t.Helper()
+	a, b := pipe.New(1500, 1024)
+	var err error
+	client, err = synack.New(synack.Config{Name: "client", Links: []synack.Link{{Link: a, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err = synack.New(synack.Config{Name: "server", Links: []synack.Link{{Link: b, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/24")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+func TestDialAcceptEcho(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cs, ss := twoStacks(t)
+		ln, err := ss.Listen("tcp", "10.0.0.2:7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			io.Copy(c, c)
+			c.Close()
+		}()
+		c, err := cs.Dial("tcp", "10.0.0.2:7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.RemoteAddr().String(); got != "10.0.0.2:7" {
+			t.Errorf("RemoteAddr %s", got)
+		}
+		msg := bytes.Repeat([]byte("synack "), 50000)
+		go func() { c.Write(msg); c.CloseWrite() }()
+		got, err := io.ReadAll(c)
+		if err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("echo: %d bytes, %v", len(got), err)
+		}
+		c.Close()
+		ln.Close()
+	})
+}
+
+func TestDialRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cs, _ := twoStacks(t)
+		_, err := cs.Dial("tcp", "10.0.0.2:9")
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("err = %v, want ECONNREFUSED", err)
+		}
+		var oe *net.OpError
+		if !errors.As(err, &oe) || oe.Op != "dial" {
+			t.Fatalf("err %T %v is not a dial *net.OpError", err, err)
+		}
+		if !strings.HasSuffix(err.Error(), "10.0.0.2:9: connect: connection refused") {
+			t.Errorf("message %q", err.Error())
+		}
+	})
+}
+
+func TestDialTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := pipe.New(1500, 1024)
+		defer b.Close() // nobody reads b: every SYN is lost
+		cs, err := synack.New(synack.Config{Links: []synack.Link{{Link: a, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cs.Close()
+		start := time.Now()
+		_, err = cs.Dial("tcp", "10.0.0.2:80")
+		if !errors.Is(err, syscall.ETIMEDOUT) {
+			t.Fatalf("err = %v, want ETIMEDOUT", err)
+		}
+		if d := time.Since(start); d != 127*time.Second {
+			t.Errorf("gave up after %v, want 127s (6 SYN retries)", d)
+		}
+	})
+}
+
+func TestDialContextCancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := pipe.New(1500, 1024)
+		defer b.Close()
+		cs, _ := synack.New(synack.Config{Links: []synack.Link{{Link: a, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}}}})
+		defer cs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := cs.DialContext(ctx, "tcp", "10.0.0.2:80")
+		var ne net.Error
+		if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("err = %v, want a timeout", err)
+		}
+	})
+}
+
+func TestAbortResetsPeer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cs, ss := twoStacks(t)
+		ln, _ := ss.Listen("tcp", ":80")
+		done := make(chan error)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				done <- err
+				return
+			}
+			_, err = c.Read(make([]byte, 10))
+			done <- err
+		}()
+		c, err := cs.Dial("tcp", "10.0.0.2:80")
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		c.SetLinger(0)
+		c.Close()
+		if err := <-done; !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("peer read: %v, want ECONNRESET", err)
+		}
+	})
+}
+
+func TestWriteAfterCloseWriteIsEPIPE(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cs, ss := twoStacks(t)
+		ln, _ := ss.Listen("tcp", ":80")
+		go func() {
+			c, _ := ln.Accept()
+			io.Copy(io.Discard, c)
+			c.Close()
+		}()
+		c, err := cs.Dial("tcp", "10.0.0.2:80")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.CloseWrite()
+		if _, err := c.Write([]byte("x")); !errors.Is(err, syscall.EPIPE) {
+			t.Fatalf("write after CloseWrite: %v, want EPIPE", err)
+		}
+		if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+			t.Fatalf("read: %v, want EOF", err)
+		}
+		c.Close()
+		if _, err := c.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("read after Close: %v, want net.ErrClosed", err)
+		}
+	})
+}
+
+func TestReadDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cs, ss := twoStacks(t)
+		ln, _ := ss.Listen("tcp", ":80")
+		go func() {
+			c, _ := ln.Accept()
+			io.Copy(io.Discard, c)
+			c.Close()
+		}()
+		c, err := cs.Dial("tcp", "10.0.0.2:80")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		start := time.Now()
+		c.SetReadDeadline(start.Add(3 * time.Second))
+		_, err = c.Read(make([]byte, 1))
+		var ne net.Error
+		if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("read: %v, want deadline exceeded", err)
+		}
+		if d := time.Since(start); d != 3*time.Second {
+			t.Errorf("returned after %v, want 3s", d)
+		}
+	})
+}
