@@ -36,7 +36,7 @@ func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, 
 	if err := checkNetwork(network, ap.Addr()); err != nil {
 		return nil, opError("listen", ap, netipZero, err)
 	}
-	l, err := s.host.Listen(ap, backlog)
+	l, err := s.host.Listen(s.clk.Now(), ap, backlog)
 	if err != nil {
 		return nil, opError("listen", ap, netipZero, err)
 	}

@@ -63,7 +63,7 @@ func TestSimultaneousClose(t *testing.T) {
 		"1.000000s B>A ACK seq=2 ack=2 len=0",
 	)
 	expectStates(t, p.w, "A", tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait, tcp.Closed)
-	expectStates(t, p.w, "B", tcp.Listen, tcp.SynReceived, tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait, tcp.Closed)
+	expectStates(t, p.w, "B", tcp.Closed, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait, tcp.Closed)
 	for _, h := range []string{"A", "B"} {
 		if got := stateTimes(p.w, h, tcp.Closed); len(got) != 1 || got[0] != 61*time.Second {
 			t.Errorf("%s closed at %v, want 61s", h, got)
@@ -109,7 +109,7 @@ func TestHalfClose(t *testing.T) {
 		}
 	}
 	expectStates(t, p.w, "A", tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
-	expectStates(t, p.w, "B", tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	expectStates(t, p.w, "B", tcp.Closed, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
 }
 
 // TestAbortSendsReset: SetLinger(0)+Close, i.e. ABORT, drops queued data
@@ -136,7 +136,7 @@ func TestAbortSendsReset(t *testing.T) {
 		t.Errorf("server error %v, want ECONNRESET", server.Err)
 	}
 	expectStates(t, p.w, "A", tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
-	expectStates(t, p.w, "B", tcp.Listen, tcp.SynReceived, tcp.Established, tcp.Closed)
+	expectStates(t, p.w, "B", tcp.Closed, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.Closed)
 	if n := p.b.Counters().EstabResets; n != 1 {
 		t.Errorf("B EstabResets = %d, want 1", n)
 	}

@@ -51,7 +51,7 @@ func TestResetInSynReceivedReturnsToListen(t *testing.T) {
 		"B>A SYN,ACK seq=0 ack=1 len=0",
 		"A>B RST seq=1 len=0",
 	)
-	expectStates(t, p.w, "B", tcp.Listen, tcp.SynReceived, tcp.Listen)
+	expectStates(t, p.w, "B", tcp.Closed, tcp.Listen, tcp.SynReceived, tcp.Listen)
 	if c, err := p.ln.Accept(); c != nil || err != nil {
 		t.Fatalf("accept queue not empty: %v %v", c, err)
 	}
@@ -70,7 +70,7 @@ func TestResetInSynReceivedReturnsToListen(t *testing.T) {
 func TestDefaultMSSWithoutOption(t *testing.T) {
 	w := New(1)
 	b := w.AddHost("B", addrB)
-	ln, _ := b.Listen(portB, 0)
+	ln, _ := b.Listen(0, portB, 0)
 	peer := w.AddRaw("P", netip.MustParseAddr("10.0.0.3"))
 	from := netip.MustParseAddrPort("10.0.0.3:1234")
 	w.At(0, func() { peer.Send(rawSegment(from, portB, 1000, 0, wire.FlagSYN, nil)) })

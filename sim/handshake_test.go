@@ -30,7 +30,7 @@ func TestThreeWayHandshakeAndClientClose(t *testing.T) {
 		"2.000000s A>B ACK seq=2 ack=2 len=0",
 	)
 	expectStates(t, p.w, "A", tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
-	expectStates(t, p.w, "B", tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	expectStates(t, p.w, "B", tcp.Closed, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
 	if got := stateTimes(p.w, "A", tcp.Closed); len(got) != 1 || got[0] != 62*time.Second {
 		t.Errorf("A closed at %v, want 62s (TIME_WAIT entered at 2s + 60s)", got)
 	}

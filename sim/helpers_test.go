@@ -28,7 +28,7 @@ func newPair(t *testing.T, opts ...HostConfig) *pair {
 	t.Helper()
 	w := New(1)
 	p := &pair{w: w, a: w.AddHost("A", addrA, opts...), b: w.AddHost("B", addrB, opts...)}
-	ln, err := p.b.Listen(portB, 0)
+	ln, err := p.b.Listen(0, portB, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

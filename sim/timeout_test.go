@@ -97,5 +97,5 @@ func TestFinalAckLostTimeWaitReacks(t *testing.T) {
 	if got := stateTimes(p.w, "A", tcp.Closed); len(got) != 1 || got[0] != 62200*time.Millisecond {
 		t.Errorf("A closed at %v, want 62.2s (2×MSL restarted by the retransmitted FIN)", got)
 	}
-	expectStates(t, p.w, "B", tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	expectStates(t, p.w, "B", tcp.Closed, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
 }

@@ -28,7 +28,7 @@ type Listener struct {
 // Listen creates a listener on addr (an unspecified address listens on all
 // of the host's addresses of that family). backlog bounds the accept queue;
 // 0 means the host's default.
-func (h *Host) Listen(addr netip.AddrPort, backlog int) (*Listener, error) {
+func (h *Host) Listen(now clock.Instant, addr netip.AddrPort, backlog int) (*Listener, error) {
 	if backlog <= 0 {
 		backlog = h.cfg.DefaultBacklog
 	}
@@ -45,6 +45,8 @@ func (h *Host) Listen(addr netip.AddrPort, backlog int) (*Listener, error) {
 	}
 	l := &Listener{h: h, addr: addr, backlog: backlog}
 	h.listeners[addr] = l
+	h.record(trace.Event{Time: now, Local: addr, Kind: trace.KindState, From: tcp.Closed, To: tcp.Listen,
+		Cause: tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallListen}})
 	return l, nil
 }
 
@@ -103,6 +105,8 @@ func (l *Listener) Close(now clock.Instant) {
 	for _, c := range pending {
 		c.Abort(now)
 	}
+	h.record(trace.Event{Time: now, Local: l.addr, Kind: trace.KindState, From: tcp.Listen, To: tcp.Closed,
+		Cause: tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallClose}})
 	h.mu.Lock()
 	for _, c := range h.conns {
 		if c.listener == l {

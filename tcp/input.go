@@ -21,6 +21,14 @@ func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
 		t.rcvSynSent(now, seg)
 		return
 	}
+	if t.state == SynReceived && t.passive && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagSYN && seg.Seq == t.rcv.irs {
+		// The peer retransmitted its SYN: our SYN-ACK was lost. Send it
+		// again now rather than at our own retransmission timeout, as
+		// Linux does; the sequence test below would only draw an ACK
+		// that a SYN_SENT peer ignores.
+		t.snd.nxt = t.snd.iss
+		return
+	}
 	if t.state == SynReceived && t.isSimultaneousSynAck(seg) {
 		t.completeSimultaneousOpen(now, seg)
 		return

@@ -201,6 +201,9 @@ func TestGopacketReadsCapture(t *testing.T) {
 func TestTshark(t *testing.T) {
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
+		if os.Getenv("SYNACK_REQUIRE_TSHARK") != "" {
+			t.Fatal("tshark not installed, and SYNACK_REQUIRE_TSHARK is set")
+		}
 		t.Skip("tshark not installed")
 	}
 	path := filepath.Join(t.TempDir(), "handshake.pcap")

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/synack-net/synack/trace"
+)
+
+// report writes the demo's output to w: a header saying what is shown, the
+// ladder diagram, the echoed text, each host's states and how the run ended.
+func report(w io.Writer, sc scenario, o demoOptions, res demoResult) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "synack demo: scenario %s, seed %d, one-way delay %v, loss %v\n\n",
+		sc.name, o.seed, o.delay, o.loss)
+	writeWrapped(&b, header(sc, o), "", "", o.width)
+	b.WriteByte('\n')
+
+	err := trace.RenderLadder(&b, res.events, sc.hosts[0], sc.hosts[1], trace.LadderOptions{
+		Width:      o.width,
+		Absolute:   o.absolute,
+		ShowTimers: o.timers || sc.timers,
+		ShowDrops:  true,
+	})
+	if err != nil {
+		return err
+	}
+	b.WriteByte('\n')
+
+	echoed := "none"
+	if len(res.echoed) > 0 {
+		echoed = strconv.Quote(string(res.echoed))
+	}
+	writeCut(&b, "Echoed text: "+echoed, "  ", o.width)
+	b.WriteString("States:\n")
+	for side, name := range sc.hosts {
+		var names []string
+		for _, st := range trace.States(res.events, name) {
+			names = append(names, st.String())
+		}
+		if len(names) == 0 {
+			names = []string{"(no connection)"}
+		}
+		writeSequence(&b, "  "+name+": ", names, o.width)
+		if e := res.errs[side]; e != 0 {
+			writeWrapped(&b, "the application saw "+errnoText(e), "    ", "      ", o.width)
+		}
+	}
+	fmt.Fprintf(&b, "Network: %d packets sent, %d lost.\n", res.sent, res.lost)
+	if p := res.problem(sc, o); p != "" {
+		writeWrapped(&b, "Did not end as expected: "+p+".", "", "  ", o.width)
+	} else {
+		fmt.Fprintf(&b, "Finished at %v of virtual time: every connection reached CLOSED.\n", res.end)
+	}
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// header is the paragraph above the diagram: the scenario, the network and
+// how to read the diagram.
+func header(sc scenario, o demoOptions) string {
+	var b strings.Builder
+	b.WriteString(sc.about)
+	fmt.Fprintf(&b, " The network delays each packet by %v in each direction", o.delay)
+	if o.loss > 0 {
+		fmt.Fprintf(&b, " and loses it with probability %v (a lost segment stops half-way in an X)", o.loss)
+	}
+	b.WriteString(". Below, virtual time runs down the left margin; each arrow is a segment, drawn " +
+		"when it was sent, with ")
+	if o.absolute {
+		b.WriteString("its sequence numbers as on the wire")
+	} else {
+		b.WriteString("sequence numbers relative to each host's initial sequence number, as " +
+			"Wireshark shows them")
+	}
+	b.WriteString("; beside each lifeline are the states the host enters and, in parentheses, why")
+	if o.timers || sc.timers {
+		b.WriteString("; a row marks each timer that fired")
+	}
+	b.WriteString(". A dotted row marks a gap of a second or more.")
+	return b.String()
+}

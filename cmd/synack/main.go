@@ -1,0 +1,91 @@
+// Command synack is the command line of the synack TCP/IP stack. Each job is
+// a subcommand with its own flags:
+//
+//	synack demo [flags]   run a TCP scenario on a simulated network and draw it
+//	synack help [command] show the usage of synack or of one command
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// command is one subcommand: its name, a one-line summary for the usage
+// text, and the function that runs it with the arguments after its name and
+// returns the exit status.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+// commands lists the subcommands in the order the usage text shows them.
+var commands = []command{
+	{name: "demo", summary: "run a TCP scenario on a simulated network and draw its ladder diagram", run: runDemo},
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches args (without the program name) to a subcommand and
+// returns the exit status: 2 for a usage error.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		return help(args[1:], stdout, stderr)
+	}
+	if c, ok := lookupCommand(name); ok {
+		return c.run(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "synack: unknown command %q\n\n", name)
+	usage(stderr)
+	return 2
+}
+
+// help prints the usage of synack, or of the command named in args.
+func help(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stdout)
+		return 0
+	}
+	c, ok := lookupCommand(args[0])
+	if !ok {
+		fmt.Fprintf(stderr, "synack help: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	return c.run([]string{"-h"}, stdout, stdout)
+}
+
+// lookupCommand finds a subcommand by name.
+func lookupCommand(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// usage writes the list of subcommands to w.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "synack is a userspace TCP/IP stack; this command runs and shows it.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage:")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "\tsynack <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "The commands are:")
+	fmt.Fprintln(w)
+	for _, c := range commands {
+		fmt.Fprintf(w, "\t%-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\t%-8s %s\n", "help", "show this text, or a command's flags: synack help <command>")
+}
