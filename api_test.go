@@ -36,6 +36,29 @@ func twoStacks(t *testing.T) (client, server *synack.Stack) {
 	return client, server
 }
 
+// dialDiscard connects to a server that reads everything and closes at EOF.
+func dialDiscard(t *testing.T) *synack.Conn {
+	t.Helper()
+	cs, ss := twoStacks(t)
+	ln, err := ss.Listen("tcp", ":80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, c)
+		c.Close()
+	}()
+	c, err := cs.Dial("tcp", "10.0.0.2:80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestDialAcceptEcho(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cs, ss := twoStacks(t)
@@ -151,17 +174,7 @@ func TestAbortResetsPeer(t *testing.T) {
 
 func TestWriteAfterCloseWriteIsEPIPE(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, ss := twoStacks(t)
-		ln, _ := ss.Listen("tcp", ":80")
-		go func() {
-			c, _ := ln.Accept()
-			io.Copy(io.Discard, c)
-			c.Close()
-		}()
-		c, err := cs.Dial("tcp", "10.0.0.2:80")
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialDiscard(t)
 		c.CloseWrite()
 		if _, err := c.Write([]byte("x")); !errors.Is(err, syscall.EPIPE) {
 			t.Fatalf("write after CloseWrite: %v, want EPIPE", err)
@@ -178,21 +191,11 @@ func TestWriteAfterCloseWriteIsEPIPE(t *testing.T) {
 
 func TestReadDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, ss := twoStacks(t)
-		ln, _ := ss.Listen("tcp", ":80")
-		go func() {
-			c, _ := ln.Accept()
-			io.Copy(io.Discard, c)
-			c.Close()
-		}()
-		c, err := cs.Dial("tcp", "10.0.0.2:80")
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialDiscard(t)
 		defer c.Close()
 		start := time.Now()
 		c.SetReadDeadline(start.Add(3 * time.Second))
-		_, err = c.Read(make([]byte, 1))
+		_, err := c.Read(make([]byte, 1))
 		var ne net.Error
 		if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
 			t.Fatalf("read: %v, want deadline exceeded", err)

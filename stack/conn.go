@@ -119,7 +119,7 @@ type Status struct {
 }
 
 // call runs a user call that changes the TCB and queues its output.
-func (c *Conn) call(f func(t *tcp.TCB) error, now clock.Instant) error {
+func (c *Conn) call(f func(t *tcp.TCB) error) error {
 	c.mu.Lock()
 	err := f(c.tcb)
 	c.mu.Unlock()
@@ -129,12 +129,12 @@ func (c *Conn) call(f func(t *tcp.TCB) error, now clock.Instant) error {
 
 // Shutdown closes the sending direction (shutdown(SHUT_WR)).
 func (c *Conn) Shutdown(now clock.Instant) error {
-	return c.call(func(t *tcp.TCB) error { return t.Shutdown(now) }, now)
+	return c.call(func(t *tcp.TCB) error { return t.Shutdown(now) })
 }
 
 // Close closes both directions (close(2)).
 func (c *Conn) Close(now clock.Instant) error {
-	return c.call(func(t *tcp.TCB) error { return t.Close(now) }, now)
+	return c.call(func(t *tcp.TCB) error { return t.Close(now) })
 }
 
 // CloseRead shuts down the receiving direction (shutdown(SHUT_RD)).
@@ -146,16 +146,13 @@ func (c *Conn) CloseRead() {
 
 // Abort resets the connection (SO_LINGER 0 then close).
 func (c *Conn) Abort(now clock.Instant) {
-	_ = c.call(func(t *tcp.TCB) error { t.Abort(now); return nil }, now)
+	_ = c.call(func(t *tcp.TCB) error { t.Abort(now); return nil })
 }
 
 // Configure runs f on the TCB under its lock, for option setters
 // (SetNoDelay, SetKeepAlive, buffer sizes), and queues any output.
 func (c *Conn) Configure(f func(t *tcp.TCB)) {
-	c.mu.Lock()
-	f(c.tcb)
-	c.mu.Unlock()
-	c.h.markDirty(c)
+	_ = c.call(func(t *tcp.TCB) error { f(t); return nil })
 }
 
 // crash makes the connection vanish as in a reboot: it is closed without

@@ -70,10 +70,9 @@ type TCB struct {
 	lastRecv   clock.Instant // when the last segment arrived (keep-alive idle)
 	keepalive  KeepAlive
 
-	nagle     bool // Nagle's algorithm on (TCP_NODELAY off)
-	rdShut    bool // the user shut down reading (CloseRead)
-	orphaned  bool // the user called Close: no one will read again
-	abortSent bool
+	nagle    bool // Nagle's algorithm on (TCP_NODELAY off)
+	rdShut   bool // the user shut down reading (CloseRead)
+	orphaned bool // the user called Close: no one will read again
 	// Stats counts what this connection did; the host sums them.
 	Stats ConnStats
 }
