@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
 	"testing"
 
 	"github.com/synack-net/synack/bench/gvnet"
@@ -46,11 +45,11 @@ type gvisorPair struct{ server, client *gvnet.Host }
 func newGVisorPair(mtu int) func(tb testing.TB) network {
 	return func(tb testing.TB) network {
 		ls, lc := pipe.New(mtu, linkQueueLen)
-		server, err := gvnet.New(ls, netip.MustParsePrefix("10.0.0.1/24"))
+		server, err := gvnet.New(ls, serverAddr)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		client, err := gvnet.New(lc, netip.MustParsePrefix("10.0.0.2/24"))
+		client, err := gvnet.New(lc, clientAddr)
 		if err != nil {
 			server.Close()
 			tb.Fatal(err)

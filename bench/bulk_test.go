@@ -18,11 +18,15 @@ const bulkChunk = 256 << 10
 // connection and reports throughput in Gbit/s and process CPU seconds (user +
 // system, both ends together) per GiB moved, and, where the network counts
 // them, TCP retransmissions per iteration (the in-memory link drops packets
-// when its queue is full, as a NIC would).
+// when its queue is full, as a NIC would). Rows are named client-server.
 func BenchmarkBulk(b *testing.B) {
 	for _, s := range []setup{
 		{"gvisor-gvisor/mtu1500", newGVisorPair(1500)},
 		{"gvisor-gvisor/mtu65535", newGVisorPair(65535)},
+		{"synack-synack/mtu1500", newSynackPair(1500)},
+		{"synack-synack/mtu65535", newSynackPair(65535)},
+		{"synack-gvisor/mtu1500", newSynackToGVisor(1500)},
+		{"gvisor-synack/mtu1500", newGVisorToSynack(1500)},
 		{"kernel/loopback", newKernelLoopback},
 	} {
 		b.Run(s.name, func(b *testing.B) { benchBulk(b, s.new(b)) })

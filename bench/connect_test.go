@@ -17,6 +17,7 @@ const connectBatch = 1000
 func BenchmarkConnect(b *testing.B) {
 	for _, s := range []setup{
 		{"gvisor", newGVisorPair(1500)},
+		{"synack", newSynackPair(1500)},
 		{"kernel", newKernelLoopback},
 	} {
 		b.Run(s.name, func(b *testing.B) { benchConnect(b, s.new(b)) })

@@ -1,6 +1,6 @@
-// Package bench compares TCP implementations side by side: gVisor's netstack
-// (two gVisor hosts joined by an in-memory link) and the Linux kernel over
-// 127.0.0.1. The benchmarks live in this package's tests:
+// Package bench compares TCP implementations side by side: synack and
+// gVisor's netstack (two hosts of each, or one of each, joined by an
+// in-memory link/pipe) and the Linux kernel over 127.0.0.1. The benchmarks live in this package's tests:
 //
 //	cd bench && go test -bench . -run '^$' -benchtime=3x -count=1
 //

@@ -20,6 +20,7 @@ const idleConns = 10_000
 func BenchmarkIdleConnMemory(b *testing.B) {
 	for _, s := range []setup{
 		{"gvisor", newGVisorPair(1500)},
+		{"synack", newSynackPair(1500)},
 	} {
 		b.Run(s.name, func(b *testing.B) {
 			var perConn float64
