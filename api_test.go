@@ -205,3 +205,28 @@ func TestReadDeadline(t *testing.T) {
 		}
 	})
 }
+
+func TestListenPortZero(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cs, ss := twoStacks(t)
+		ln, err := ss.Listen("tcp", "10.0.0.2:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().(*net.TCPAddr)
+		if addr.Port < 32768 || addr.Port > 60999 {
+			t.Fatalf("port %d not ephemeral", addr.Port)
+		}
+		go func() {
+			if c, err := ln.Accept(); err == nil {
+				c.Close()
+			}
+		}()
+		c, err := cs.Dial("tcp", addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		ln.Close()
+	})
+}

@@ -26,8 +26,8 @@ type Listener struct {
 }
 
 // Listen creates a listener on addr (an unspecified address listens on all
-// of the host's addresses of that family). backlog bounds the accept queue;
-// 0 means the host's default.
+// of the host's addresses of that family; port 0 picks a free one). backlog
+// bounds the accept queue; 0 means the host's default.
 func (h *Host) Listen(now clock.Instant, addr netip.AddrPort, backlog int) (*Listener, error) {
 	if backlog <= 0 {
 		backlog = h.cfg.DefaultBacklog
@@ -38,7 +38,12 @@ func (h *Host) Listen(now clock.Instant, addr netip.AddrPort, backlog int) (*Lis
 		return nil, syscall.EADDRNOTAVAIL
 	}
 	if addr.Port() == 0 {
-		return nil, syscall.EINVAL
+		// Like bind(2) with port 0: the first free ephemeral port.
+		port, ok := h.freeListenPort(addr.Addr())
+		if !ok {
+			return nil, syscall.EADDRINUSE
+		}
+		addr = netip.AddrPortFrom(addr.Addr(), port)
 	}
 	if _, ok := h.listeners[addr]; ok {
 		return nil, syscall.EADDRINUSE
@@ -48,6 +53,17 @@ func (h *Host) Listen(now clock.Instant, addr netip.AddrPort, backlog int) (*Lis
 	h.record(trace.Event{Time: now, Local: addr, Kind: trace.KindState, From: tcp.Closed, To: tcp.Listen,
 		Cause: tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallListen}})
 	return l, nil
+}
+
+// freeListenPort finds an ephemeral port with no listener on a. Called
+// with h.mu held.
+func (h *Host) freeListenPort(a netip.Addr) (uint16, bool) {
+	for p := uint32(h.cfg.EphemeralPortLow); p <= uint32(h.cfg.EphemeralPortHigh); p++ {
+		if _, busy := h.listeners[netip.AddrPortFrom(a, uint16(p))]; !busy {
+			return uint16(p), true
+		}
+	}
+	return 0, false
 }
 
 // Addr returns the listening address.
