@@ -230,3 +230,44 @@ func TestListenPortZero(t *testing.T) {
 		ln.Close()
 	})
 }
+
+func TestListenTwiceIsEADDRINUSE(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, ss := twoStacks(t)
+		ln, err := ss.Listen("tcp", "10.0.0.2:80")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		_, err = ss.Listen("tcp", "10.0.0.2:80")
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			t.Fatalf("second Listen: %v, want EADDRINUSE", err)
+		}
+		if _, err := ss.Listen("tcp", "10.9.9.9:80"); !errors.Is(err, syscall.EADDRNOTAVAIL) {
+			t.Fatalf("Listen on a foreign address: %v, want EADDRNOTAVAIL", err)
+		}
+	})
+}
+
+func TestStackCloseAbortsConnections(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cs, ss := twoStacks(t)
+		ln, _ := ss.Listen("tcp", ":80")
+		go func() {
+			if c, err := ln.Accept(); err == nil {
+				io.Copy(io.Discard, c)
+			}
+		}()
+		c, err := cs.Dial("tcp", "10.0.0.2:80")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { _, err := c.Read(make([]byte, 1)); done <- err }()
+		synctest.Wait()
+		cs.Close()
+		if err := <-done; !errors.Is(err, syscall.ECONNABORTED) {
+			t.Fatalf("read on a closed stack: %v, want ECONNABORTED", err)
+		}
+	})
+}
