@@ -41,9 +41,6 @@ func (i Instant) Before(j Instant) bool { return i < j }
 // After reports whether i is strictly after j.
 func (i Instant) After(j Instant) bool { return i > j }
 
-// IsNever reports whether i is the Never sentinel.
-func (i Instant) IsNever() bool { return i == Never }
-
 // Min returns the earlier of i and j.
 func Min(i, j Instant) Instant {
 	if i < j {

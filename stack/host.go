@@ -3,6 +3,7 @@ package stack
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/tcp"
@@ -24,8 +25,11 @@ type Host struct {
 	isn    *tcp.ISNGenerator
 	rec    trace.Recorder
 
+	// addrs is replaced, never modified, so that every packet can read
+	// it without a lock.
+	addrs atomic.Pointer[[]netip.Prefix]
+
 	mu        sync.Mutex
-	addrs     []netip.Prefix
 	conns     map[Tuple]*Conn
 	listeners map[netip.AddrPort]*Listener
 	timers    timerHeap
@@ -53,10 +57,11 @@ func NewHost(cfg Config) *Host {
 		tcpCfg:    cfg.TCP,
 		isn:       tcp.NewISNGenerator(cfg.Secret),
 		rec:       cfg.Recorder,
-		addrs:     append([]netip.Prefix(nil), cfg.Addrs...),
 		conns:     make(map[Tuple]*Conn),
 		listeners: make(map[netip.AddrPort]*Listener),
 	}
+	addrs := append([]netip.Prefix(nil), cfg.Addrs...)
+	h.addrs.Store(&addrs)
 	h.out.init(cfg.MTU)
 	return h
 }
@@ -70,15 +75,14 @@ func (h *Host) MTU() int { return h.cfg.MTU }
 // AddAddress adds an address (with its subnet prefix) to the host.
 func (h *Host) AddAddress(p netip.Prefix) {
 	h.mu.Lock()
-	h.addrs = append(h.addrs, p)
+	next := append(append([]netip.Prefix(nil), *h.addrs.Load()...), p)
+	h.addrs.Store(&next)
 	h.mu.Unlock()
 }
 
 // Addrs returns the host's addresses.
 func (h *Host) Addrs() []netip.Prefix {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]netip.Prefix(nil), h.addrs...)
+	return append([]netip.Prefix(nil), *h.addrs.Load()...)
 }
 
 // Counters returns a snapshot of the MIB counters.
@@ -118,9 +122,9 @@ func (h *Host) record(e trace.Event) {
 	h.countMu.Unlock()
 }
 
-// isLocal reports whether a is one of the host's addresses. Called with mu held.
+// isLocal reports whether a is one of the host's addresses.
 func (h *Host) isLocal(a netip.Addr) bool {
-	for _, p := range h.addrs {
+	for _, p := range *h.addrs.Load() {
 		if p.Addr() == a {
 			return true
 		}
@@ -129,10 +133,10 @@ func (h *Host) isLocal(a netip.Addr) bool {
 }
 
 // sourceFor picks the local address for a connection to remote: one whose
-// subnet contains it, else the first of the same family. Called with mu held.
+// subnet contains it, else the first of the same family.
 func (h *Host) sourceFor(remote netip.Addr) (netip.Addr, bool) {
 	var fallback netip.Addr
-	for _, p := range h.addrs {
+	for _, p := range *h.addrs.Load() {
 		if p.Addr().Is4() != remote.Is4() {
 			continue
 		}

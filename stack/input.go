@@ -39,10 +39,7 @@ func (h *Host) Deliver(now clock.Instant, pkt []byte) {
 		h.count(func(k *Counters) { k.Drops[DropBadIPHeader]++ })
 		return
 	}
-	h.mu.Lock()
-	local := h.isLocal(dst)
-	h.mu.Unlock()
-	if !local {
+	if !h.isLocal(dst) {
 		h.count(func(k *Counters) { k.Drops[DropNotForUs]++ })
 		return
 	}
@@ -81,7 +78,9 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 	seg.Seq, seg.Ack = tcp.Seq(tcpb.Seq()), tcp.Seq(tcpb.Ack())
 	seg.Flags, seg.Window, seg.Payload = tcpb.Flags(), tcpb.Window(), tcpb.Payload()
 	t := Tuple{Local: netip.AddrPortFrom(dst, tcpb.DstPort()), Remote: netip.AddrPortFrom(src, tcpb.SrcPort())}
-	h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindRecv, Segment: summary(&seg)})
+	if h.rec != nil {
+		h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindRecv, Segment: summary(&seg)})
+	}
 
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -84,7 +84,9 @@ func (q *outQueue) push(now clock.Instant, h *Host, t Tuple, seg *tcp.Segment) {
 			k.OutRsts++
 		}
 	})
-	h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindSend, Segment: summary(seg)})
+	if h.rec != nil {
+		h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindSend, Segment: summary(seg)})
+	}
 }
 
 // Flush builds every segment the host's connections want to send and

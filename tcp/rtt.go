@@ -94,6 +94,3 @@ func (r *rttEstimator) srtt() time.Duration { return r.srttV }
 
 // rttvar returns the round-trip time variation, or 0 before a sample.
 func (r *rttEstimator) rttvar() time.Duration { return r.rttvarV }
-
-// hasSample reports whether a measurement has been taken.
-func (r *rttEstimator) hasSample() bool { return r.sampled }

@@ -8,7 +8,7 @@ import (
 // TestRTTInitial checks the RTO before any sample: initial value, backoff and clamping.
 func TestRTTInitial(t *testing.T) {
 	r := newRTTEstimator(time.Second, 200*time.Millisecond, 60*time.Second)
-	if r.hasSample() || r.srtt() != 0 || r.rttvar() != 0 {
+	if r.sampled || r.srtt() != 0 || r.rttvar() != 0 {
 		t.Fatal("estimator has a sample before any measurement")
 	}
 	// RFC 6298 §2.1 and §5.5: 1 s, doubling, capped at the maximum.
@@ -49,7 +49,7 @@ func TestRTTSamples(t *testing.T) {
 	}
 	for i, s := range steps {
 		r.sample(s.m)
-		if !r.hasSample() || r.srtt() != s.srtt || r.rttvar() != s.rttvar || r.rto() != s.rto {
+		if !r.sampled || r.srtt() != s.srtt || r.rttvar() != s.rttvar || r.rto() != s.rto {
 			t.Fatalf("sample %d (%v): srtt %v rttvar %v rto %v, want %v %v %v",
 				i, s.m, r.srtt(), r.rttvar(), r.rto(), s.srtt, s.rttvar, s.rto)
 		}

@@ -201,9 +201,6 @@ func (t *TCB) State() State { return t.state }
 // Err returns the errno the connection failed with, or 0.
 func (t *TCB) Err() syscall.Errno { return t.err }
 
-// Passive reports whether the TCB was created by a listener.
-func (t *TCB) Passive() bool { return t.passive }
-
 // setState is the single path for every state change: it records the
 // transition with its cause for the observer.
 func (t *TCB) setState(now clock.Instant, to State, why Cause) {

@@ -176,6 +176,3 @@ func (t *TCB) enterTimeWait(now clock.Instant, why Cause) {
 	t.sendBuf.release()
 	t.setState(now, TimeWait, why)
 }
-
-// TimeWaitDeadline is when a connection in TIME_WAIT expires.
-func (t *TCB) TimeWaitDeadline() clock.Instant { return t.tm.timeWait }
