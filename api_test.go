@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/synack-net/synack"
+	"github.com/synack-net/synack/link"
 	"github.com/synack-net/synack/link/pipe"
 )
 
@@ -23,17 +24,19 @@ import (
 func twoStacks(t *testing.T) (client, server *synack.Stack) {
 	t.Helper()
 	a, b := pipe.New(1500, 1024)
-	var err error
-	client, err = synack.New(synack.Config{Name: "client", Links: []synack.Link{{Link: a, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}}}})
+	return newStack(t, "client", a, "10.0.0.1/24"), newStack(t, "server", b, "10.0.0.2/24")
+}
+
+// newStack attaches a stack with one address to l and closes it when
+// the test ends.
+func newStack(t *testing.T, name string, l link.Link, addr string) *synack.Stack {
+	t.Helper()
+	s, err := synack.New(synack.Config{Name: name, Links: []synack.Link{{Link: l, Addrs: []netip.Prefix{netip.MustParsePrefix(addr)}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err = synack.New(synack.Config{Name: "server", Links: []synack.Link{{Link: b, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/24")}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close(); server.Close() })
-	return client, server
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // dialDiscard connects to a server that reads everything and closes at EOF.
@@ -113,13 +116,9 @@ func TestDialTimesOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a, b := pipe.New(1500, 1024)
 		defer b.Close() // nobody reads b: every SYN is lost
-		cs, err := synack.New(synack.Config{Links: []synack.Link{{Link: a, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cs.Close()
+		cs := newStack(t, "client", a, "10.0.0.1/24")
 		start := time.Now()
-		_, err = cs.Dial("tcp", "10.0.0.2:80")
+		_, err := cs.Dial("tcp", "10.0.0.2:80")
 		if !errors.Is(err, syscall.ETIMEDOUT) {
 			t.Fatalf("err = %v, want ETIMEDOUT", err)
 		}
@@ -133,8 +132,7 @@ func TestDialContextCancelled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a, b := pipe.New(1500, 1024)
 		defer b.Close()
-		cs, _ := synack.New(synack.Config{Links: []synack.Link{{Link: a, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}}}})
-		defer cs.Close()
+		cs := newStack(t, "client", a, "10.0.0.1/24")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_, err := cs.DialContext(ctx, "tcp", "10.0.0.2:80")

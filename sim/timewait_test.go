@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/synack-net/synack/link/netem"
+	"github.com/synack-net/synack/stack"
 	"github.com/synack-net/synack/tcp"
 	"github.com/synack-net/synack/wire"
 )
@@ -45,16 +46,15 @@ func TestOldDuplicateInTimeWaitDoesNotReachNewIncarnation(t *testing.T) {
 	if !first.EOF || old == nil {
 		t.Fatalf("first connection did not finish (eof=%v, captured=%v)", first.EOF, old != nil)
 	}
-	var second *stack2
+	var second *stack.Conn
 	p.w.At(5*time.Second, func() {
-		c, err := p.a.Connect(p.w.Now(), local, portB)
-		if err != nil {
+		var err error
+		if second, err = p.a.Connect(p.w.Now(), local, portB); err != nil {
 			t.Fatalf("reconnect: %v", err)
 		}
-		second = &stack2{c.State}
 	})
 	p.w.Run(6 * time.Second)
-	if second == nil || second.state() != tcp.Established {
+	if second == nil || second.State() != tcp.Established {
 		t.Fatal("the new incarnation was not established")
 	}
 	if n := p.b.Counters().TimeWaitRecycled; n != 1 {
@@ -71,8 +71,6 @@ func TestOldDuplicateInTimeWaitDoesNotReachNewIncarnation(t *testing.T) {
 		t.Errorf("B sent %d ACKs for the old segment, want 1", got-acksBefore)
 	}
 }
-
-type stack2 struct{ state func() tcp.State }
 
 // TestBulkTransferOverLossyNetwork: 10 MiB arrive exactly across 5% loss,
 // 5% reordering and 5% duplication in each direction.
