@@ -21,26 +21,7 @@ func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
 		t.rcvSynSent(now, seg)
 		return
 	}
-	if t.state == SynReceived && t.passive && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagSYN && seg.Seq == t.rcv.irs {
-		// The peer retransmitted its SYN: our SYN-ACK was lost. Send it
-		// again now rather than at our own retransmission timeout, as
-		// Linux does; the sequence test below would only draw an ACK
-		// that a SYN_SENT peer ignores.
-		t.snd.nxt = t.snd.iss
-		return
-	}
-	if t.state == SynReceived && t.isSimultaneousSynAck(seg) {
-		t.completeSimultaneousOpen(now, seg)
-		return
-	}
-	if t.state == TimeWait && seg.Flags&(wire.FlagFIN|wire.FlagRST|wire.FlagSYN) == wire.FlagFIN && seg.End() == t.rcv.nxt {
-		// RFC 9293 §3.10.7.4 eighth, TIME-WAIT: "The only thing that can
-		// arrive in this state is a retransmission of the remote FIN.
-		// Acknowledge it, and restart the 2 MSL timeout." It fails the
-		// sequence test (its FIN lies just before RCV.NXT), so it is
-		// recognised here first, as Linux's tcp_timewait_state_process does.
-		t.ackNow = true
-		t.tm.timeWait = now.Add(t.cfg.TimeWait)
+	if t.rcvRepeatedControl(now, seg) {
 		return
 	}
 	// RFC 7323 §5.3: PAWS, before the sequence number check.
