@@ -100,6 +100,3 @@ func stateTimes(w *World, host string, s tcp.State) []time.Duration {
 }
 
 var netip0 = netip.AddrPort{}
-
-// delayedAckConfig is the default TCP configuration (delayed ACKs on).
-func delayedAckConfig() tcp.Config { return tcp.DefaultConfig() }

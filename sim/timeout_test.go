@@ -87,7 +87,7 @@ func TestFinalAckLostTimeWaitReacks(t *testing.T) {
 		"0.000000s B>A SYN,ACK seq=0 ack=1 len=0",
 		"0.000000s A>B ACK seq=1 ack=1 len=0",
 		"1.000000s A>B FIN,ACK seq=1 ack=1 len=0",
-		"1.040000s B>A ACK seq=1 ack=2 len=0",
+		"1.000000s B>A ACK seq=1 ack=2 len=0",
 		"2.000000s B>A FIN,ACK seq=1 ack=2 len=0",
 		"2.000000s A>B ACK seq=2 ack=2 len=0", // lost
 		"2.200000s B>A FIN,ACK seq=1 ack=2 len=0",

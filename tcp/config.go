@@ -35,6 +35,12 @@ type Config struct {
 	// (RFC 1122 §4.2.3.2 allows up to 500 ms; Linux's minimum is 40 ms).
 	DelayedAck time.Duration
 
+	// QuickAcks is how many data segments are acknowledged at once at the
+	// start of a connection and after an idle period longer than the RTO,
+	// before delayed ACKs apply (Linux TCP_MAX_QUICKACKS: 16). Zero always
+	// delays.
+	QuickAcks int
+
 	// NoDelay disables Nagle's algorithm (RFC 9293 §3.7.4). Go's net.TCPConn
 	// sets TCP_NODELAY by default, and so do we.
 	NoDelay bool
@@ -81,6 +87,7 @@ func DefaultConfig() Config {
 		TimeWait:          60 * time.Second,
 		FinWait2Timeout:   60 * time.Second,
 		DelayedAck:        40 * time.Millisecond,
+		QuickAcks:         16,
 		NoDelay:           true,
 		KeepAlive:         KeepAlive{Idle: 2 * time.Hour, Interval: 75 * time.Second, Count: 9},
 		WindowScaling:     true,

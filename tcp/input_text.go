@@ -101,20 +101,6 @@ func (t *TCB) queueText(now clock.Instant, seq Seq, data []byte) {
 	}
 }
 
-// scheduleAck implements delayed acknowledgment (RFC 9293 §3.8.6.3,
-// RFC 1122 §4.2.3.2): ACK at least every second full-sized segment, and
-// otherwise within DelayedAck.
-func (t *TCB) scheduleAck(now clock.Instant, n int) {
-	t.ackDelayed++
-	if t.ackDelayed >= 2 || n > int(t.mss) {
-		t.ackNow = true
-		return
-	}
-	if t.tm.delayedAck == clock.Never {
-		t.tm.delayedAck = now.Add(t.cfg.DelayedAck)
-	}
-}
-
 // rcvFin processes the peer's FIN once all data before it has arrived
 // (RFC 9293 §3.10.7.4 eighth).
 func (t *TCB) rcvFin(now clock.Instant, seg *Segment) {

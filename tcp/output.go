@@ -173,6 +173,9 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 	if end.LessThanEq(t.snd.max) {
 		t.Stats.RetransSegs++
 	} else {
+		if len(seg.Payload) > 0 {
+			t.noteDataSent(now)
+		}
 		if !t.rttTiming && !t.tsOK && t.retransmit == 0 {
 			t.rttTiming, t.rttSeq, t.rttStart = true, seg.Seq, now
 		}
@@ -234,6 +237,7 @@ func (t *TCB) fillAck(now clock.Instant, seg *Segment) {
 		}
 		seg.Options.NumSACK = t.recvBuf.sackBlocks(t.rcv.nxt, seg.Options.SACK[:max])
 	}
+	t.noteAckSent()
 	t.rcv.lastAck = t.rcv.nxt
 	t.ackNow, t.ackDelayed = false, 0
 	t.tm.delayedAck = clock.Never

@@ -48,6 +48,7 @@ type TCB struct {
 	ackNow       bool // an ACK must go out now
 	ackDelayed   int  // in-order segments received since the last ACK we sent
 	dupAcksOwed  int  // immediate duplicate ACKs owed for out-of-order segments
+	ack          ackPolicy
 	rstPending   bool // send rst (a reset not derived from snd.nxt)
 	rst          Segment
 	probePending bool // keep-alive or zero-window probe due
@@ -163,6 +164,7 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 		tsOffset:  p.TSOffset,
 		nagle:     !cfg.NoDelay,
 		keepalive: cfg.KeepAlive,
+		ack:       ackPolicy{quick: cfg.QuickAcks},
 		rtt:       newRTTEstimator(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
 	}
 	if cfg.CongestionControl == "reno" {

@@ -86,7 +86,7 @@ func TestSequenceWrap(t *testing.T) {
 // Delayed ACK (RFC 1122 §4.2.3.2): one segment is acknowledged after the
 // delay, not before; the second full segment is acknowledged at once.
 func TestDelayedAck(t *testing.T) {
-	f := established(t, nil)
+	f := established(t, func(c *Config) { c.QuickAcks = 0 })
 	f.at(time.Second)
 	f.in(data(0, 100))
 	f.expect()

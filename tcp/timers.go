@@ -76,7 +76,7 @@ func (t *TCB) Tick(now clock.Instant) {
 	if now >= t.tm.delayedAck {
 		t.fire(now, TimerDelayedAck)
 		t.tm.delayedAck = clock.Never
-		t.ackNow = true
+		t.delayedAckExpired()
 	}
 	if now >= t.tm.persist {
 		t.fire(now, TimerPersist)
