@@ -52,6 +52,7 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 	if t.ackNow {
 		return t.pureAck(now), true
 	}
+	t.burst = 0
 	return Segment{}, false
 }
 
@@ -114,8 +115,7 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte) (Segment, bool) {
 			return Segment{}, false
 		}
 	}
-	if avail > 0 && n == avail && n < int(t.mss) && t.nagle && inFlight > 0 && !finNow {
-		// Nagle (RFC 9293 §3.7.4): one small segment in flight at a time.
+	if avail > 0 && n == avail && t.nagleHolds(n) && !finNow {
 		return Segment{}, false
 	}
 	if n < 0 {
@@ -125,7 +125,13 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte) (Segment, bool) {
 	if n > 0 {
 		t.sendBuf.peek(off, buf[:n])
 		seg.Payload = buf[:n]
-		seg.Flags |= wire.FlagPSH
+		if n == avail || t.burst > 0 && !t.canSendAfter(avail-n, room-n) {
+			seg.Flags |= wire.FlagPSH
+		}
+		t.burst++
+		if n < int(t.mss) {
+			t.snd.small = t.snd.nxt.Add(uint32(n))
+		}
 	}
 	if finNow && n == avail {
 		seg.Flags |= wire.FlagFIN
@@ -138,6 +144,25 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte) (Segment, bool) {
 	t.fillAck(now, &seg)
 	t.advanceSent(now, &seg)
 	return seg, true
+}
+
+// nagleHolds reports whether Nagle's algorithm holds back a final segment
+// of n < MSS bytes (RFC 9293 §3.7.4). Like Linux we use Minshall's variant:
+// a small segment waits only while an earlier small segment is
+// unacknowledged, so a write that ends in a partial segment is not delayed
+// behind the full segments before it.
+func (t *TCB) nagleHolds(n int) bool {
+	return t.nagle && n < int(t.mss) && t.snd.small.GreaterThan(t.snd.una) && t.snd.small.LessThanEq(t.snd.nxt)
+}
+
+// canSendAfter reports whether another data segment would follow at once
+// with avail unsent bytes and room left in the window: whether the segment
+// being built is the last of its burst.
+func (t *TCB) canSendAfter(avail, room int) bool {
+	if avail <= 0 || room < min(avail, int(t.mss)) {
+		return false
+	}
+	return avail >= int(t.mss) || !t.nagle
 }
 
 // retransmitHead resends one segment from SND.UNA without moving SND.NXT

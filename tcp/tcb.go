@@ -53,6 +53,10 @@ type TCB struct {
 	rst          Segment
 	probePending bool // keep-alive or zero-window probe due
 	resendOne    bool // fast retransmit: resend one segment from snd.una
+	// burst counts the data segments NextSegment has returned since it
+	// last had nothing to send. PSH marks the end of a write and the last
+	// segment of a burst (RFC 9293 §3.9.1), as a TSO burst ends on Linux.
+	burst int
 
 	tm timers
 
@@ -92,6 +96,9 @@ type sendVars struct {
 	wscale uint8
 	// maxWnd is the largest window the peer has offered (RFC 9293 §3.8.6.2.1).
 	maxWnd uint32
+	// small is the end of the last segment sent with less than an MSS of
+	// data (Minshall's Nagle variant).
+	small Seq
 	// bufSeq is the sequence number of the first byte in the send buffer.
 	bufSeq Seq
 }
@@ -178,6 +185,7 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 	t.snd.una = p.ISS
 	t.snd.nxt = p.ISS
 	t.snd.max = p.ISS
+	t.snd.small = p.ISS
 	t.snd.bufSeq = p.ISS.Add(1)
 	t.mss = uint32(p.MSS)
 	if cfg.WindowScaling {

@@ -1,0 +1,86 @@
+package tcp
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/synack-net/synack/wire"
+)
+
+// pushFlags sends everything due now and returns, per data segment, its
+// length and whether it carries PSH.
+func (f *fixture) pushFlags() (lens []int, psh []bool) {
+	for {
+		s, ok := f.tcb.NextSegment(f.now, f.buf)
+		if !ok {
+			return lens, psh
+		}
+		if len(s.Payload) > 0 {
+			lens = append(lens, len(s.Payload))
+			psh = append(psh, s.Flags&wire.FlagPSH != 0)
+		}
+	}
+}
+
+// PSH goes on the segment that ends the data written so far and on the
+// last segment of a burst that the window cuts short (RFC 9293 §3.9.1;
+// what a Linux TSO burst looks like on the wire), and nowhere else.
+func TestPushOnEndOfWriteAndEndOfBurst(t *testing.T) {
+	f := established(t, nil) // MSS 536, initial window 10 segments
+	f.tcb.Write(make([]byte, 3*536+100))
+	lens, psh := f.pushFlags()
+	if want := []int{536, 536, 536, 100}; !slices.Equal(lens, want) {
+		t.Fatalf("lengths %v, want %v", lens, want)
+	}
+	if want := []bool{false, false, false, true}; !slices.Equal(psh, want) {
+		t.Errorf("PSH %v, want %v (end of the write only)", psh, want)
+	}
+
+	f = established(t, nil)
+	f.tcb.Write(make([]byte, 12*536))
+	lens, psh = f.pushFlags()
+	if len(lens) != 10 {
+		t.Fatalf("sent %d segments, want the initial window of 10", len(lens))
+	}
+	for i, p := range psh {
+		if p != (i == 9) {
+			t.Fatalf("PSH %v: want it on the last segment of the burst only", psh)
+		}
+	}
+	// One ACK opens room for two more (slow start): the end of the write.
+	f.in(ack(536))
+	lens, psh = f.pushFlags()
+	if !slices.Equal(lens, []int{536, 536}) || !slices.Equal(psh, []bool{false, true}) {
+		t.Errorf("after an ACK: %v %v, want two segments, PSH on the last", lens, psh)
+	}
+}
+
+// A single segment released mid-write, alone, carries no PSH: the peer's
+// window opens by exactly one segment at a time.
+func TestNoPushOnLoneSegmentMidWrite(t *testing.T) {
+	f := established(t, nil)
+	f.tcb.Write(make([]byte, 30*536))
+	f.in(Segment{Seq: testIRS + 1, Ack: testISS + 1, Flags: wire.FlagACK, Window: 536})
+	for i := 1; i <= 3; i++ {
+		lens, psh := f.pushFlags()
+		if !slices.Equal(lens, []int{536}) || !slices.Equal(psh, []bool{false}) {
+			t.Fatalf("step %d: %v %v, want one 536-byte segment without PSH", i, lens, psh)
+		}
+		f.in(Segment{Seq: testIRS + 1, Ack: testISS + 1 + Seq(i*536), Flags: wire.FlagACK, Window: 536})
+	}
+}
+
+// Minshall's Nagle: the partial tail of a write goes out behind full
+// segments, but a second small segment waits while the first is
+// unacknowledged.
+func TestNagleMinshall(t *testing.T) {
+	f := established(t, func(c *Config) { c.NoDelay = false })
+	f.tcb.Write(make([]byte, 536+10))
+	f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=536>", "<SEQ=1537><ACK=5001><CTL=ACK><LEN=10>")
+	f.tcb.Write(make([]byte, 5))
+	f.expect()
+	f.in(ack(536)) // the full segment: the small one is still out
+	f.expect()
+	f.in(ack(546))
+	f.expect("<SEQ=1547><ACK=5001><CTL=ACK><LEN=5>")
+}
