@@ -5,10 +5,19 @@ import "time"
 // Config holds the tunables of a TCB. One Config is shared, read-only, by
 // every TCB of a host; DefaultConfig gives Linux's defaults.
 type Config struct {
-	// SendBufferSize and ReceiveBufferSize bound the per-connection buffers
-	// (SO_SNDBUF, SO_RCVBUF). Buffers are allocated lazily up to these sizes.
+	// SendBufferSize and ReceiveBufferSize are the initial limits of the
+	// per-connection buffers (SO_SNDBUF, SO_RCVBUF; Linux tcp_wmem[1] and
+	// tcp_rmem[1]). Buffers are allocated lazily up to their limits.
 	SendBufferSize    int
 	ReceiveBufferSize int
+
+	// SendBufferMax and ReceiveBufferMax bound buffer autotuning, which
+	// grows the limits with the connection's bandwidth-delay product
+	// (Linux tcp_wmem[2]: 4 MiB, tcp_rmem[2]: 6 MiB). Our window scale is
+	// chosen so that the window can describe ReceiveBufferMax (6 MiB: 7).
+	// A value not above the initial size turns tuning off.
+	SendBufferMax    int
+	ReceiveBufferMax int
 
 	// InitialRTO is the retransmission timeout before any RTT sample
 	// (RFC 6298 §2.1: 1 s). MinRTO and MaxRTO clamp the computed RTO; Linux
@@ -78,6 +87,8 @@ func DefaultConfig() Config {
 	return Config{
 		SendBufferSize:    1 << 20,
 		ReceiveBufferSize: 1 << 20,
+		SendBufferMax:     4 << 20,
+		ReceiveBufferMax:  6 << 20,
 		InitialRTO:        time.Second,
 		MinRTO:            200 * time.Millisecond,
 		MaxRTO:            120 * time.Second,

@@ -70,6 +70,7 @@ func (t *TCB) ackNewData(now clock.Instant, seg *Segment) {
 		t.resendOne = true
 	default:
 		t.cc.onAck(now, acked, flight, t.rtt.srtt())
+		t.tuneSendBuffer()
 	}
 	t.dupAcks = 0
 	// RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else

@@ -99,6 +99,7 @@ func (t *TCB) queueText(now clock.Instant, seq Seq, data []byte) {
 	default:
 		t.scheduleAck(now, len(data))
 	}
+	t.tuneReceiveBuffer(now)
 }
 
 // rcvFin processes the peer's FIN once all data before it has arrived

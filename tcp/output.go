@@ -274,8 +274,8 @@ func (t *TCB) fillAck(now clock.Instant, seg *Segment) {
 func (t *TCB) windowToAdvertise() uint16 {
 	free := uint32(max(t.recvBuf.window(), 0))
 	right := t.rcv.nxt.Add(free)
-	step := min(uint32(t.cfg.ReceiveBufferSize/2), t.mss)
-	if right.Sub(t.rcv.adv) < int32(step) && free < uint32(t.cfg.ReceiveBufferSize) {
+	step := min(uint32(t.recvBuf.limit/2), t.mss)
+	if right.Sub(t.rcv.adv) < int32(step) && free < uint32(t.recvBuf.limit) {
 		right = t.rcv.adv
 	}
 	if right.LessThan(t.rcv.nxt) {

@@ -49,6 +49,7 @@ type TCB struct {
 	ackDelayed   int  // in-order segments received since the last ACK we sent
 	dupAcksOwed  int  // immediate duplicate ACKs owed for out-of-order segments
 	ack          ackPolicy
+	tune         bufferTuning
 	rstPending   bool // send rst (a reset not derived from snd.nxt)
 	rst          Segment
 	probePending bool // keep-alive or zero-window probe due
@@ -189,7 +190,7 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 	t.snd.bufSeq = p.ISS.Add(1)
 	t.mss = uint32(p.MSS)
 	if cfg.WindowScaling {
-		t.rcv.wscale = windowShiftFor(cfg.ReceiveBufferSize)
+		t.rcv.wscale = windowShiftFor(max(cfg.ReceiveBufferSize, cfg.ReceiveBufferMax))
 	}
 	t.tm.init()
 	return t

@@ -43,6 +43,7 @@ func (t *TCB) Writable() int {
 // 0, nil when the caller must wait.
 func (t *TCB) Read(p []byte) (int, error) {
 	if n := t.recvBuf.read(p); n > 0 {
+		t.tune.read += uint64(n)
 		t.windowUpdateAfterRead()
 		if t.recvBuf.readable() == 0 && !t.recvBuf.hasOutOfOrder() && t.fin.rcvd {
 			t.recvBuf.release()
@@ -78,7 +79,7 @@ func (t *TCB) windowUpdateAfterRead() {
 	}
 	free := uint32(max(t.recvBuf.window(), 0))
 	grow := t.rcv.nxt.Add(free).Sub(t.rcv.adv)
-	if grow >= int32(2*t.mss) || grow >= int32(t.cfg.ReceiveBufferSize/2) {
+	if grow >= int32(2*t.mss) || grow >= int32(t.recvBuf.limit/2) {
 		t.ackNow = true
 	}
 }
@@ -203,14 +204,16 @@ func (t *TCB) SetNoDelay(noDelay bool) { t.nagle = !noDelay }
 // SetKeepAlive replaces the keep-alive configuration.
 func (t *TCB) SetKeepAlive(k KeepAlive) { t.keepalive = k; t.keepProbes = 0 }
 
-// SetBufferSizes changes the buffer limits (SO_SNDBUF, SO_RCVBUF); zero
-// leaves one unchanged.
+// SetBufferSizes changes the buffer limits (SO_SNDBUF, SO_RCVBUF) and turns
+// autotuning off for each buffer set; zero leaves one unchanged.
 func (t *TCB) SetBufferSizes(send, recv int) {
 	if send > 0 {
 		t.sendBuf.setLimit(send)
+		t.tune.sendLocked = true
 	}
 	if recv > 0 {
 		t.recvBuf.setLimit(recv)
+		t.tune.recvLocked = true
 	}
 }
 
@@ -233,7 +236,10 @@ type Info struct {
 	Timestamps, SACK     bool
 	Retransmits          int
 	Unacked, Unsent      int
-	Stats                ConnStats
+	// SendBuffer and ReceiveBuffer are the buffers' current limits, which
+	// autotuning grows (SO_SNDBUF and SO_RCVBUF as getsockopt reports them).
+	SendBuffer, ReceiveBuffer int
+	Stats                     ConnStats
 }
 
 // Info returns a snapshot of the connection's variables.
@@ -247,6 +253,7 @@ func (t *TCB) Info() Info {
 		SRTT: int64(t.rtt.srtt()), RTTVar: int64(t.rtt.rttvar()), RTO: int64(t.rtt.rto()),
 		Timestamps: t.tsOK, SACK: t.sackOK, Retransmits: t.retransmit,
 		Unacked: int(t.snd.nxt.Sub(t.snd.una)), Unsent: max(t.unsent(), 0),
+		SendBuffer: t.sendBuf.limit, ReceiveBuffer: t.recvBuf.limit,
 		Stats: t.Stats,
 	}
 }
