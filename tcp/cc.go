@@ -29,6 +29,10 @@ type congestionControl interface {
 	// bytes outstanding: ssthresh drops and cwnd = ssthresh + 3*MSS
 	// (RFC 6582 §3.2 step 2).
 	onEnterRecovery(now clock.Instant, flight uint32)
+	// deflateToSsthresh sets cwnd to ssthresh, as SACK-based recovery does
+	// on entry (RFC 6675 §5 step 4.2), where pipe accounts for the
+	// segments that left the network instead of inflation.
+	deflateToSsthresh()
 	// onDupAckInRecovery inflates cwnd by one MSS for a further duplicate ACK
 	// (RFC 6582 §3.2 step 3).
 	onDupAckInRecovery()
@@ -119,6 +123,9 @@ func (b *ccBase) enterRecovery(ssthresh uint32) {
 	b.ssthreshV = max(ssthresh, 2*b.mss)
 	b.cwndV = min(b.ssthreshV+3*b.mss, ccMaxWindow)
 }
+
+// deflateToSsthresh sets cwnd to ssthresh (RFC 6675 §5 step 4.2).
+func (b *ccBase) deflateToSsthresh() { b.cwndV = b.ssthreshV }
 
 // onDupAckInRecovery inflates cwnd by one MSS for a segment that left the
 // network (RFC 6582 §3.2 step 3; RFC 5681 §3.2 step 4).

@@ -29,11 +29,15 @@ func (t *TCB) rcvAck(now clock.Instant, seg *Segment) bool {
 		t.challengeAck()
 		return false
 	}
+	newlySACKed := t.onSACKInfo(seg)
 	switch {
 	case seg.Ack.GreaterThan(t.snd.una):
 		t.ackNewData(now, seg)
 	case seg.Ack == t.snd.una:
-		t.maybeDupAck(now, seg)
+		t.maybeDupAck(seg, newlySACKed)
+	}
+	if t.lossDetected() {
+		t.enterRecovery(now)
 	}
 	t.updateWindow(seg)
 	t.ackFin(now, seg)
@@ -52,6 +56,7 @@ func (t *TCB) ackNewData(now clock.Instant, seg *Segment) {
 		t.snd.bufSeq = t.snd.bufSeq.Add(uint32(n))
 	}
 	t.snd.una = seg.Ack
+	t.sb.trim(t.snd.una)
 	if t.snd.nxt.LessThan(t.snd.una) {
 		t.snd.nxt = t.snd.una // an ACK for a segment sent before an RTO rewind
 	}
@@ -64,8 +69,12 @@ func (t *TCB) ackNewData(now clock.Instant, seg *Segment) {
 		// RFC 6582 §3.2 step 6: a full acknowledgment ends recovery.
 		t.inRecovery = false
 		t.cc.onExitRecovery(now, flight)
+	case t.sackRecovery():
+		// RFC 6675 §5: pipe, recomputed on output, already accounts for
+		// what this partial acknowledgment removed from the network.
 	case t.inRecovery:
-		// Step 5: a partial acknowledgment; resend the next hole.
+		// RFC 6582 §3.2 step 5: a partial acknowledgment; resend the
+		// next hole.
 		t.cc.onPartialAck(acked)
 		t.resendOne = true
 	default:
@@ -88,29 +97,22 @@ func (t *TCB) ackNewData(now clock.Instant, seg *Segment) {
 }
 
 // maybeDupAck counts duplicate acknowledgments as RFC 5681 §2 defines them
-// and starts fast retransmit on the third (§3.2, RFC 6582 §3.2).
-func (t *TCB) maybeDupAck(now clock.Instant, seg *Segment) {
-	// With SACK, an ACK that reports out-of-order data counts even if
-	// the window moved (RFC 6675 §2, "duplicate acknowledgment").
-	sackInfo := t.sackOK && seg.Options.NumSACK > 0
+// (loss detection, which starts recovery on the third, follows in rcvAck).
+// With SACK, an ACK counts when it SACKs new data, even if the window
+// moved (RFC 6675 §2, "duplicate acknowledgment").
+func (t *TCB) maybeDupAck(seg *Segment, newlySACKed bool) {
 	if t.snd.una == t.snd.max || len(seg.Payload) > 0 || seg.Flags&(wire.FlagSYN|wire.FlagFIN) != 0 ||
-		!sackInfo && uint32(seg.Window)<<t.snd.wscale != t.snd.wnd {
+		!newlySACKed && uint32(seg.Window)<<t.snd.wscale != t.snd.wnd {
 		t.dupAcks = 0
 		return
 	}
+	if t.sackOK && seg.Options.NumSACK > 0 && !newlySACKed {
+		return // RFC 6675 §2 (e): nothing new SACKed
+	}
 	t.Stats.DupAcksIn++
 	t.dupAcks++
-	switch {
-	case t.inRecovery:
-		t.cc.onDupAckInRecovery()
-	case t.dupAcks == 3 && t.snd.una.GreaterThanEq(t.recover):
-		// RFC 6582 §3.2 step 2: enter fast recovery once per window.
-		t.inRecovery = true
-		t.recover = t.snd.max
-		t.cc.onEnterRecovery(now, uint32(t.snd.max.Sub(t.snd.una)))
-		t.resendOne = true
-		t.Stats.FastRetrans++
-		t.rttTiming = false
+	if t.inRecovery && !t.sackOK {
+		t.cc.onDupAckInRecovery() // RFC 6582 §3.2 step 3
 	}
 }
 

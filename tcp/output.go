@@ -42,7 +42,15 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 		t.dupAcksOwed--
 		return t.pureAck(now), true
 	}
+	// RFC 6675 §4 NextSeg: lost holes first, then new data, then holes not
+	// yet deemed lost.
+	if seg, ok = t.sackRetransmit(now, buf, true); ok {
+		return seg, true
+	}
 	if seg, ok = t.dataSegment(now, buf); ok {
+		return seg, true
+	}
+	if seg, ok = t.sackRetransmit(now, buf, false); ok {
 		return seg, true
 	}
 	if t.probePending {
@@ -91,6 +99,7 @@ func (t *TCB) unsent() int {
 // dataSegment sends new (or, after an RTO rewind, old) data and the FIN,
 // within the send and congestion windows (RFC 9293 §3.8.6, RFC 5681 §3.1).
 func (t *TCB) dataSegment(now clock.Instant, buf []byte) (Segment, bool) {
+	holeEnd := t.skipSACKed()
 	off := int(t.snd.nxt.Sub(t.snd.bufSeq))
 	if off < 0 {
 		return Segment{}, false // the SYN is unacknowledged
@@ -100,13 +109,16 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte) (Segment, bool) {
 	if avail <= 0 && !finNow {
 		return Segment{}, false
 	}
-	inFlight := uint32(t.snd.nxt.Sub(t.snd.una))
-	wnd := min(t.snd.wnd, t.cc.cwnd())
-	var room int
-	if wnd > inFlight {
-		room = int(wnd - inFlight)
-	}
+	inFlight := t.flight()
+	// The peer's window bounds what may be sent beyond SND.UNA
+	// (RFC 9293 §3.8.6); cwnd bounds what may be in flight (RFC 5681).
+	room := min(int(t.snd.wnd)-int(t.snd.nxt.Sub(t.snd.una)), int(t.cc.cwnd())-int(inFlight))
+	room = max(room, 0)
 	n := min(avail, int(t.mss), room, len(buf))
+	if t.snd.nxt.LessThan(holeEnd) && holeEnd != t.snd.max {
+		// Resending after a timeout: stop at the next SACKed range.
+		n = min(n, int(holeEnd.Sub(t.snd.nxt)))
+	}
 	if avail > 0 && n < avail && n < int(t.mss) {
 		// Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1): wait
 		// for a full segment unless the peer's window is small altogether.
@@ -168,27 +180,11 @@ func (t *TCB) canSendAfter(avail, room int) bool {
 // retransmitHead resends one segment from SND.UNA without moving SND.NXT
 // (fast retransmit, RFC 5681 §3.2 step 4).
 func (t *TCB) retransmitHead(now clock.Instant, buf []byte) (Segment, bool) {
-	off := int(t.snd.una.Sub(t.snd.bufSeq))
-	if off < 0 || t.snd.una == t.snd.nxt {
-		return Segment{}, false
+	end := t.snd.nxt
+	if t.sackOK {
+		_, end, _ = t.sb.nextHole(t.snd.una, t.snd.max)
 	}
-	n := min(t.sendBuf.len()-off, int(t.mss), len(buf), int(t.snd.nxt.Sub(t.snd.una)))
-	seg := Segment{Seq: t.snd.una, Flags: wire.FlagACK}
-	if n > 0 {
-		t.sendBuf.peek(off, buf[:n])
-		seg.Payload = buf[:n]
-	}
-	if t.fin.sent && seg.Seq.Add(uint32(n)) == t.fin.seq {
-		seg.Flags |= wire.FlagFIN
-	}
-	if seg.Len() == 0 {
-		return Segment{}, false
-	}
-	t.fillAck(now, &seg)
-	t.Stats.RetransSegs++
-	t.Stats.SegsOut++
-	t.tm.retransmit = now.Add(t.rtt.rto())
-	return seg, true
+	return t.retransmitRange(now, buf, t.snd.una, end)
 }
 
 // advanceSent moves SND.NXT past a segment we send and starts the timers

@@ -38,3 +38,11 @@ func MaxSeq(a, b Seq) Seq {
 	}
 	return a
 }
+
+// MinSeq returns the earlier of a and b in sequence space.
+func MinSeq(a, b Seq) Seq {
+	if a.LessThan(b) {
+		return a
+	}
+	return b
+}

@@ -70,7 +70,8 @@ type TCB struct {
 	cc         congestionControl
 	dupAcks    int
 	inRecovery bool
-	recover    Seq // RFC 6582 §3.2 "recover"
+	sb         scoreboard // what the peer has SACKed (RFC 6675)
+	recover    Seq        // RFC 6582 §3.2 "recover"
 
 	keepProbes int           // unanswered keep-alive probes
 	lastRecv   clock.Instant // when the last segment arrived (keep-alive idle)

@@ -127,6 +127,12 @@ func (t *TCB) onRetransmitTimeout(now clock.Instant) {
 		t.cc.onRTO(now, flight)
 		t.inRecovery = false
 		t.dupAcks = 0
+		if t.retransmit > 1 {
+			// RFC 2018 §8: a receiver may renege on what it SACKed. The
+			// first resend after a timeout skips SACKed data; a second
+			// timeout forgets the SACK information in case it was stale.
+			t.sb.reset()
+		}
 		// RFC 6582 §4.3: after an RTO, recovery may not start again until
 		// everything sent so far has been acknowledged.
 		t.recover = t.snd.max
