@@ -20,8 +20,10 @@ type Config struct {
 	ReceiveBufferMax int
 
 	// InitialRTO is the retransmission timeout before any RTT sample
-	// (RFC 6298 §2.1: 1 s). MinRTO and MaxRTO clamp the computed RTO; Linux
-	// uses 200 ms and 120 s where RFC 6298 §2.4 says 1 s minimum.
+	// (RFC 6298 §2.1: 1 s). MinRTO is the least variance term, as Linux
+	// applies its rto_min: RTO = SRTT + max(4*RTTVAR, MinRTO), where
+	// RFC 6298 §2.4 puts a 1 s floor under the sum. MaxRTO caps the RTO.
+	// Linux uses 200 ms and 120 s.
 	InitialRTO, MinRTO, MaxRTO time.Duration
 
 	// SynRetries is how many times a SYN is retransmitted before connect

@@ -57,21 +57,22 @@ func (r *rttEstimator) sample(m time.Duration) {
 }
 
 // rto returns the current retransmission timeout: the base RTO shifted left
-// by the backoff count, clamped to [min, max]. The base is
-// SRTT + max(G, K*RTTVAR) (RFC 6298 §2.2, §2.3), or the initial RTO before a
-// sample, which is clamped only to max.
+// by the backoff count, at most max. The base is SRTT + max(G, K*RTTVAR)
+// (RFC 6298 §2.2, §2.3) with the minimum applied, as Linux applies its
+// rto_min, to the variance term rather than to the sum: SRTT + max(G,
+// K*RTTVAR, min). RFC 6298 §2.4's 1 s floor on the sum would hold a
+// short path's timer far above its RTT; Linux's rule keeps it at least min
+// above the RTT. Before a sample the base is the initial RTO.
 func (r *rttEstimator) rto() time.Duration {
 	base := r.initial
-	lo := time.Duration(0)
 	if r.sampled {
-		base = r.srttV + max(rttGranularity, rttK*r.rttvarV)
-		lo = r.min
+		base = r.srttV + max(rttGranularity, rttK*r.rttvarV, r.min)
 	}
 	// RFC 6298 §5.5: double per backoff, saturating at max.
 	if r.backoffs >= 63 || base > r.max>>r.backoffs {
 		return r.max
 	}
-	return max(base<<r.backoffs, lo)
+	return base << r.backoffs
 }
 
 // backoff doubles the RTO after a retransmission timeout (RFC 6298 §5.5).

@@ -59,9 +59,9 @@ func TestRTTSamples(t *testing.T) {
 // TestRTTMinimumAndGranularity checks the minimum RTO, the clock granularity G and negative samples.
 func TestRTTMinimumAndGranularity(t *testing.T) {
 	r := newRTTEstimator(time.Second, 200*time.Millisecond, 60*time.Second)
-	r.sample(10 * time.Millisecond) // RTO 10 + 4*5 = 30 ms
-	if r.rto() != 200*time.Millisecond {
-		t.Fatalf("rto %v, want the 200ms minimum (RFC 6298 §2.4)", r.rto())
+	r.sample(10 * time.Millisecond) // RTO 10 + max(4*5, 200) ms
+	if r.rto() != 210*time.Millisecond {
+		t.Fatalf("rto %v, want SRTT + the 200ms minimum (Linux's rto_min)", r.rto())
 	}
 	// A constant RTT drives RTTVAR toward 0; G = 1 ms keeps the RTO above SRTT.
 	g := newRTTEstimator(time.Second, 0, 60*time.Second)
@@ -90,7 +90,8 @@ func TestRTTBackoff(t *testing.T) {
 	}
 	// A new sample clears the backoff.
 	r.sample(100 * time.Millisecond)
-	if r.backoffCount() != 0 || r.rto() != 100*time.Millisecond+4*37500*time.Microsecond {
+	// RTTVAR 37.5 ms: 4*RTTVAR is below the minimum, so RTO = 100 + 200 ms.
+	if r.backoffCount() != 0 || r.rto() != 300*time.Millisecond {
 		t.Fatalf("after sample rto %v count %d", r.rto(), r.backoffCount())
 	}
 	// Backoff saturates without overflow: the RTO stays at the maximum and
