@@ -142,7 +142,18 @@ func (t *TCB) abortWithReset(now clock.Instant, why Cause) {
 	synced := t.state != SynSent
 	t.fail(now, syscall.ECONNRESET, why)
 	if synced {
-		t.queueReset(t.snd.nxt, t.rcv.nxt, wire.FlagRST|wire.FlagACK)
+		t.queueAbortReset(now)
+	}
+}
+
+// queueAbortReset queues the RST of an abort, <SEQ=SND.NXT><CTL=RST>
+// (RFC 9293 §3.10.5). Like Linux it also acknowledges RCV.NXT and, when
+// timestamps are in use, carries a fresh one (RFC 7323 §3.2: every segment
+// of such a connection does).
+func (t *TCB) queueAbortReset(now clock.Instant) {
+	t.queueReset(t.snd.nxt, t.rcv.nxt, wire.FlagRST|wire.FlagACK)
+	if t.tsOK {
+		t.rst.Options.TSVal, t.rst.Options.TSEcr, t.rst.Options.HasTS = t.tsNow(now), t.tsRecent, true
 	}
 }
 

@@ -3,6 +3,7 @@ package tcp
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/synack-net/synack/wire"
 )
@@ -83,4 +84,26 @@ func TestNagleMinshall(t *testing.T) {
 	f.expect()
 	f.in(ack(546))
 	f.expect("<SEQ=1547><ACK=5001><CTL=ACK><LEN=5>")
+}
+
+// An abort on a connection with timestamps carries one, fresh
+// (RFC 7323 §3.2; packetdrill reset_tsval).
+func TestAbortResetCarriesTimestamp(t *testing.T) {
+	f := newFixture(t, nil)
+	f.tcb = NewActive(&f.cfg, 0, f.params(testISS))
+	f.drain()
+	f.at(100 * time.Millisecond)
+	synAck := Segment{Seq: testIRS, Ack: testISS + 1, Flags: wire.FlagSYN | wire.FlagACK, Window: 65535}
+	synAck.Options.TSVal, synAck.Options.HasTS = 777, true
+	f.in(synAck)
+	f.drain()
+	f.at(time.Second)
+	f.tcb.Abort(f.now)
+	rst, ok := f.tcb.NextSegment(f.now, f.buf)
+	if !ok || rst.Flags != wire.FlagRST|wire.FlagACK {
+		t.Fatalf("sent %v %v, want RST,ACK", brief(&rst), ok)
+	}
+	if o := rst.Options; !o.HasTS || o.TSVal != f.tcb.tsNow(f.now) || o.TSEcr != 777 {
+		t.Errorf("RST timestamps %+v, want val %d ecr 777", o, f.tcb.tsNow(f.now))
+	}
 }

@@ -166,7 +166,7 @@ func (t *TCB) Abort(now clock.Instant) {
 	default:
 		t.orphaned = true
 		t.fail(now, 0, why)
-		t.queueReset(t.snd.nxt, t.rcv.nxt, wire.FlagRST|wire.FlagACK)
+		t.queueAbortReset(now)
 	}
 	t.recvBuf.release()
 }
