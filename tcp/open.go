@@ -69,10 +69,13 @@ func (t *TCB) negotiate(o *wire.TCPOptions) {
 	t.cc.setMSS(t.mss)
 }
 
-// synOptions fills the options of our SYN or SYN-ACK.
+// synOptions fills the options of our SYN or SYN-ACK. The SYN-ACK of a
+// passive open offers only what the peer's SYN offered (RFC 7323 §2.2,
+// §3.2; RFC 2018 §2); that of a simultaneous open repeats our SYN's
+// options, as Linux does, since the peer has seen them already.
 func (t *TCB) synOptions(now clock.Instant, o *wire.TCPOptions) {
 	*o = wire.TCPOptions{MSS: t.ourMSS, HasMSS: true}
-	synAck := t.state == SynReceived
+	synAck := t.state == SynReceived && t.passive
 	if t.cfg.WindowScaling && (!synAck || t.wsOK) {
 		o.WScale, o.HasWScale = t.rcv.wscale, true
 	}

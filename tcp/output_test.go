@@ -107,3 +107,22 @@ func TestAbortResetCarriesTimestamp(t *testing.T) {
 		t.Errorf("RST timestamps %+v, want val %d ecr 777", o, f.tcb.tsNow(f.now))
 	}
 }
+
+// In a simultaneous open our SYN-ACK repeats our SYN (same ISN, same
+// options), whatever the crossing SYN offered (Linux does the same).
+func TestSimultaneousOpenSynAckRepeatsOurOptions(t *testing.T) {
+	f := newFixture(t, nil)
+	f.tcb = NewActive(&f.cfg, 0, f.params(testISS))
+	syn, _ := f.tcb.NextSegment(f.now, f.buf)
+	f.drain()
+	f.in(Segment{Seq: testIRS, Flags: wire.FlagSYN, Window: 65535}) // no options
+	f.state(SynReceived)
+	synAck, ok := f.tcb.NextSegment(f.now, f.buf)
+	if !ok || synAck.Flags != wire.FlagSYN|wire.FlagACK || synAck.Seq != syn.Seq || synAck.Ack != testIRS+1 {
+		t.Fatalf("sent %s, want SYN,ACK with our ISN", brief(&synAck))
+	}
+	o, s := synAck.Options, syn.Options
+	if o.MSS != s.MSS || o.HasWScale != s.HasWScale || o.WScale != s.WScale || o.SACKPermitted != s.SACKPermitted || o.HasTS != s.HasTS {
+		t.Errorf("SYN-ACK options %+v, want those of our SYN %+v", o, s)
+	}
+}
