@@ -77,7 +77,7 @@ func (t *TCB) synOptions(now clock.Instant, o *wire.TCPOptions) {
 	*o = wire.TCPOptions{MSS: t.ourMSS, HasMSS: true}
 	synAck := t.state == SynReceived && t.passive
 	if t.cfg.WindowScaling && (!synAck || t.wsOK) {
-		o.WScale, o.HasWScale = t.rcv.wscale, true
+		o.WScale, o.HasWScale = t.rcv.wscaleOffered, true
 	}
 	if t.cfg.SACK && (!synAck || t.sackOK) {
 		o.SACKPermitted = true

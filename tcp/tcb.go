@@ -112,8 +112,10 @@ type recvVars struct {
 	// adv is the right edge of the window we last advertised
 	// (RCV.NXT+RCV.WND at that time); it never moves left (RFC 9293 §3.8.6).
 	adv Seq
-	// wscale is our window scale shift, applied to windows we advertise.
-	wscale uint8
+	// wscale is our window scale shift, applied to windows we advertise;
+	// wscaleOffered is the shift our SYN offered, which scaling uses only
+	// if the peer's SYN offered one too (RFC 7323 §2.2).
+	wscale, wscaleOffered uint8
 	// lastAck is Last.ACK.sent of RFC 7323 §4.3.
 	lastAck Seq
 }
@@ -192,6 +194,7 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 	t.mss = uint32(p.MSS)
 	if cfg.WindowScaling {
 		t.rcv.wscale = windowShiftFor(max(cfg.ReceiveBufferSize, cfg.ReceiveBufferMax))
+		t.rcv.wscaleOffered = t.rcv.wscale
 	}
 	t.tm.init()
 	return t
