@@ -18,6 +18,9 @@ type congestionControl interface {
 	// setMSS sets the sender's MSS once it is known (before data flows) and
 	// resets the initial window to RFC 6928's min(10*MSS, max(2*MSS, 14600)).
 	setMSS(mss uint32)
+	// changeMSS lowers the MSS of a running connection (path MTU
+	// discovery) and keeps cwnd and ssthresh.
+	changeMSS(mss uint32)
 	// onAck reports acked bytes of new data acknowledged outside recovery,
 	// with flight the bytes still outstanding after the ACK and srtt the
 	// smoothed RTT: slow start (RFC 5681 §3.1 with RFC 3465 byte counting,
@@ -90,6 +93,9 @@ func (b *ccBase) setMSS(mss uint32) {
 	b.mss = max(mss, 1)
 	b.cwndV = ccInitialWindow(b.mss)
 }
+
+// changeMSS sets the MSS (at least 1) and keeps the windows.
+func (b *ccBase) changeMSS(mss uint32) { b.mss = max(mss, 1) }
 
 // inSlowStart reports whether cwnd is below ssthresh (RFC 5681 §3.1).
 func (b *ccBase) inSlowStart() bool { return b.cwndV < b.ssthreshV }

@@ -144,6 +144,7 @@ type ConnStats struct {
 	BytesReceived     uint64
 	OutOfOrderQueued  uint64
 	ReassemblyOverrun uint64
+	PathMTUChanges    uint64 // ICMP messages that lowered the MSS
 }
 
 // maxDupAcksOwed bounds the duplicate ACKs sent back to back for one
