@@ -34,7 +34,7 @@ type recvBuffer struct {
 	head     int    // index in buf of the first unread byte
 	ready    int    // unread in-order bytes
 	limit    int    // SO_RCVBUF
-	ranges   [recvBufMaxRanges]recvBufRange
+	ranges   *[recvBufMaxRanges]recvBufRange // allocated on the first out-of-order insert
 	nranges  int    // ranges[:nranges] are sorted, disjoint and not adjacent
 	inserts  uint64 // count of inserts that stored data, to stamp ranges
 	oooBytes int    // sum of the ranges' lengths
@@ -183,6 +183,9 @@ func (b *recvBuffer) advance(n int) {
 
 // removeRanges deletes ranges[lo:hi].
 func (b *recvBuffer) removeRanges(lo, hi int) {
+	if lo == hi {
+		return // nothing to remove (and perhaps nothing allocated)
+	}
 	copy(b.ranges[lo:], b.ranges[hi:b.nranges])
 	b.nranges -= hi - lo
 }
@@ -190,6 +193,9 @@ func (b *recvBuffer) removeRanges(lo, hi int) {
 // replaceRanges replaces ranges[lo:hi] (possibly empty) with r, keeping the
 // ranges sorted. The caller has checked that the count stays in bounds.
 func (b *recvBuffer) replaceRanges(lo, hi int, r recvBufRange) {
+	if b.ranges == nil {
+		b.ranges = new([recvBufMaxRanges]recvBufRange)
+	}
 	if lo == hi {
 		copy(b.ranges[lo+1:b.nranges+1], b.ranges[lo:b.nranges])
 		b.nranges++

@@ -13,6 +13,9 @@ import (
 // offset pairs, for comparison.
 func recvBufRanges(b *recvBuffer) [][2]int {
 	var out [][2]int
+	if b.nranges == 0 {
+		return out // the ranges may not be allocated
+	}
 	for _, r := range b.ranges[:b.nranges] {
 		out = append(out, [2]int{r.start, r.end})
 	}

@@ -18,18 +18,18 @@ type seqRange struct{ start, end Seq }
 // scoreboard is the sender's record of what the receiver has selectively
 // acknowledged above SND.UNA (RFC 6675 §3): SACKed ranges kept sorted,
 // disjoint and not adjacent, plus HighRxt, the highest sequence number
-// retransmitted during the current recovery.
+// retransmitted during the current recovery. The ranges are allocated on
+// the first SACK block, so an idle connection pays only the slice header.
 type scoreboard struct {
-	ranges  [scoreboardMaxRanges]seqRange
-	n       int
+	ranges  []seqRange // len <= scoreboardMaxRanges
 	highRxt Seq
 }
 
 // reset forgets every SACKed range.
-func (sb *scoreboard) reset() { sb.n = 0 }
+func (sb *scoreboard) reset() { sb.ranges = sb.ranges[:0] }
 
 // empty reports whether nothing above SND.UNA is SACKed.
-func (sb *scoreboard) empty() bool { return sb.n == 0 }
+func (sb *scoreboard) empty() bool { return len(sb.ranges) == 0 }
 
 // update records the SACK blocks of an ACK (RFC 6675 §5 step 1) and drops
 // what SND.UNA now covers. Blocks that do not lie within (una, max] are
@@ -56,14 +56,14 @@ func (sb *scoreboard) update(una, max Seq, blocks []wire.SACKBlock) bool {
 // trim drops the SACKed bytes below una.
 func (sb *scoreboard) trim(una Seq) {
 	k := 0
-	for k < sb.n && sb.ranges[k].end.LessThanEq(una) {
+	for k < len(sb.ranges) && sb.ranges[k].end.LessThanEq(una) {
 		k++
 	}
 	if k > 0 {
-		copy(sb.ranges[:], sb.ranges[k:sb.n])
-		sb.n -= k
+		n := copy(sb.ranges, sb.ranges[k:])
+		sb.ranges = sb.ranges[:n]
 	}
-	if sb.n > 0 && sb.ranges[0].start.LessThan(una) {
+	if len(sb.ranges) > 0 && sb.ranges[0].start.LessThan(una) {
 		sb.ranges[0].start = una
 	}
 }
@@ -72,13 +72,14 @@ func (sb *scoreboard) trim(una Seq) {
 func (sb *scoreboard) insert(r seqRange) bool {
 	// i is the first range that ends at or after r.start: ranges before it
 	// lie entirely below r.
+	n := len(sb.ranges)
 	i := 0
-	for i < sb.n && sb.ranges[i].end.LessThan(r.start) {
+	for i < n && sb.ranges[i].end.LessThan(r.start) {
 		i++
 	}
 	// j is one past the last range that starts at or before r.end.
 	j := i
-	for j < sb.n && sb.ranges[j].start.LessThanEq(r.end) {
+	for j < n && sb.ranges[j].start.LessThanEq(r.end) {
 		j++
 	}
 	if j == i+1 && sb.ranges[i].start.LessThanEq(r.start) && r.end.LessThanEq(sb.ranges[i].end) {
@@ -89,19 +90,21 @@ func (sb *scoreboard) insert(r seqRange) bool {
 		r.end = MaxSeq(r.end, sb.ranges[j-1].end)
 	}
 	// Replace ranges[i:j] by r.
-	removed := j - i
-	if removed == 0 {
-		if sb.n == scoreboardMaxRanges {
-			if i == sb.n {
+	if j == i {
+		if sb.ranges == nil {
+			sb.ranges = make([]seqRange, 0, scoreboardMaxRanges)
+		}
+		if n == scoreboardMaxRanges {
+			if i == n {
 				return false // above every range, and no room: forget it
 			}
-			sb.n-- // forget the highest range
+			n-- // forget the highest range
 		}
-		copy(sb.ranges[i+1:sb.n+1], sb.ranges[i:sb.n])
-		sb.n++
+		sb.ranges = sb.ranges[:n+1]
+		copy(sb.ranges[i+1:], sb.ranges[i:n])
 	} else {
-		copy(sb.ranges[i+1:], sb.ranges[j:sb.n])
-		sb.n -= removed - 1
+		k := copy(sb.ranges[i+1:], sb.ranges[j:])
+		sb.ranges = sb.ranges[:i+1+k]
 	}
 	sb.ranges[i] = r
 	return true
@@ -110,7 +113,7 @@ func (sb *scoreboard) insert(r seqRange) bool {
 // sackedBelow returns the number of SACKed bytes below seq.
 func (sb *scoreboard) sackedBelow(seq Seq) uint32 {
 	var n uint32
-	for _, r := range sb.ranges[:sb.n] {
+	for _, r := range sb.ranges {
 		if !r.start.LessThan(seq) {
 			break
 		}
@@ -122,15 +125,15 @@ func (sb *scoreboard) sackedBelow(seq Seq) uint32 {
 // highestSACKed returns the end of the highest SACKed range, or 0 when
 // there is none (callers check empty first or accept an empty result).
 func (sb *scoreboard) highestSACKed() Seq {
-	if sb.n == 0 {
+	if len(sb.ranges) == 0 {
 		return 0
 	}
-	return sb.ranges[sb.n-1].end
+	return sb.ranges[len(sb.ranges)-1].end
 }
 
 // sacked reports whether seq has been selectively acknowledged.
 func (sb *scoreboard) sacked(seq Seq) bool {
-	for _, r := range sb.ranges[:sb.n] {
+	for _, r := range sb.ranges {
 		if seq.LessThan(r.start) {
 			return false
 		}
@@ -143,7 +146,7 @@ func (sb *scoreboard) sacked(seq Seq) bool {
 
 // sackedRangeAt returns the end of the SACKed range holding seq, if any.
 func (sb *scoreboard) sackedRangeAt(seq Seq) (end Seq, ok bool) {
-	for _, r := range sb.ranges[:sb.n] {
+	for _, r := range sb.ranges {
 		if seq.LessThan(r.start) {
 			break
 		}
@@ -161,9 +164,9 @@ func (sb *scoreboard) sackedRangeAt(seq Seq) (end Seq, ok bool) {
 // the sequence number falls, so the set of lost bytes is a prefix.
 func (sb *scoreboard) lostBoundary(una Seq, mss uint32) Seq {
 	var bytes uint32
-	for k := sb.n - 1; k >= 0; k-- {
+	for k := len(sb.ranges) - 1; k >= 0; k-- {
 		r := sb.ranges[k]
-		ranges := sb.n - k
+		ranges := len(sb.ranges) - k
 		bytes += uint32(r.end.Sub(r.start))
 		if ranges >= dupThresh || bytes > (dupThresh-1)*mss {
 			// The unSACKed bytes just below this range are lost, and so
@@ -194,7 +197,7 @@ func (sb *scoreboard) pipe(una, highData Seq, mss uint32) uint32 {
 			p += uint32(rx.Sub(from))
 		}
 	}
-	for _, r := range sb.ranges[:sb.n] {
+	for _, r := range sb.ranges {
 		count(hole, MinSeq(r.start, highData))
 		hole = r.end
 	}
@@ -205,7 +208,7 @@ func (sb *scoreboard) pipe(una, highData Seq, mss uint32) uint32 {
 // nextHole returns the first unSACKed sequence number at or above from and
 // below highData, and the end of its hole, or ok=false.
 func (sb *scoreboard) nextHole(from, highData Seq) (start, end Seq, ok bool) {
-	for _, r := range sb.ranges[:sb.n] {
+	for _, r := range sb.ranges {
 		if from.LessThan(r.start) {
 			return from, MinSeq(r.start, highData), from.LessThan(highData)
 		}

@@ -26,16 +26,16 @@ func TestScoreboardUpdate(t *testing.T) {
 	}
 	sb.update(1000, 9000, blocks(3000, 4000, 8000, 9500, 500, 900)) // the last two are invalid
 	want := []seqRange{{2000, 4000}, {5000, 6000}}
-	if got := sb.ranges[:sb.n]; len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+	if got := sb.ranges; len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("ranges %v, want %v", got, want)
 	}
 	sb.update(2500, 9000, nil)
-	if got := sb.ranges[:sb.n]; got[0] != (seqRange{2500, 4000}) {
+	if got := sb.ranges; got[0] != (seqRange{2500, 4000}) {
 		t.Errorf("after trim: %v", got)
 	}
 	sb.update(6000, 9000, nil)
 	if !sb.empty() {
-		t.Errorf("after SND.UNA passed every range: %v", sb.ranges[:sb.n])
+		t.Errorf("after SND.UNA passed every range: %v", sb.ranges)
 	}
 }
 
@@ -112,11 +112,11 @@ func TestScoreboardBounded(t *testing.T) {
 	for i := range 2 * scoreboardMaxRanges {
 		sb.update(0, 1<<20, blocks(uint32(1000+i*100), uint32(1050+i*100)))
 	}
-	if sb.n != scoreboardMaxRanges {
-		t.Fatalf("%d ranges", sb.n)
+	if len(sb.ranges) != scoreboardMaxRanges {
+		t.Fatalf("%d ranges", len(sb.ranges))
 	}
 	sb.update(0, 1<<20, blocks(10, 20))
-	if sb.ranges[0] != (seqRange{10, 20}) || sb.n != scoreboardMaxRanges {
+	if sb.ranges[0] != (seqRange{10, 20}) || len(sb.ranges) != scoreboardMaxRanges {
 		t.Errorf("a lower block did not displace the highest: %v", sb.ranges[:2])
 	}
 }
