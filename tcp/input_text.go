@@ -20,11 +20,13 @@ func (t *TCB) rcvText(now clock.Instant, seg *Segment) {
 		switch t.state {
 		case Established, FinWait1, FinWait2, SynReceived:
 			if t.orphaned {
-				// Linux (tcp_rcv_state_process): new data for a socket the
-				// user closed cannot be delivered, so the connection is
-				// reset (RFC 2525 §2.17).
+				// New data for a socket the user closed cannot be
+				// delivered, so the connection is reset (RFC 2525 §2.17).
+				// Like Linux (tcp_rcv_state_process), the reset answers
+				// the segment as if no connection existed.
 				if seq.Add(uint32(len(data))).GreaterThan(t.rcv.nxt) {
-					t.abortWithReset(now, segCause(seg))
+					t.fail(now, syscall.ECONNRESET, segCause(seg))
+					t.rstPending, t.rst = true, ResetFor(seg)
 					return
 				}
 			} else {

@@ -126,3 +126,33 @@ func TestSimultaneousOpenSynAckRepeatsOurOptions(t *testing.T) {
 		t.Errorf("SYN-ACK options %+v, want those of our SYN %+v", o, s)
 	}
 }
+
+// Data arriving after the user closed resets the connection with the reset
+// a closed port would send, built from the segment (RFC 2525 §2.17; Linux).
+func TestDataAfterCloseDrawsStrayReset(t *testing.T) {
+	f := established(t, nil)
+	f.tcb.Close(f.now)
+	f.expect("<SEQ=1001><ACK=5001><CTL=FIN,ACK><LEN=0>")
+	f.in(data(0, 100))
+	f.expect("<SEQ=1001><CTL=RST><LEN=0>")
+	f.state(Closed)
+}
+
+// A read sends a window update only when the peer's remaining window was
+// at most half the buffer and the read at least doubles it (Linux's
+// __tcp_cleanup_rbuf); smaller openings wait for the next ACK.
+func TestWindowUpdateAfterRead(t *testing.T) {
+	f := established(t, func(c *Config) { c.ReceiveBufferSize, c.ReceiveBufferMax = 8192, 0 })
+	f.in(data(0, 3000))
+	f.in(data(3000, 3000))
+	f.drain()
+	if left := f.tcb.Info().RcvWnd; left != 2192 {
+		t.Fatalf("setup: the peer has %d bytes of window, want 2192", left)
+	}
+	f.tcb.Read(make([]byte, 1000)) // 3192 free: less than twice 2192
+	f.expect()
+	f.tcb.Read(make([]byte, 5000)) // 8192 free
+	f.expect("<SEQ=1001><ACK=11001><CTL=ACK><LEN=0>")
+	f.tcb.Read(make([]byte, 10)) // nothing left to read: nothing to say
+	f.expect()
+}

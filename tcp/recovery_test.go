@@ -117,3 +117,24 @@ func TestRTOSkipsSACKedData(t *testing.T) {
 	f.in(sackAck(1000, 1000, 3000))
 	f.expect(seg(3000, 1000), seg(4000, 1000))
 }
+
+// Fast retransmit works wherever the ISS lies: "recover" starts at the ISS
+// (RFC 6582 §3.2 step 1), not at zero, which is more than 2^31 away from
+// an ISS like this one and would look like unfinished recovery.
+func TestFastRetransmitWithHighISS(t *testing.T) {
+	const iss = Seq(0x90000000)
+	f := newFixture(t, func(c *Config) { c.Timestamps = false })
+	f.tcb = NewActive(&f.cfg, 0, f.params(iss))
+	f.drain()
+	f.at(100 * time.Millisecond)
+	f.in(Segment{Seq: testIRS, Ack: iss + 1, Flags: wire.FlagSYN | wire.FlagACK, Window: 65535,
+		Options: wire.TCPOptions{MSS: 1000, HasMSS: true}})
+	f.drain()
+	f.tcb.Write(make([]byte, 4000))
+	f.drain()
+	dup := Segment{Seq: testIRS + 1, Ack: iss + 1, Flags: wire.FlagACK, Window: 65535}
+	for range 3 {
+		f.in(dup)
+	}
+	f.expect(fmt.Sprintf("<SEQ=%d><ACK=5001><CTL=ACK><LEN=1000>", uint32(iss+1)))
+}

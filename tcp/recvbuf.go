@@ -30,14 +30,14 @@ type recvBufRange struct {
 // TCB owns it; the user's read path copies out of it under the connection's
 // lock.
 type recvBuffer struct {
-	buf      []byte // ring storage; nil when released
-	head     int    // index in buf of the first unread byte
-	ready    int    // unread in-order bytes
-	limit    int    // SO_RCVBUF
+	buf      []byte                          // ring storage; nil when released
+	head     int                             // index in buf of the first unread byte
+	ready    int                             // unread in-order bytes
+	limit    int                             // SO_RCVBUF
 	ranges   *[recvBufMaxRanges]recvBufRange // allocated on the first out-of-order insert
-	nranges  int    // ranges[:nranges] are sorted, disjoint and not adjacent
-	inserts  uint64 // count of inserts that stored data, to stamp ranges
-	oooBytes int    // sum of the ranges' lengths
+	nranges  int                             // ranges[:nranges] are sorted, disjoint and not adjacent
+	inserts  uint64                          // count of inserts that stored data, to stamp ranges
+	oooBytes int                             // sum of the ranges' lengths
 }
 
 // setLimit sets the buffer's capacity in bytes (SO_RCVBUF).

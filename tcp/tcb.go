@@ -191,6 +191,9 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 	t.snd.nxt = p.ISS
 	t.snd.max = p.ISS
 	t.snd.small = p.ISS
+	// RFC 6582 §3.2 step 1: "recover" starts at the ISS, so that the
+	// first loss may start fast recovery wherever the ISS lies.
+	t.recover = p.ISS
 	t.snd.bufSeq = p.ISS.Add(1)
 	t.mss = uint32(p.MSS)
 	if cfg.WindowScaling {

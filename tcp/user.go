@@ -70,16 +70,20 @@ func (t *TCB) ReadDone() bool {
 	return t.recvBuf.readable() == 0 && (t.rdShut || t.fin.rcvd || t.state == Closed)
 }
 
-// windowUpdateAfterRead sends a window update when reading opened the
-// window by at least two segments or half the buffer (RFC 9293 §3.8.6.2.2;
-// Linux's __tcp_cleanup_rbuf uses the same test).
+// windowUpdateAfterRead sends a window update when reading freed a lot of
+// buffer space: as Linux's __tcp_cleanup_rbuf decides, when the window the
+// peer still has is at most half the largest we could offer and the window
+// we can offer now is at least twice it. Smaller openings wait for the next
+// ACK (receiver-side silly window avoidance, RFC 9293 §3.8.6.2.2).
 func (t *TCB) windowUpdateAfterRead() {
-	if !t.state.IsSynchronized() || t.state == TimeWait {
+	if !t.state.IsSynchronized() || t.state == TimeWait || t.fin.rcvd {
 		return
 	}
-	free := uint32(max(t.recvBuf.window(), 0))
-	grow := t.rcv.nxt.Add(free).Sub(t.rcv.adv)
-	if grow >= int32(2*t.mss) || grow >= int32(t.recvBuf.limit/2) {
+	left := int64(max(t.rcv.adv.Sub(t.rcv.nxt), 0))
+	if 2*left > int64(t.recvBuf.limit) {
+		return
+	}
+	if now := int64(t.recvBuf.window()); now > 0 && now >= 2*left {
 		t.ackNow = true
 	}
 }
