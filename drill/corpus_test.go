@@ -10,8 +10,14 @@ import (
 	"testing"
 )
 
-// corpusDir is the external corpus, relative to this package's directory.
-var corpusDir = filepath.Join("..", "..", "shared", "packetdrill")
+// corpusDir is the external corpus: $SYNACK_DRILL_CORPUS, or
+// ../shared/packetdrill beside the repository.
+var corpusDir = func() string {
+	if d := os.Getenv("SYNACK_DRILL_CORPUS"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "shared", "packetdrill")
+}()
 
 // ownDir holds the project's own scripts, relative to this package.
 var ownDir = filepath.Join("..", "testdata", "drill")
