@@ -71,6 +71,12 @@ type Config struct {
 	// default) or "reno" (RFC 5681 with RFC 6582 NewReno recovery).
 	CongestionControl string
 
+	// AckRateLimit is the least time between two ACKs that answer
+	// unacceptable segments (out of window, PAWS, RFC 5961 challenges) on
+	// one connection (Linux tcp_invalid_ratelimit: 500 ms; RFC 5961 §7).
+	// Zero disables the limit.
+	AckRateLimit time.Duration
+
 	// UserTimeout, when non-zero, aborts a connection whose sent data stays
 	// unacknowledged this long (RFC 9293 §3.8.3, RFC 5482; TCP_USER_TIMEOUT).
 	UserTimeout time.Duration
@@ -108,5 +114,6 @@ func DefaultConfig() Config {
 		SACK:              true,
 		RFC1337:           true,
 		CongestionControl: "cubic",
+		AckRateLimit:      500 * time.Millisecond,
 	}
 }

@@ -27,14 +27,14 @@ func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
 	// RFC 7323 §5.3: PAWS, before the sequence number check.
 	if t.pawsReject(seg) {
 		t.Stats.PAWSRejected++
-		t.ackNow = true
+		t.invalidAck(now)
 		return
 	}
 	// First: check the sequence number (RFC 9293 §3.10.7.4).
 	if !t.acceptable(seg) {
 		if seg.Flags&wire.FlagRST == 0 {
 			t.Stats.OutOfWindow++
-			t.ackNow = true
+			t.invalidAck(now)
 		}
 		return
 	}
@@ -106,7 +106,7 @@ func (t *TCB) updateTSRecent(seg *Segment) {
 // resets; one elsewhere in the window draws a challenge ACK).
 func (t *TCB) rcvReset(now clock.Instant, seg *Segment) {
 	if seg.Seq != t.rcv.nxt {
-		t.challengeAck()
+		t.challengeAck(now)
 		return
 	}
 	why := segCause(seg)
@@ -147,12 +147,26 @@ func (t *TCB) rcvSynInWindow(now clock.Instant, seg *Segment) {
 		t.ackNow = true
 		return
 	}
-	t.challengeAck()
+	t.challengeAck(now)
 }
 
-// challengeAck queues the ACK of RFC 5961 §3.2/§4.2/§5.2.
-func (t *TCB) challengeAck() {
+// challengeAck queues the ACK of RFC 5961 §3.2/§4.2/§5.2, rate-limited.
+func (t *TCB) challengeAck(now clock.Instant) {
 	t.Stats.ChallengeAcks++
+	t.invalidAck(now)
+}
+
+// invalidAck answers a segment that cannot be accepted (out of window,
+// PAWS, a challenge) with an ACK, at most one per AckRateLimit: RFC 5961
+// §7 asks for challenge ACKs to be throttled, and Linux limits all these
+// ACKs per connection (tcp_invalid_ratelimit, 500 ms), so that a flood of
+// bad segments cannot turn the connection into an ACK generator.
+func (t *TCB) invalidAck(now clock.Instant) {
+	if t.cfg.AckRateLimit > 0 && t.lastInvalidAck != clock.Never && now.Sub(t.lastInvalidAck) < t.cfg.AckRateLimit {
+		t.Stats.InvalidAcksLimited++
+		return
+	}
+	t.lastInvalidAck = now
 	t.ackNow = true
 }
 

@@ -26,7 +26,7 @@ func (t *TCB) rcvAck(now clock.Instant, seg *Segment) bool {
 	}
 	if seg.Ack.LessThan(t.snd.una.Add(-t.snd.maxWnd)) {
 		// RFC 5961 §5.2: too old to be a plausible duplicate.
-		t.challengeAck()
+		t.challengeAck(now)
 		return false
 	}
 	newlySACKed := t.onSACKInfo(seg)

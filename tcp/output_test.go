@@ -156,3 +156,26 @@ func TestWindowUpdateAfterRead(t *testing.T) {
 	f.tcb.Read(make([]byte, 10)) // nothing left to read: nothing to say
 	f.expect()
 }
+
+// ACKs that answer unacceptable segments are limited to one per
+// AckRateLimit on a connection (RFC 5961 §7; Linux tcp_invalid_ratelimit).
+func TestInvalidAckRateLimit(t *testing.T) {
+	f := established(t, nil)
+	old := data(-1000, 10) // entirely before RCV.NXT: out of window
+	rst := Segment{Seq: testIRS + 100, Flags: wire.FlagRST}
+	f.at(time.Second)
+	f.in(old)
+	f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=0>")
+	f.in(old)
+	f.in(rst) // in window, not at RCV.NXT: a challenge ACK, but limited
+	f.at(1499 * time.Millisecond)
+	f.in(old)
+	f.expect()
+	f.at(1500 * time.Millisecond)
+	f.in(rst)
+	f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=0>")
+	if s := f.tcb.Stats; s.InvalidAcksLimited != 3 || s.ChallengeAcks != 2 {
+		t.Errorf("limited %d, challenge ACKs %d; want 3 and 2", s.InvalidAcksLimited, s.ChallengeAcks)
+	}
+	f.state(Established)
+}

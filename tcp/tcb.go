@@ -73,6 +73,8 @@ type TCB struct {
 	sb         scoreboard // what the peer has SACKed (RFC 6675)
 	recover    Seq        // RFC 6582 §3.2 "recover"
 
+	lastInvalidAck clock.Instant // when an ACK last answered an unacceptable segment
+
 	keepProbes int           // unanswered keep-alive probes
 	lastRecv   clock.Instant // when the last segment arrived (keep-alive idle)
 	keepalive  KeepAlive
@@ -145,6 +147,9 @@ type ConnStats struct {
 	OutOfOrderQueued  uint64
 	ReassemblyOverrun uint64
 	PathMTUChanges    uint64 // ICMP messages that lowered the MSS
+	// InvalidAcksLimited counts ACKs to unacceptable segments suppressed
+	// by the rate limit (Linux's TCPACKSkipped* counters).
+	InvalidAcksLimited uint64
 }
 
 // maxDupAcksOwed bounds the duplicate ACKs sent back to back for one
@@ -169,15 +174,16 @@ type OpenParams struct {
 
 func newTCB(cfg *Config, p OpenParams) *TCB {
 	t := &TCB{
-		cfg:       cfg,
-		obs:       p.Observer,
-		ourMSS:    p.MSS,
-		defMSS:    p.DefaultMSS,
-		tsOffset:  p.TSOffset,
-		nagle:     !cfg.NoDelay,
-		keepalive: cfg.KeepAlive,
-		ack:       ackPolicy{quick: cfg.QuickAcks},
-		rtt:       newRTTEstimator(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
+		cfg:            cfg,
+		obs:            p.Observer,
+		ourMSS:         p.MSS,
+		defMSS:         p.DefaultMSS,
+		tsOffset:       p.TSOffset,
+		nagle:          !cfg.NoDelay,
+		keepalive:      cfg.KeepAlive,
+		ack:            ackPolicy{quick: cfg.QuickAcks},
+		lastInvalidAck: clock.Never,
+		rtt:            newRTTEstimator(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
 	}
 	if cfg.CongestionControl == "reno" {
 		t.cc = newReno(uint32(p.MSS))
