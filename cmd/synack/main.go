@@ -1,8 +1,11 @@
 // Command synack is the command line of the synack TCP/IP stack. Each job is
 // a subcommand with its own flags:
 //
-//	synack demo [flags]   run a TCP scenario on a simulated network and draw it
-//	synack help [command] show the usage of synack or of one command
+//	synack demo [flags]             run a TCP scenario on a simulated network and draw it
+//	synack drill [-v] FILE|DIR...   run packetdrill scripts on virtual time
+//	synack serve --tun NAME ...     serve echo, discard and HTTP on a TUN device
+//	synack dial --tun NAME ... H:P  connect through a TUN device, like nc
+//	synack help [command]           show the usage of synack or of one command
 package main
 
 import (
@@ -23,6 +26,9 @@ type command struct {
 // commands lists the subcommands in the order the usage text shows them.
 var commands = []command{
 	{name: "demo", summary: "run a TCP scenario on a simulated network and draw its ladder diagram", run: runDemo},
+	{name: "drill", summary: "run packetdrill scripts against synack on virtual time", run: runDrill},
+	{name: "serve", summary: "serve echo, discard and HTTP with synack on a TUN device", run: runServe},
+	{name: "dial", summary: "connect with synack through a TUN device and copy stdin and stdout, like nc", run: runDial},
 }
 
 func main() {
