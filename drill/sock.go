@@ -68,6 +68,9 @@ type sockOpts struct {
 	keepSet                       bool
 	keepIdle, keepIntvl, keepCnt  int
 	linger0                       bool
+	// maxSeg is TCP_MAXSEG as set before the connection opened (or on a
+	// listener, for the connections it accepts); 0 when not set.
+	maxSeg int
 }
 
 // apply sets the options that synack's TCB holds on c.

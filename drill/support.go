@@ -26,7 +26,7 @@ var (
 // support.
 var (
 	settable = map[optKey]bool{optReuseAddr: true, optKeepAlive: true, optLinger: true,
-		optNoDelay: true, optKeepIdle: true, optKeepIntvl: true, optKeepCnt: true}
+		optNoDelay: true, optKeepIdle: true, optKeepIntvl: true, optKeepCnt: true, optMaxSeg: true}
 	gettable = map[optKey]bool{optReuseAddr: true, optError: true, optKeepAlive: true,
 		optNoDelay: true, optMaxSeg: true, optKeepIdle: true, optKeepIntvl: true, optKeepCnt: true}
 )
@@ -127,9 +127,6 @@ func checkCall(c *Syscall) error {
 		k := optKey{level, name}
 		if k.level == linuxSymbols["IPPROTO_TCP"] {
 			k.level = linuxSymbols["SOL_TCP"]
-		}
-		if c.Name == "setsockopt" && k == optMaxSeg {
-			return fmt.Errorf("setsockopt(TCP_MAXSEG): synack has no per-socket MSS clamp (an MSS to advertise and to send with, set on a listener or before connect)")
 		}
 		if c.Name == "setsockopt" && !settable[k] || c.Name == "getsockopt" && !gettable[k] {
 			return fmt.Errorf("%s(%s)", c.Name, formatExprs(c.Args[1:3]))

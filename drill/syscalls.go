@@ -139,6 +139,10 @@ func (r *runner) callListen(c *Syscall, s *sock) (attempt, error) {
 		if err != nil {
 			return errored(errnoOf(err))
 		}
+		if err := ln.SetOptions(stack.OpenOptions{MaxSegment: s.opts.maxSeg}); err != nil {
+			ln.Close(r.now)
+			return errored(errnoOf(err))
+		}
 		s.ln, s.bound, s.state = ln, true, sockListening
 		return returned(0)
 	}, nil

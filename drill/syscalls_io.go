@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"syscall"
 
+	"github.com/synack-net/synack/stack"
 	"github.com/synack-net/synack/tcp"
 )
 
@@ -27,7 +28,8 @@ func (r *runner) callConnect(s *sock) attempt {
 			if s.bound {
 				from = netip.AddrPortFrom(local, scriptPort)
 			}
-			c, err := r.host().Connect(r.now, from, netip.AddrPortFrom(remote, scriptPort))
+			c, err := r.host().ConnectWith(r.now, from, netip.AddrPortFrom(remote, scriptPort),
+				stack.OpenOptions{MaxSegment: s.opts.maxSeg})
 			if err != nil {
 				return errored(errnoOf(err))
 			}

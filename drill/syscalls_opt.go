@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/stack"
 	"github.com/synack-net/synack/tcp"
 )
 
@@ -66,6 +67,18 @@ func (r *runner) callSetsockopt(c *Syscall, s *sock) (attempt, error) {
 			o.noDelay = v != 0
 		case optKeepAlive:
 			o.keepAlive, o.keepSet = v != 0, true
+		case optMaxSeg:
+			// Linux: in [TCP_MIN_MSS, MAX_TCP_WINDOW]; it shapes the SYN,
+			// so it applies to later connections only.
+			if v < stack.MinMaxSegment || v > stack.MaxMaxSegment {
+				return errored(syscall.EINVAL)
+			}
+			o.maxSeg = int(v)
+			if s.ln != nil {
+				if err := s.ln.SetOptions(stack.OpenOptions{MaxSegment: o.maxSeg}); err != nil {
+					return errored(errnoOf(err))
+				}
+			}
 		case optKeepIdle, optKeepIntvl, optKeepCnt:
 			if v < 1 || v > 32767 {
 				return errored(syscall.EINVAL)
@@ -114,8 +127,9 @@ func (r *runner) callGetsockopt(c *Syscall, s *sock) (attempt, error) {
 		o := &s.opts
 		switch k {
 		case optMaxSeg:
-			// Linux reads the send MSS once connected, 536 before.
-			v = linuxDefaultMSS
+			// Linux reads the send MSS once connected; before, the value
+			// set, or 536.
+			v = int64(orDefault(o.maxSeg, linuxDefaultMSS))
 			if s.conn != nil {
 				v = int64(s.conn.Info().MSS)
 			}

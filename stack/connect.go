@@ -12,6 +12,37 @@ import (
 // unspecified local address lets the host choose the source address; port
 // 0 picks an ephemeral port). The SYN goes out at the next Flush.
 func (h *Host) Connect(now clock.Instant, local, remote netip.AddrPort) (*Conn, error) {
+	return h.ConnectWith(now, local, remote, OpenOptions{})
+}
+
+// OpenOptions are the per-socket settings that must be known before the
+// SYN is built.
+type OpenOptions struct {
+	// MaxSegment, when not zero, caps the MSS we advertise and the one we
+	// send with (TCP_MAXSEG set before connect, or on a listener; Linux's
+	// user_mss). It must lie in [MinMaxSegment, MaxMaxSegment].
+	MaxSegment int
+}
+
+// The range of OpenOptions.MaxSegment (Linux: TCP_MIN_MSS and
+// MAX_TCP_WINDOW).
+const (
+	MinMaxSegment = 88
+	MaxMaxSegment = 32767
+)
+
+func (o OpenOptions) validate() error {
+	if o.MaxSegment != 0 && (o.MaxSegment < MinMaxSegment || o.MaxSegment > MaxMaxSegment) {
+		return syscall.EINVAL
+	}
+	return nil
+}
+
+// ConnectWith is Connect with per-socket options.
+func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o OpenOptions) (*Conn, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	if !remote.Addr().IsValid() || remote.Port() == 0 || remote.Addr().IsUnspecified() {
 		return nil, syscall.EINVAL
 	}
@@ -44,7 +75,7 @@ func (h *Host) Connect(now clock.Instant, local, remote netip.AddrPort) (*Conn, 
 	}
 	c := newConn(h, t)
 	c.mu.Lock()
-	c.tcb = tcp.NewActive(h.tcpCfg, now, h.openParams(now, t, c))
+	c.tcb = tcp.NewActive(h.tcpCfg, now, h.openParams(now, t, c, o))
 	c.mu.Unlock()
 	h.conns[t] = c
 	h.markDirty(c)

@@ -161,8 +161,11 @@ func (h *Host) mssFor(remote netip.Addr) (mss, def uint16) {
 }
 
 // openParams computes the per-connection inputs of an OPEN.
-func (h *Host) openParams(now clock.Instant, t Tuple, c *Conn) tcp.OpenParams {
+func (h *Host) openParams(now clock.Instant, t Tuple, c *Conn, o OpenOptions) tcp.OpenParams {
 	mss, def := h.mssFor(t.Remote.Addr())
+	if o.MaxSegment > 0 {
+		mss = min(mss, uint16(o.MaxSegment))
+	}
 	return tcp.OpenParams{
 		ISS:        h.isn.ISN(now, t.Local, t.Remote),
 		MSS:        mss,

@@ -89,9 +89,18 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 		c = nil // RFC 6191: the SYN opens a new incarnation
 	}
 	if c != nil {
+		if c.listener != nil && h.acceptQueueFull(now, c, &seg) {
+			return
+		}
 		c.mu.Lock()
 		c.tcb.Deliver(now, &seg)
+		st := c.tcb.State()
 		c.mu.Unlock()
+		if c.listener != nil {
+			// Queue it now, so that the next segment of this batch sees
+			// the accept queue as it is.
+			h.settlePassive(c, st)
+		}
 		h.markDirty(c)
 		return
 	}

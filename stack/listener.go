@@ -8,6 +8,7 @@ import (
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/tcp"
 	"github.com/synack-net/synack/trace"
+	"github.com/synack-net/synack/wire"
 )
 
 // Listener is a passive OPEN (RFC 9293 §3.10.1): it owns the connections
@@ -23,6 +24,7 @@ type Listener struct {
 	accept   []*Conn    // established, waiting for Accept
 	closed   bool
 	waker    func()
+	opts     OpenOptions // for the connections it opens
 }
 
 // Listen creates a listener on addr (an unspecified address listens on all
@@ -86,6 +88,27 @@ func (l *Listener) wake() {
 	}
 }
 
+// SetOptions sets the options the listener's future connections are
+// opened with (TCP_MAXSEG on a listening socket is inherited by the
+// connections it accepts).
+func (l *Listener) SetOptions(o OpenOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.opts = o
+	l.mu.Unlock()
+	return nil
+}
+
+// Pending returns the number of established connections waiting in the
+// accept queue (what poll(2) reports as readable on a listening socket).
+func (l *Listener) Pending() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.accept)
+}
+
 // Accept returns an established connection, or nil when none is waiting.
 // After Close it returns syscall.EINVAL, as accept(2) on a closed socket.
 func (l *Listener) Accept() (*Conn, error) {
@@ -104,8 +127,9 @@ func (l *Listener) Accept() (*Conn, error) {
 	return nil, nil
 }
 
-// Close stops listening. Connections not yet accepted are reset, as Linux
-// does when a listening socket is closed.
+// Close stops listening. Established connections not yet accepted are
+// reset and half-open ones discarded without a word, as Linux does when a
+// listening socket is closed.
 func (l *Listener) Close(now clock.Instant) {
 	h := l.h
 	h.mu.Lock()
@@ -128,7 +152,11 @@ func (l *Listener) Close(now clock.Instant) {
 		if c.listener == l {
 			c.listener = nil
 			c.mu.Lock()
-			c.tcb.Abort(now)
+			if c.tcb.State() == tcp.SynReceived {
+				c.tcb.Discard(now)
+			} else {
+				c.tcb.Abort(now)
+			}
 			c.mu.Unlock()
 			h.markDirty(c)
 		}
@@ -185,7 +213,10 @@ func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 		c := newConn(h, t)
 		c.listener = l
 		c.mu.Lock()
-		c.tcb = tcp.NewPassive(h.tcpCfg, now, h.openParams(now, t, c), seg)
+		l.mu.Lock()
+		opts := l.opts
+		l.mu.Unlock()
+		c.tcb = tcp.NewPassive(h.tcpCfg, now, h.openParams(now, t, c, opts), seg)
 		c.mu.Unlock()
 		h.conns[t] = c
 		l.mu.Lock()
@@ -195,6 +226,27 @@ func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 		return
 	}
 	h.drop(now, t, seg, reason)
+}
+
+// acceptQueueFull drops the ACK that would complete the handshake of a
+// listener's half-open connection while the accept queue is full: as on
+// Linux, the connection stays in SYN_RCVD, and the peer's next segment (or
+// our SYN-ACK retransmission) tries again once the application accepts.
+// Called with h.mu held.
+func (h *Host) acceptQueueFull(now clock.Instant, c *Conn, seg *tcp.Segment) bool {
+	if seg.Flags&(wire.FlagACK|wire.FlagRST|wire.FlagSYN) != wire.FlagACK {
+		return false
+	}
+	l := c.listener
+	l.mu.Lock()
+	full := len(l.accept) >= l.backlog
+	l.mu.Unlock()
+	if !full {
+		return false
+	}
+	h.count(func(k *Counters) { k.ListenOverflows++ })
+	h.drop(now, c.tuple, seg, DropListenOverflow)
+	return true
 }
 
 // settlePassive moves a listener's connection along after its TCB ran:

@@ -175,6 +175,18 @@ func (t *TCB) Abort(now clock.Instant) {
 	t.recvBuf.release()
 }
 
+// Discard ends a half-open connection of a listener that is closing,
+// without a segment: Linux frees such request sockets silently, and the
+// peer's handshake ACK, if it comes, then draws the reset for a segment
+// that matches no connection (RFC 9293 §3.10.7.1). It does nothing in other
+// states.
+func (t *TCB) Discard(now clock.Instant) {
+	if t.state != SynReceived || !t.passive {
+		return
+	}
+	t.fail(now, syscall.ECONNABORTED, callCause(CallClose))
+}
+
 // Crash makes the connection vanish without a word to the peer, as when
 // its host loses power: local users see ECONNABORTED.
 func (t *TCB) Crash(now clock.Instant) {
