@@ -33,6 +33,8 @@ type Counters struct {
 	TCPChallengeACK    uint64 // TcpExt: challenge ACKs sent (RFC 5961)
 	PAWSEstab          uint64 // TcpExt: segments rejected by PAWS (RFC 7323 §5)
 	OutOfWindow        uint64 // segments outside the window, answered with an ACK
+	InvalidAcksLimited uint64 // ACKs to unacceptable segments suppressed by the rate limit (TcpExt TCPACKSkipped*)
+	PathMTUChanges     uint64 // ICMP messages that lowered a connection's MSS (path MTU discovery)
 	ConnLimit          uint64 // connections refused because MaxConns was reached
 	EphemeralExhausted uint64 // connects that found no free ephemeral port
 
@@ -50,6 +52,8 @@ func (s *connStats) add(c *tcp.ConnStats) {
 	s.ChallengeAcks += c.ChallengeAcks
 	s.OutOfWindow += c.OutOfWindow
 	s.PAWSRejected += c.PAWSRejected
+	s.InvalidAcksLimited += c.InvalidAcksLimited
+	s.PathMTUChanges += c.PathMTUChanges
 }
 
 // addConnStats folds the per-connection sums into the MIB counters.
@@ -61,6 +65,8 @@ func (k *Counters) addConnStats(s *connStats) {
 	k.TCPChallengeACK += s.ChallengeAcks
 	k.OutOfWindow += s.OutOfWindow
 	k.PAWSEstab += s.PAWSRejected
+	k.InvalidAcksLimited += s.InvalidAcksLimited
+	k.PathMTUChanges += s.PathMTUChanges
 }
 
 // DropReason says why a host dropped an inbound packet.
@@ -123,6 +129,8 @@ func (c *Counters) WriteTo(w io.Writer) (int64, error) {
 	p("    %d fast retransmits\n", c.TCPFastRetrans)
 	p("    %d challenge ACKs sent\n", c.TCPChallengeACK)
 	p("    %d packets rejected in established connections because of timestamp\n", c.PAWSEstab)
+	p("    %d ACKs to invalid segments skipped by the rate limit\n", c.InvalidAcksLimited)
+	p("    %d path MTU reductions\n", c.PathMTUChanges)
 	for r := DropReason(0); r < numDropReasons; r++ {
 		if c.Drops[r] > 0 {
 			p("    %d packets dropped: %s\n", c.Drops[r], r)

@@ -14,6 +14,7 @@ import (
 func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, b []byte) {
 	var typ, code uint8
 	var quoted []byte
+	mtu, ipHeader := 0, 20 // a path MTU, when the message reports one
 	if proto == wire.ProtoICMPv4 {
 		m := wire.ICMPv4(b)
 		if m.Validate() != nil {
@@ -21,6 +22,11 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 			return
 		}
 		typ, code, quoted = m.Type(), m.Code(), m.Embedded()
+		if typ == wire.ICMPv4TypeDestUnreachable && code == wire.ICMPv4CodeFragmentationNeeded {
+			// RFC 1191 §4: the next-hop MTU; 0 from an old router, which
+			// we ignore rather than guess a plateau.
+			mtu = int(m.MTU())
+		}
 	} else {
 		m := wire.ICMPv6(b)
 		if m.Validate() != nil || !wire.TransportChecksumValid(src, dst, wire.ProtoICMPv6, b) {
@@ -28,6 +34,15 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 			return
 		}
 		typ, code, quoted = m.Type(), m.Code(), m.Embedded()
+		ipHeader = 40
+		if typ == wire.ICMPv6TypePacketTooBig {
+			// RFC 8201 §4: never below the IPv6 minimum MTU.
+			mtu = max(int(min(m.MTU(), 1<<16)), 1280)
+		}
+	}
+	if mtu > 0 {
+		h.pathMTU(now, quoted, min(mtu, h.cfg.MTU), ipHeader)
+		return
 	}
 	errno, hard, ok := icmpErrno(proto, typ, code)
 	if !ok {
@@ -58,10 +73,36 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 	h.markDirty(c)
 }
 
+// pathMTU hands a "fragmentation needed" or "packet too big" message to
+// the connection whose segment it quotes (path MTU discovery, RFC 1191,
+// RFC 8201).
+func (h *Host) pathMTU(now clock.Instant, quoted []byte, mtu, ipHeader int) {
+	qsrc, qdst, qproto, sport, dport, seq, err := wire.Quoted(quoted)
+	if err != nil || qproto != wire.ProtoTCP {
+		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
+		return
+	}
+	t := Tuple{Local: netip.AddrPortFrom(qsrc, sport), Remote: netip.AddrPortFrom(qdst, dport)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.conns[t]
+	if c == nil {
+		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
+		return
+	}
+	c.mu.Lock()
+	accepted := c.tcb.PathMTU(now, tcp.Seq(seq), mtu, ipHeader)
+	c.mu.Unlock()
+	if !accepted {
+		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
+		return
+	}
+	h.markDirty(c)
+}
+
 // icmpErrno maps an ICMP destination-unreachable code to the errno Linux
 // reports and whether RFC 1122 §4.2.3.9 makes it a hard error (protocol
-// and port unreachable). Other types (packet too big, which path MTU
-// discovery would use) are not handled.
+// and port unreachable). Path MTU messages are handled before.
 func icmpErrno(proto, typ, code uint8) (errno syscall.Errno, hard, ok bool) {
 	if proto == wire.ProtoICMPv4 {
 		if typ != wire.ICMPv4TypeDestUnreachable {
