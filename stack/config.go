@@ -34,6 +34,10 @@ type Config struct {
 	// MaxConns bounds the connections (in any state, TIME_WAIT included).
 	// Default 1<<20.
 	MaxConns int
+	// MaxTimeWait bounds the TIME_WAIT table; a connection that reaches
+	// TIME_WAIT while it is full is closed at once (Linux
+	// tcp_max_tw_buckets: 262144).
+	MaxTimeWait int
 	// DefaultBacklog is the accept queue bound when Listen gets 0
 	// (Linux somaxconn: 4096).
 	DefaultBacklog int
@@ -67,6 +71,9 @@ func (c *Config) fill() {
 	}
 	if c.MaxConns == 0 {
 		c.MaxConns = 1 << 20
+	}
+	if c.MaxTimeWait == 0 {
+		c.MaxTimeWait = 262144
 	}
 	if c.DefaultBacklog == 0 {
 		c.DefaultBacklog = 4096

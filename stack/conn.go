@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"io"
 	"sync"
 	"syscall"
 
@@ -16,14 +17,17 @@ type Conn struct {
 	h     *Host
 	tuple Tuple
 
-	mu  sync.Mutex // guards tcb
+	mu sync.Mutex // guards tcb and tw
+	// tcb is the connection's TCB until TIME_WAIT. The host then replaces
+	// it by tw, the compact entry that holds what TIME_WAIT needs, and the
+	// TCB and its buffers are freed (see Host.compactTimeWait).
 	tcb *tcp.TCB
+	tw  *tcp.TimeWaitEntry
 
 	// Set by the driver under Host.mu.
-	heapIndex int
-	deadline  clock.Instant
-	listener  *Listener // the listener that created it, until accepted
-	removed   bool      // no longer in the host's table
+	timer    timerLink
+	listener *Listener // the listener that created it, until accepted
+	removed  bool      // no longer in the host's table
 
 	dirty bool // guarded by Host.dirtyMu
 
@@ -31,7 +35,7 @@ type Conn struct {
 }
 
 func newConn(h *Host, t Tuple) *Conn {
-	return &Conn{h: h, tuple: t, heapIndex: -1, deadline: clock.Never}
+	return &Conn{h: h, tuple: t, timer: unarmed}
 }
 
 // Tuple returns the connection's two ends.
@@ -46,9 +50,16 @@ func (c *Conn) SetWaker(f func()) {
 	c.mu.Unlock()
 }
 
+// wake calls the waker. A connection whose TCB is gone (TIME_WAIT and
+// after) has no more news for anyone, since reads return EOF and writes
+// fail at once: its waker is called one last time and dropped, so that
+// the entry does not keep the user's objects alive.
 func (c *Conn) wake() {
 	c.mu.Lock()
 	f := c.waker
+	if c.tcb == nil {
+		c.waker = nil
+	}
 	c.mu.Unlock()
 	if f != nil {
 		f()
@@ -59,13 +70,20 @@ func (c *Conn) wake() {
 func (c *Conn) State() tcp.State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.tcb == nil {
+		return c.tw.State()
+	}
 	return c.tcb.State()
 }
 
-// Info returns a snapshot of the TCB's variables.
+// Info returns a snapshot of the TCB's variables (in TIME_WAIT and after,
+// only the sequence variables remain).
 func (c *Conn) Info() tcp.Info {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.tcb == nil {
+		return c.tw.Info()
+	}
 	return c.tcb.Info()
 }
 
@@ -73,6 +91,11 @@ func (c *Conn) Info() tcp.Info {
 // send buffer is full.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
+	if c.tcb == nil {
+		err := c.tw.CallErr(tcp.CallSend)
+		c.mu.Unlock()
+		return 0, err
+	}
 	n, err := c.tcb.Write(p)
 	c.mu.Unlock()
 	if n > 0 {
@@ -84,11 +107,17 @@ func (c *Conn) Write(p []byte) (int, error) {
 // Read takes received data (see tcp.TCB.Read): 0, nil means nothing yet.
 func (c *Conn) Read(p []byte) (int, error) {
 	c.mu.Lock()
+	if c.tcb == nil {
+		c.mu.Unlock()
+		return 0, io.EOF // the peer's FIN came before TIME_WAIT
+	}
 	n, err := c.tcb.Read(p)
-	out := c.tcb.AckPending()
+	// A window update to send, or a TCB in TIME_WAIT now drained, which
+	// the next Flush compacts.
+	out := c.tcb.AckPending() || n > 0 && c.tcb.State() == tcp.TimeWait && c.tcb.Readable() == 0
 	c.mu.Unlock()
 	if out {
-		c.h.markDirty(c) // a window update
+		c.h.markDirty(c)
 	}
 	return n, err
 }
@@ -98,6 +127,9 @@ func (c *Conn) Status() Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := c.tcb
+	if t == nil {
+		return Status{State: c.tw.State(), ReadDone: true, Err: c.tw.Err()}
+	}
 	return Status{
 		State:    t.State(),
 		Readable: t.Readable(),
@@ -118,10 +150,16 @@ type Status struct {
 	Unacked  int           // bytes sent and not yet acknowledged
 }
 
-// call runs a user call that changes the TCB and queues its output.
-func (c *Conn) call(f func(t *tcp.TCB) error) error {
+// call runs a user call that changes the TCB and queues its output. On a
+// connection whose TCB is gone, onEntry runs instead.
+func (c *Conn) call(f func(t *tcp.TCB) error, onEntry func(w *tcp.TimeWaitEntry) error) error {
 	c.mu.Lock()
-	err := f(c.tcb)
+	var err error
+	if c.tcb != nil {
+		err = f(c.tcb)
+	} else {
+		err = onEntry(c.tw)
+	}
 	c.mu.Unlock()
 	c.h.markDirty(c)
 	return err
@@ -129,39 +167,81 @@ func (c *Conn) call(f func(t *tcp.TCB) error) error {
 
 // Shutdown closes the sending direction (shutdown(SHUT_WR)).
 func (c *Conn) Shutdown(now clock.Instant) error {
-	return c.call(func(t *tcp.TCB) error { return t.Shutdown(now) })
+	return c.call(func(t *tcp.TCB) error { return t.Shutdown(now) },
+		func(w *tcp.TimeWaitEntry) error { return w.CallErr(tcp.CallShutdown) })
 }
 
 // Close closes both directions (close(2)).
 func (c *Conn) Close(now clock.Instant) error {
-	return c.call(func(t *tcp.TCB) error { return t.Close(now) })
+	return c.call(func(t *tcp.TCB) error { return t.Close(now) },
+		func(w *tcp.TimeWaitEntry) error { return w.CallErr(tcp.CallClose) })
 }
 
 // CloseRead shuts down the receiving direction (shutdown(SHUT_RD)).
 func (c *Conn) CloseRead() {
 	c.mu.Lock()
-	c.tcb.CloseRead()
+	if c.tcb != nil {
+		c.tcb.CloseRead()
+	}
 	c.mu.Unlock()
 }
 
-// Abort resets the connection (SO_LINGER 0 then close).
+// Abort resets the connection (SO_LINGER 0 then close). In TIME_WAIT it
+// closes at once, as an ABORT of a TCB in TIME_WAIT does.
 func (c *Conn) Abort(now clock.Instant) {
-	_ = c.call(func(t *tcp.TCB) error { t.Abort(now); return nil })
+	_ = c.call(func(t *tcp.TCB) error { t.Abort(now); return nil },
+		func(*tcp.TimeWaitEntry) error {
+			c.endTimeWait(now, tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallAbort})
+			return nil
+		})
 }
 
 // Configure runs f on the TCB under its lock, for option setters
-// (SetNoDelay, SetKeepAlive, buffer sizes), and queues any output.
+// (SetNoDelay, SetKeepAlive, buffer sizes), and queues any output. Once
+// the TCB is gone there is nothing left to configure.
 func (c *Conn) Configure(f func(t *tcp.TCB)) {
-	_ = c.call(func(t *tcp.TCB) error { f(t); return nil })
+	_ = c.call(func(t *tcp.TCB) error { f(t); return nil },
+		func(*tcp.TimeWaitEntry) error { return nil })
 }
 
 // crash makes the connection vanish as in a reboot: it is closed without
 // a word to the peer, and local users see ECONNABORTED.
 func (c *Conn) crash(now clock.Instant) {
 	c.mu.Lock()
-	c.tcb.Crash(now)
+	if c.tcb != nil {
+		c.tcb.Crash(now)
+	} else {
+		c.endTimeWait(now, tcp.Cause{Kind: tcp.CauseCrash})
+	}
 	c.mu.Unlock()
 	c.wake()
+}
+
+// nextSegment returns the next segment to send (see tcp.TCB.NextSegment).
+// Called with c.mu held.
+func (c *Conn) nextSegment(now clock.Instant, buf []byte) (tcp.Segment, bool) {
+	if c.tcb == nil {
+		return c.tw.NextSegment(now)
+	}
+	return c.tcb.NextSegment(now, buf)
+}
+
+// tick runs the connection's due timers. Called with c.mu held.
+func (c *Conn) tick(now clock.Instant) {
+	if c.tcb == nil {
+		c.timeWaitTick(now)
+		return
+	}
+	c.tcb.Tick(now)
+}
+
+// stateAndDeadline returns the state and the next deadline. Called with
+// c.mu held.
+func (c *Conn) stateAndDeadline() (tcp.State, clock.Instant) {
+	if c.tcb == nil {
+		return c.tw.State(), c.tw.Deadline()
+	}
+	return c.tcb.State(), c.tcb.NextDeadline()
 }
 
 // StateChanged implements tcp.Observer: it keeps the MIB counters and

@@ -113,10 +113,14 @@ func (h *Host) removeConn(c *Conn) {
 	if h.conns[c.tuple] == c {
 		delete(h.conns, c.tuple)
 	}
-	h.timers.remove(c)
+	h.timers.set(c, clock.Never)
 	c.removed = true
 	c.mu.Lock()
-	h.retired.add(&c.tcb.Stats)
+	if c.tcb != nil {
+		h.retired.add(&c.tcb.Stats)
+	} else {
+		h.timeWaits--
+	}
 	c.mu.Unlock()
 	if l := c.listener; l != nil {
 		c.listener = nil

@@ -28,6 +28,8 @@ type Counters struct {
 	ListenDrops        uint64 // TcpExt: SYNs dropped by a listener for any reason
 	TimeWaited         uint64 // TcpExt TW: connections that finished TIME_WAIT
 	TimeWaitRecycled   uint64 // TcpExt TWRecycled: TIME_WAIT pairs reused by a new SYN (RFC 6191)
+	TimeWaitOverflow   uint64 // TcpExt TCPTimeWaitOverflow: connections closed for want of room in the TIME_WAIT table
+	CurrTimeWait       uint64 // entries now in the TIME_WAIT table (ss -s "timewait")
 	TCPTimeouts        uint64 // TcpExt: retransmission timer expiries
 	TCPFastRetrans     uint64 // TcpExt: fast retransmits
 	TCPChallengeACK    uint64 // TcpExt: challenge ACKs sent (RFC 5961)
@@ -125,6 +127,8 @@ func (c *Counters) WriteTo(w io.Writer) (int64, error) {
 	p("    %d SYNs to LISTEN sockets dropped\n", c.ListenDrops)
 	p("    %d TCP sockets finished time wait\n", c.TimeWaited)
 	p("    %d time wait sockets recycled\n", c.TimeWaitRecycled)
+	p("    %d times the time wait table overflowed\n", c.TimeWaitOverflow)
+	p("    %d sockets in time wait\n", c.CurrTimeWait)
 	p("    %d timeouts\n", c.TCPTimeouts)
 	p("    %d fast retransmits\n", c.TCPFastRetrans)
 	p("    %d challenge ACKs sent\n", c.TCPChallengeACK)

@@ -32,9 +32,10 @@ type Host struct {
 	mu        sync.Mutex
 	conns     map[Tuple]*Conn
 	listeners map[netip.AddrPort]*Listener
-	timers    timerHeap
+	timers    timerWheel
+	timeWaits int       // connections whose TCB was replaced by a TIME_WAIT entry
 	portNext  uint32    // RFC 6056 Algorithm 3's "next_ephemeral"
-	retired   connStats // per-connection counts of removed connections
+	retired   connStats // per-connection counts of removed connections and TIME_WAIT entries
 
 	// countMu guards counters and serialises the recorder. It is a leaf
 	// lock: nothing else is taken while it is held.
@@ -93,13 +94,17 @@ func (h *Host) Counters() Counters {
 	sum := h.retired
 	for _, c := range h.conns {
 		c.mu.Lock()
-		sum.add(&c.tcb.Stats)
+		if c.tcb != nil {
+			sum.add(&c.tcb.Stats)
+		}
 		c.mu.Unlock()
 	}
+	timeWaits := h.timeWaits
 	h.mu.Unlock()
 	h.countMu.Lock()
 	k := h.counters
 	h.countMu.Unlock()
+	k.CurrTimeWait = uint64(timeWaits)
 	k.addConnStats(&sum)
 	return k
 }
@@ -216,7 +221,7 @@ func (h *Host) Tick(now clock.Instant) {
 			break
 		}
 		c.mu.Lock()
-		c.tcb.Tick(now)
+		c.tick(now)
 		c.mu.Unlock()
 		h.markDirty(c)
 	}
@@ -232,7 +237,12 @@ func (h *Host) Crash(now clock.Instant) {
 	lns := h.listeners
 	h.conns = make(map[Tuple]*Conn)
 	h.listeners = make(map[netip.AddrPort]*Listener)
-	h.timers = timerHeap{}
+	h.timers = timerWheel{}
+	h.timeWaits = 0
+	for _, c := range conns {
+		c.removed = true
+		c.timer = unarmed
+	}
 	h.mu.Unlock()
 	h.dirtyMu.Lock()
 	for _, c := range h.dirty {

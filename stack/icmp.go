@@ -64,7 +64,12 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 		return
 	}
 	c.mu.Lock()
-	accepted := c.tcb.ICMPError(now, tcp.Seq(seq), errno, hard)
+	var accepted bool
+	if c.tcb != nil {
+		accepted = c.tcb.ICMPError(now, tcp.Seq(seq), errno, hard)
+	} else {
+		accepted = c.tw.ICMPError(tcp.Seq(seq))
+	}
 	c.mu.Unlock()
 	if !accepted {
 		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
@@ -91,7 +96,12 @@ func (h *Host) pathMTU(now clock.Instant, quoted []byte, mtu, ipHeader int) {
 		return
 	}
 	c.mu.Lock()
-	accepted := c.tcb.PathMTU(now, tcp.Seq(seq), mtu, ipHeader)
+	var accepted bool
+	if c.tcb != nil {
+		accepted = c.tcb.PathMTU(now, tcp.Seq(seq), mtu, ipHeader)
+	} else {
+		accepted = c.tw.ICMPError(tcp.Seq(seq)) // no segment of its will be sent again
+	}
 	c.mu.Unlock()
 	if !accepted {
 		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })

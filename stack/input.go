@@ -93,6 +93,12 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 			return
 		}
 		c.mu.Lock()
+		if c.tcb == nil {
+			h.timeWaitInput(now, c, &seg)
+			c.mu.Unlock()
+			h.markDirty(c)
+			return
+		}
 		c.tcb.Deliver(now, &seg)
 		st := c.tcb.State()
 		c.mu.Unlock()
@@ -126,28 +132,6 @@ func (h *Host) listenInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 	default:
 		h.drop(now, t, seg, DropListenNonSYN)
 	}
-}
-
-// reuseTimeWait decides whether a SYN may take over a 4-tuple held in
-// TIME_WAIT (RFC 9293 §3.6.1 and RFC 6191): only if a listener wants it and
-// the SYN is provably new, by timestamp when both use them, else by a
-// sequence number beyond the old connection's. If so the old connection
-// is closed and removed. Called with h.mu held.
-func (h *Host) reuseTimeWait(now clock.Instant, c *Conn, seg *tcp.Segment) bool {
-	if h.findListener(c.tuple.Local) == nil {
-		return false
-	}
-	c.mu.Lock()
-	ok := c.tcb.State() == tcp.TimeWait && c.tcb.AcceptsNewIncarnation(seg)
-	if ok {
-		c.tcb.EndTimeWait(now)
-	}
-	c.mu.Unlock()
-	if ok {
-		h.count(func(k *Counters) { k.TimeWaitRecycled++ })
-		h.removeConn(c)
-	}
-	return ok
 }
 
 // summary is a segment's trace form.

@@ -120,14 +120,14 @@ func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
 			if c.tuple.Local.Addr().Is6() {
 				mp -= wire.IPv6HeaderLen - wire.IPv4MinHeaderLen
 			}
-			seg, ok := c.tcb.NextSegment(now, h.out.payloadBuf(mp))
+			seg, ok := c.nextSegment(now, h.out.payloadBuf(mp))
 			if !ok {
 				break
 			}
 			h.out.push(now, h, c.tuple, &seg)
 		}
-		st := c.tcb.State()
-		d := c.tcb.NextDeadline()
+		h.compactTimeWait(now, c)
+		st, d := c.stateAndDeadline()
 		c.mu.Unlock()
 		h.timers.set(c, d)
 		h.settlePassive(c, st)

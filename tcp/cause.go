@@ -64,6 +64,7 @@ const (
 	CauseCall                     // a user call
 	CauseICMP                     // an ICMP error about the connection
 	CauseCrash                    // the host crashed and forgot the connection
+	CauseLimit                    // a host limit (a full TIME_WAIT table) ended it
 )
 
 // Cause records why a TCB changed state. It is a small value, cheap to pass
@@ -88,6 +89,8 @@ func (c Cause) String() string {
 		return "icmp"
 	case CauseCrash:
 		return "host crash"
+	case CauseLimit:
+		return "host limit"
 	}
 	return "unknown"
 }

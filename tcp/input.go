@@ -20,6 +20,9 @@ func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
 	case SynSent:
 		t.rcvSynSent(now, seg)
 		return
+	case TimeWait:
+		t.rcvTimeWait(now, seg)
+		return
 	}
 	if t.rcvRepeatedControl(now, seg) {
 		return
@@ -67,38 +70,50 @@ func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
 // accepted so that its ACK, RST and FIN are processed; its data is trimmed
 // away later ("special allowance", ibid.).
 func (t *TCB) acceptable(seg *Segment) bool {
-	wnd := uint32(t.rcv.adv.Sub(t.rcv.nxt))
-	if int32(wnd) < 0 {
-		wnd = 0
-	}
+	return segAcceptable(seg, t.rcv.nxt, uint32(max(t.rcv.adv.Sub(t.rcv.nxt), 0)))
+}
+
+// segAcceptable is the acceptability test against a receive window of wnd
+// bytes at RCV.NXT (see TCB.acceptable).
+func segAcceptable(seg *Segment, rcvNxt Seq, wnd uint32) bool {
 	n := seg.Len()
 	if wnd == 0 || n == 0 {
 		if n == 0 && wnd > 0 {
-			return seg.Seq.InWindow(t.rcv.nxt, wnd)
+			return seg.Seq.InWindow(rcvNxt, wnd)
 		}
-		return seg.Seq == t.rcv.nxt
+		return seg.Seq == rcvNxt
 	}
 	last := seg.Seq.Add(n - 1)
-	return seg.Seq.InWindow(t.rcv.nxt, wnd) || last.InWindow(t.rcv.nxt, wnd)
+	return seg.Seq.InWindow(rcvNxt, wnd) || last.InWindow(rcvNxt, wnd)
 }
 
 // pawsReject applies RFC 7323 §5.3: a segment whose timestamp is older
 // than TS.Recent is a duplicate from an earlier wrap and is dropped (but an
 // RST is never rejected this way, R1).
-func (t *TCB) pawsReject(seg *Segment) bool {
-	if !t.tsOK || !seg.Options.HasTS || seg.Flags&wire.FlagRST != 0 {
+func (t *TCB) pawsReject(seg *Segment) bool { return pawsRejects(t.tsOK, t.tsRecent, seg) }
+
+// pawsRejects is the PAWS test of pawsReject for a connection whose
+// timestamps are on (tsOK) with TS.Recent tsRecent.
+func pawsRejects(tsOK bool, tsRecent uint32, seg *Segment) bool {
+	if !tsOK || !seg.Options.HasTS || seg.Flags&wire.FlagRST != 0 {
 		return false
 	}
-	return int32(seg.Options.TSVal-t.tsRecent) < 0
+	return int32(seg.Options.TSVal-tsRecent) < 0
 }
 
 // updateTSRecent records the peer's timestamp when the segment covers
 // Last.ACK.sent (RFC 7323 §4.3 (2)).
 func (t *TCB) updateTSRecent(seg *Segment) {
-	if t.tsOK && seg.Options.HasTS && seg.Seq.LessThanEq(t.rcv.lastAck) &&
-		int32(seg.Options.TSVal-t.tsRecent) >= 0 {
-		t.tsRecent = seg.Options.TSVal
+	t.tsRecent = updatedTSRecent(t.tsOK, t.tsRecent, t.rcv.lastAck, seg)
+}
+
+// updatedTSRecent returns TS.Recent after seg arrives, by the rule of
+// updateTSRecent.
+func updatedTSRecent(tsOK bool, tsRecent uint32, lastAck Seq, seg *Segment) uint32 {
+	if tsOK && seg.Options.HasTS && seg.Seq.LessThanEq(lastAck) && int32(seg.Options.TSVal-tsRecent) >= 0 {
+		return seg.Options.TSVal
 	}
+	return tsRecent
 }
 
 // rcvReset handles an RST that passed the sequence check (RFC 9293
@@ -119,11 +134,6 @@ func (t *TCB) rcvReset(now clock.Instant, seg *Segment) {
 			return
 		}
 		t.fail(now, syscall.ECONNREFUSED, why)
-	case TimeWait:
-		if t.cfg.RFC1337 {
-			return // RFC 1337 §3: ignore RST in TIME_WAIT
-		}
-		t.fail(now, 0, why)
 	case Closing, LastAck:
 		t.fail(now, 0, why)
 	default: // ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT
@@ -138,13 +148,6 @@ func (t *TCB) rcvSynInWindow(now clock.Instant, seg *Segment) {
 	if t.state == SynReceived && t.passive {
 		t.tm.stopAll()
 		t.setState(now, Listen, segCause(seg))
-		return
-	}
-	if t.state == TimeWait {
-		// The host decides whether a SYN may reuse a TIME_WAIT pair
-		// (RFC 6191) before it reaches the TCB; here it is an old
-		// duplicate and gets the ACK of RFC 9293's TIME_WAIT rule.
-		t.ackNow = true
 		return
 	}
 	t.challengeAck(now)
@@ -162,12 +165,20 @@ func (t *TCB) challengeAck(now clock.Instant) {
 // ACKs per connection (tcp_invalid_ratelimit, 500 ms), so that a flood of
 // bad segments cannot turn the connection into an ACK generator.
 func (t *TCB) invalidAck(now clock.Instant) {
-	if t.cfg.AckRateLimit > 0 && t.lastInvalidAck != clock.Never && now.Sub(t.lastInvalidAck) < t.cfg.AckRateLimit {
-		t.Stats.InvalidAcksLimited++
-		return
+	if invalidAckAllowed(t.cfg, &t.lastInvalidAck, now, &t.Stats) {
+		t.ackNow = true
 	}
-	t.lastInvalidAck = now
-	t.ackNow = true
+}
+
+// invalidAckAllowed applies invalidAck's rate limit to a connection whose
+// last such ACK went at *last, counting a suppressed one in stats.
+func invalidAckAllowed(cfg *Config, last *clock.Instant, now clock.Instant, stats *ConnStats) bool {
+	if cfg.AckRateLimit > 0 && *last != clock.Never && now.Sub(*last) < cfg.AckRateLimit {
+		stats.InvalidAcksLimited++
+		return false
+	}
+	*last = now
+	return true
 }
 
 // isSimultaneousSynAck reports whether seg is the peer's SYN-ACK in a

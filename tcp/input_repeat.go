@@ -8,8 +8,9 @@ import (
 // rcvRepeatedControl handles the segments that repeat a SYN or FIN this
 // TCB already consumed. Their control bit lies just before RCV.NXT, so the
 // sequence test of RFC 9293 §3.10.7.4 rejects them and would answer with a
-// bare ACK; three of them deserve more, as Linux gives them. It reports
-// whether the segment was handled.
+// bare ACK; two of them deserve more, as Linux gives them. (The third,
+// the peer's FIN repeated in TIME_WAIT, is TimeWaitEntry.Deliver's.) It
+// reports whether the segment was handled.
 func (t *TCB) rcvRepeatedControl(now clock.Instant, seg *Segment) bool {
 	ctl := seg.Flags & (wire.FlagSYN | wire.FlagACK | wire.FlagRST | wire.FlagFIN)
 	switch {
@@ -20,12 +21,6 @@ func (t *TCB) rcvRepeatedControl(now clock.Instant, seg *Segment) bool {
 		t.snd.nxt = t.snd.iss
 	case t.state == SynReceived && t.isSimultaneousSynAck(seg):
 		t.completeSimultaneousOpen(now, seg)
-	case t.state == TimeWait && ctl&^wire.FlagACK == wire.FlagFIN && seg.End() == t.rcv.nxt:
-		// RFC 9293 §3.10.7.4 eighth, TIME-WAIT: "The only thing that can
-		// arrive in this state is a retransmission of the remote FIN.
-		// Acknowledge it, and restart the 2 MSL timeout."
-		t.ackNow = true
-		t.tm.timeWait = now.Add(t.cfg.TimeWait)
 	default:
 		return false
 	}

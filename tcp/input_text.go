@@ -33,8 +33,8 @@ func (t *TCB) rcvText(now clock.Instant, seg *Segment) {
 				t.queueText(now, seq, data)
 			}
 		default:
-			// CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT: the peer already
-			// sent its FIN, so this is a retransmission; ignore it.
+			// CLOSE_WAIT, CLOSING, LAST_ACK: the peer already sent its
+			// FIN, so this is a retransmission; ignore it.
 		}
 	}
 	if seg.Flags&wire.FlagFIN != 0 {
@@ -110,10 +110,6 @@ func (t *TCB) rcvFin(now clock.Instant, seg *Segment) {
 	why := segCause(seg)
 	if t.fin.rcvd {
 		t.ackNow = true
-		if t.state == TimeWait {
-			// A retransmitted FIN: ACK it and restart the 2×MSL timer.
-			t.tm.timeWait = now.Add(t.cfg.TimeWait)
-		}
 		return
 	}
 	t.fin.rcvd, t.fin.pending = true, false

@@ -89,6 +89,7 @@ func (t *TCB) synOptions(now clock.Instant, o *wire.TCPOptions) {
 
 // tsNow is our TSval clock: milliseconds, as Linux uses (RFC 7323 §5.4
 // allows 1 ms to 1 s per tick), offset per connection.
-func (t *TCB) tsNow(now clock.Instant) uint32 {
-	return uint32(int64(now)/1e6) + t.tsOffset
-}
+func (t *TCB) tsNow(now clock.Instant) uint32 { return tsValue(now, t.tsOffset) }
+
+// tsValue is the TSval clock of tsNow for a connection whose offset is offset.
+func tsValue(now clock.Instant, offset uint32) uint32 { return uint32(int64(now)/1e6) + offset }

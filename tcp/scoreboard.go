@@ -144,19 +144,6 @@ func (sb *scoreboard) sacked(seq Seq) bool {
 	return false
 }
 
-// sackedRangeAt returns the end of the SACKed range holding seq, if any.
-func (sb *scoreboard) sackedRangeAt(seq Seq) (end Seq, ok bool) {
-	for _, r := range sb.ranges {
-		if seq.LessThan(r.start) {
-			break
-		}
-		if seq.LessThan(r.end) {
-			return r.end, true
-		}
-	}
-	return 0, false
-}
-
 // lostBoundary returns L such that an unSACKed sequence number below L is
 // lost and one at or above it is not, by RFC 6675 §4 IsLost: a byte is lost
 // when DupThresh discontiguous SACKed ranges, or more than

@@ -5,7 +5,6 @@ import (
 	"syscall"
 
 	"github.com/synack-net/synack/clock"
-	"github.com/synack-net/synack/wire"
 )
 
 // Write is the SEND call (RFC 9293 §3.10.2): it copies as much of p as the
@@ -282,18 +281,17 @@ func (t *TCB) AcceptsNewIncarnation(syn *Segment) bool {
 	if t.state != TimeWait {
 		return false
 	}
-	if t.tsOK && syn.Options.HasTS {
-		return int32(syn.Options.TSVal-t.tsRecent) > 0
-	}
-	return syn.Seq.GreaterThan(t.rcv.nxt)
+	w := t.timeWaitView()
+	return w.AcceptsNewIncarnation(syn)
 }
 
-// EndTimeWait closes a connection in TIME_WAIT early because a new
-// incarnation takes over its 4-tuple (RFC 6191).
-func (t *TCB) EndTimeWait(now clock.Instant) {
+// EndTimeWait closes a connection in TIME_WAIT early, for why: a new
+// incarnation takes over its 4-tuple (RFC 6191), or the host has no room
+// for it.
+func (t *TCB) EndTimeWait(now clock.Instant, why Cause) {
 	if t.state == TimeWait {
 		t.tm.stopAll()
-		t.setState(now, Closed, Cause{Kind: CauseSegment, Flags: wire.FlagSYN})
+		t.setState(now, Closed, why)
 	}
 }
 
