@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/synack-net/synack"
 )
@@ -127,6 +128,12 @@ func TestSessionReset(t *testing.T) {
 			}
 			if _, err := io.ReadAll(c); err != nil {
 				return err
+			}
+			// An abort drops data not yet sent (RFC 9293 §3.10.5), so
+			// wait, in synctest's virtual time, until "bye" is
+			// acknowledged before resetting.
+			for i := c.Info(); i.Unsent+i.Unacked > 0; i = c.Info() {
+				time.Sleep(time.Millisecond)
 			}
 			return c.SetLinger(0) // the deferred Close resets
 		})

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,9 +27,10 @@ const cliTimeout = 20 * time.Second
 // buildSynack builds the synack command into a temporary directory.
 func buildSynack(t *testing.T) string {
 	t.Helper()
+	// go test puts its own GOROOT/bin first on the PATH of the tests.
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("the go command is not on the PATH: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "synack")
 	if out, err := exec.Command(goCmd, "build", "-o", bin, "github.com/synack-net/synack/cmd/synack").CombinedOutput(); err != nil {
