@@ -9,8 +9,9 @@ import (
 	"github.com/synack-net/synack/wire"
 )
 
-// deliverICMP hands an ICMP destination-unreachable message about one of
-// our TCP connections to its TCB (RFC 1122 §4.2.3.9, RFC 5927).
+// deliverICMP hands an ICMP destination-unreachable or packet-too-big
+// message about one of our TCP connections to its TCB: an error (RFC 1122
+// §4.2.3.9, RFC 5927) or a path MTU (RFC 1191, RFC 8201).
 func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, b []byte) {
 	var typ, code uint8
 	var quoted []byte
@@ -40,22 +41,23 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 			mtu = max(int(min(m.MTU(), 1<<16)), 1280)
 		}
 	}
-	if mtu > 0 {
-		h.pathMTU(now, quoted, min(mtu, h.cfg.MTU), ipHeader)
-		return
+	var errno syscall.Errno
+	var hard bool
+	if mtu == 0 {
+		var ok bool
+		if errno, hard, ok = icmpErrno(proto, typ, code); !ok {
+			h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
+			return
+		}
 	}
-	errno, hard, ok := icmpErrno(proto, typ, code)
-	if !ok {
-		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
-		return
-	}
-	qsrc, qdst, qproto, sport, dport, seq, err := wire.Quoted(quoted)
+	qsrc, qdst, qproto, sport, dport, qseq, err := wire.Quoted(quoted)
 	if err != nil || qproto != wire.ProtoTCP {
 		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
 		return
 	}
 	// The quoted packet is one we sent: its source is our end.
 	t := Tuple{Local: netip.AddrPortFrom(qsrc, sport), Remote: netip.AddrPortFrom(qdst, dport)}
+	seq := tcp.Seq(qseq)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c := h.conns[t]
@@ -65,42 +67,16 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 	}
 	c.mu.Lock()
 	var accepted bool
-	if c.tcb != nil {
-		accepted = c.tcb.ICMPError(now, tcp.Seq(seq), errno, hard)
-	} else {
-		accepted = c.tw.ICMPError(tcp.Seq(seq))
-	}
-	c.mu.Unlock()
-	if !accepted {
-		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
-		return
-	}
-	h.markDirty(c)
-}
-
-// pathMTU hands a "fragmentation needed" or "packet too big" message to
-// the connection whose segment it quotes (path MTU discovery, RFC 1191,
-// RFC 8201).
-func (h *Host) pathMTU(now clock.Instant, quoted []byte, mtu, ipHeader int) {
-	qsrc, qdst, qproto, sport, dport, seq, err := wire.Quoted(quoted)
-	if err != nil || qproto != wire.ProtoTCP {
-		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
-		return
-	}
-	t := Tuple{Local: netip.AddrPortFrom(qsrc, sport), Remote: netip.AddrPortFrom(qdst, dport)}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	c := h.conns[t]
-	if c == nil {
-		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
-		return
-	}
-	c.mu.Lock()
-	var accepted bool
-	if c.tcb != nil {
-		accepted = c.tcb.PathMTU(now, tcp.Seq(seq), mtu, ipHeader)
-	} else {
-		accepted = c.tw.ICMPError(tcp.Seq(seq)) // no segment of its will be sent again
+	switch {
+	case c.tcb == nil:
+		// TIME_WAIT: nothing of ours will be sent again, so the message
+		// is only checked.
+		accepted = c.tw.ICMPError(seq)
+	case mtu > 0:
+		// Path MTU discovery (RFC 1191, RFC 8201).
+		accepted = c.tcb.PathMTU(now, seq, min(mtu, h.cfg.MTU), ipHeader)
+	default:
+		accepted = c.tcb.ICMPError(now, seq, errno, hard)
 	}
 	c.mu.Unlock()
 	if !accepted {
