@@ -46,23 +46,15 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.width, "width", 100, fmt.Sprintf("width of the output in columns (at least %d)", minWidth))
 	fs.BoolVar(&o.absolute, "absolute", false, "show sequence numbers as on the wire, not relative to the ISN")
 	fs.BoolVar(&o.timers, "timers", false, "show the timers that fired")
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintln(w, "Usage: synack demo [flags]")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Demo runs two synack hosts, client 10.0.0.1 and server 10.0.0.2, on a simulated")
-		fmt.Fprintln(w, "network in virtual time, plays a scenario (by default: a connection to an echo")
-		fmt.Fprintln(w, "server, one line echoed, an orderly close) until every connection is CLOSED, and")
-		fmt.Fprintln(w, "prints the ladder diagram of the connection and each host's sequence of states.")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Flags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args, `Usage: synack demo [flags]
+
+Demo runs two synack hosts, client 10.0.0.1 and server 10.0.0.2, on a simulated
+network in virtual time, plays a scenario (by default: a connection to an echo
+server, one line echoed, an orderly close) until every connection is CLOSED, and
+prints the ladder diagram of the connection and each host's sequence of states.
+
+`); !ok {
+		return code
 	}
 	if err := o.check(fs.Args()); err != nil {
 		fmt.Fprintf(stderr, "synack demo: %v\n", err)

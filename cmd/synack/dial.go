@@ -31,25 +31,17 @@ func runDial(args []string, stdout, stderr io.Writer) int {
 	o.register(fs)
 	fs.BoolVar(&o.linger0, "linger0", false, "at the end of stdin abort the connection with a reset (SO_LINGER 0) instead of half-closing it")
 	fs.DurationVar(&o.timeout, "timeout", 0, "give up connecting after this long (0: after the SYN retries, 127 s)")
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintln(w, "Usage: synack dial --tun NAME --addr IP/PREFIX [--linger0] [--timeout D] [--mtu N] [--pcap FILE] HOST:PORT")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Dial attaches a synack stack with address IP to the TUN device NAME (creating it")
-		fmt.Fprintln(w, "when missing), connects to HOST:PORT (a literal IP) and works like nc: it copies")
-		fmt.Fprintln(w, "stdin to the connection and half-closes it at the end of stdin, copies the")
-		fmt.Fprintln(w, "connection to stdout, and exits 0 once the peer has closed. Errors are printed")
-		fmt.Fprintln(w, "as Go prints them (\"connection refused\", \"connection reset by peer\", \"i/o")
-		fmt.Fprintln(w, "timeout\") and exit with status 1.")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Flags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args, `Usage: synack dial --tun NAME --addr IP/PREFIX [--linger0] [--timeout D] [--mtu N] [--pcap FILE] HOST:PORT
+
+Dial attaches a synack stack with address IP to the TUN device NAME (creating it
+when missing), connects to HOST:PORT (a literal IP) and works like nc: it copies
+stdin to the connection and half-closes it at the end of stdin, copies the
+connection to stdout, and exits 0 once the peer has closed. Errors are printed
+as Go prints them ("connection refused", "connection reset by peer", "i/o
+timeout") and exit with status 1.
+
+`); !ok {
+		return code
 	}
 	addr, err := o.check(fs.Args())
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,25 +17,17 @@ func runDrill(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	verbose := fs.Bool("v", false, "print each script's run: events, packets injected and sent")
 	ip := fs.String("ip", "ipv4", "IP version to run the scripts as: ipv4, ipv6 or all")
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintln(w, "Usage: synack drill [flags] FILE|DIR...")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Drill runs packetdrill scripts (*.pkt; directories are searched) against one synack")
-		fmt.Fprintln(w, "host on virtual time, with the Linux profile the scripts assume. It prints PASS,")
-		fmt.Fprintln(w, "FAIL (with the first mismatch: line, expected and actual) or SKIP (with what is")
-		fmt.Fprintln(w, "unsupported) for each script, then the totals. Options of a corpus's harness are")
-		fmt.Fprintln(w, "read from an INDEX.tsv above the script. Names ending in v4.pkt or v6.pkt run in")
-		fmt.Fprintln(w, "that IP version only.")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Flags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args, `Usage: synack drill [flags] FILE|DIR...
+
+Drill runs packetdrill scripts (*.pkt; directories are searched) against one synack
+host on virtual time, with the Linux profile the scripts assume. It prints PASS,
+FAIL (with the first mismatch: line, expected and actual) or SKIP (with what is
+unsupported) for each script, then the totals. Options of a corpus's harness are
+read from an INDEX.tsv above the script. Names ending in v4.pkt or v6.pkt run in
+that IP version only.
+
+`); !ok {
+		return code
 	}
 	families, ok := map[string][]drill.Family{
 		"ipv4": {drill.IPv4}, "ipv6": {drill.IPv6}, "all": {drill.IPv4, drill.IPv6},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,25 +37,17 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.echo, "echo", 0, "serve echo (RFC 862) on this `port`: everything read is written back")
 	fs.IntVar(&o.discard, "discard", 0, "serve discard (RFC 863) on this `port`: everything read is dropped")
 	fs.IntVar(&o.http, "http", 0, "serve HTTP on this `port`: / shows the connection, /bytes?n=N sends N bytes")
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintln(w, "Usage: synack serve --tun NAME --addr IP/PREFIX [--mtu N] [--echo PORT] [--discard PORT] [--http PORT] [--pcap FILE]")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Serve attaches a synack stack with address IP to the TUN device NAME (creating")
-		fmt.Fprintln(w, "the device when missing and bringing it up) and serves the chosen services on")
-		fmt.Fprintln(w, "it until SIGINT or SIGTERM, then closes its connections and exits. The kernel")
-		fmt.Fprintln(w, "side of the device (its own address in PREFIX) is yours to configure, e.g.")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "\tip addr add 10.99.0.1/24 dev NAME")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Flags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args, `Usage: synack serve --tun NAME --addr IP/PREFIX [--mtu N] [--echo PORT] [--discard PORT] [--http PORT] [--pcap FILE]
+
+Serve attaches a synack stack with address IP to the TUN device NAME (creating
+the device when missing and bringing it up) and serves the chosen services on
+it until SIGINT or SIGTERM, then closes its connections and exits. The kernel
+side of the device (its own address in PREFIX) is yours to configure, e.g.
+
+	ip addr add 10.99.0.1/24 dev NAME
+
+`); !ok {
+		return code
 	}
 	addr, err := o.check(fs.Args())
 	if err != nil {
