@@ -21,12 +21,6 @@ func (h *Host) resetStray(now clock.Instant, t Tuple, seg *tcp.Segment) {
 		h.count(func(k *Counters) { k.OutRstsSuppressed++ })
 		return
 	}
-	rst := tcp.Segment{Flags: wire.FlagRST}
-	if seg.Flags&wire.FlagACK != 0 {
-		rst.Seq = seg.Ack
-	} else {
-		rst.Ack = seg.Seq.Add(seg.Len())
-		rst.Flags |= wire.FlagACK
-	}
+	rst := tcp.ResetFor(seg)
 	h.out.push(now, h, t, &rst)
 }
