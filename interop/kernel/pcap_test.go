@@ -2,10 +2,9 @@ package kernel
 
 import (
 	"bufio"
-	"bytes"
+	"github.com/synack-net/synack/internal/tsharktest"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,13 +25,7 @@ const (
 // packet, no bad IP or TCP checksum, and no expert warning but for the
 // resets.
 func TestCapture(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("SYNACK_REQUIRE_TSHARK") != "" {
-			t.Fatal("tshark not installed, and SYNACK_REQUIRE_TSHARK is set")
-		}
-		t.Skip("tshark not installed")
-	}
+	tshark := tsharktest.Find(t)
 	path := filepath.Join(t.TempDir(), "kernel.pcap")
 	f, err := os.Create(path)
 	if err != nil {
@@ -79,33 +72,14 @@ func TestCapture(t *testing.T) {
 	// Decode every payload as plain data: the random bytes of the test
 	// streams would otherwise go to whatever protocol claims the port
 	// (5000 is GSM over IP), whose complaints are not about TCP.
-	cmd := exec.Command(tshark, "-n", "-r", path, "-d", "tcp.port==1-65535,data",
-		"-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE",
-		"-T", "fields", "-E", "separator=|",
-		"-e", "frame.number", "-e", "ip.checksum.status", "-e", "tcp.checksum.status",
-		"-e", "_ws.malformed", "-e", "_ws.expert.severity", "-e", "_ws.expert.message")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("tshark: %v\n%s", err, stderr.String())
-	}
-	for line := range strings.Lines(stderr.String()) {
-		// tshark warns when run as root; anything else is a complaint.
-		if !strings.Contains(line, "Running as user") && strings.TrimSpace(line) != "" {
-			t.Errorf("tshark stderr: %s", line)
-		}
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) < 1000 {
-		t.Fatalf("tshark decoded %d packets; want the whole run", len(lines))
+	rows := tsharktest.Fields(t, tshark, path, []string{"-d", "tcp.port==1-65535,data"},
+		"frame.number", "ip.checksum.status", "tcp.checksum.status",
+		"_ws.malformed", "_ws.expert.severity", "_ws.expert.message")
+	if len(rows) < 1000 {
+		t.Fatalf("tshark decoded %d packets; want the whole run", len(rows))
 	}
 	bad := 0
-	for _, line := range lines {
-		f := strings.Split(line, "|")
-		if len(f) != 6 {
-			t.Fatalf("tshark line %q", line)
-		}
+	for _, f := range rows {
 		problem := f[1] != "1" || f[2] != "1" || f[3] != ""
 		msgs := strings.Split(f[5], ",")
 		for i, sev := range strings.Split(f[4], ",") {
@@ -123,7 +97,7 @@ func TestCapture(t *testing.T) {
 		}
 	}
 	if bad > 0 {
-		t.Errorf("%d of %d packets have problems", bad, len(lines))
+		t.Errorf("%d of %d packets have problems", bad, len(rows))
 	}
-	t.Logf("tshark decoded %d packets", len(lines))
+	t.Logf("tshark decoded %d packets", len(rows))
 }

@@ -5,9 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/synack-net/synack/internal/tsharktest"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -199,43 +199,18 @@ func TestGopacketReadsCapture(t *testing.T) {
 }
 
 func TestTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("SYNACK_REQUIRE_TSHARK") != "" {
-			t.Fatal("tshark not installed, and SYNACK_REQUIRE_TSHARK is set")
-		}
-		t.Skip("tshark not installed")
-	}
+	tshark := tsharktest.Find(t)
 	path := filepath.Join(t.TempDir(), "handshake.pcap")
 	if err := os.WriteFile(path, captureHandshake(t, time.Unix(1_700_000_000, 0)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(tshark, "-n", "-r", path,
-		"-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE",
-		"-T", "fields", "-E", "separator=|",
-		"-e", "frame.time_epoch", "-e", "ip.src", "-e", "tcp.flags.str",
-		"-e", "ip.checksum.status", "-e", "tcp.checksum.status", "-e", "_ws.expert.severity")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("tshark: %v\n%s", err, stderr.String())
+	rows := tsharktest.Fields(t, tshark, path, nil,
+		"frame.time_epoch", "ip.src", "tcp.flags.str",
+		"ip.checksum.status", "tcp.checksum.status", "_ws.expert.severity")
+	if len(rows) != len(handshake) {
+		t.Fatalf("tshark printed %d packets, want %d: %q", len(rows), len(handshake), rows)
 	}
-	for line := range strings.Lines(stderr.String()) {
-		// tshark warns when run as root; anything else is a complaint.
-		if !strings.Contains(line, "Running as user") && strings.TrimSpace(line) != "" {
-			t.Errorf("tshark stderr: %s", line)
-		}
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != len(handshake) {
-		t.Fatalf("tshark printed %d packets, want %d:\n%s", len(lines), len(handshake), out)
-	}
-	for i, line := range lines {
-		f := strings.Split(line, "|")
-		if len(f) != 6 {
-			t.Fatalf("packet %d: %q", i, line)
-		}
+	for i, f := range rows {
 		at := time.Unix(1_700_000_000, 0).Add(handshake[i].at)
 		if want := fmt.Sprintf("%d.%09d", at.Unix(), at.Nanosecond()); f[0] != want {
 			t.Errorf("packet %d at %s, want %s", i, f[0], want)
@@ -249,13 +224,13 @@ func TestTshark(t *testing.T) {
 		}
 		// Checksum status 1 is "Good" in tshark's field encoding.
 		if f[3] != "1" || f[4] != "1" {
-			t.Errorf("packet %d checksum status ip %s tcp %s, want good (1): %q", i, f[3], f[4], line)
+			t.Errorf("packet %d checksum status ip %s tcp %s, want good (1): %q", i, f[3], f[4], f)
 		}
 		// Expert info at warning level (0x600000) or above means tshark
 		// found something wrong; chat and notes are normal for TCP.
 		for sev := range strings.SplitSeq(f[5], ",") {
 			if n, _ := strconv.Atoi(sev); n >= 0x600000 {
-				t.Errorf("packet %d: tshark expert severity %#x: %q", i, n, line)
+				t.Errorf("packet %d: tshark expert severity %#x: %q", i, n, f)
 			}
 		}
 	}
