@@ -224,6 +224,7 @@ func (s *Stack) eventLoop() {
 		now := s.clk.Now()
 		s.host.Tick(now)
 		s.host.Flush(now, emit)
+		s.flushLinks()
 		timer.Reset(s.host.NextDeadline())
 	}
 }
@@ -244,6 +245,24 @@ func (s *Stack) emit(pkt []byte) {
 		case <-s.done:
 		default:
 			s.log.Warn("synack: link write failed", "err", err)
+		}
+	}
+}
+
+// flushLinks ends a burst of output: links that hold packets back to
+// send them together (link.Flusher) send them now.
+func (s *Stack) flushLinks() {
+	for _, l := range s.links {
+		f, ok := l.Link.(link.Flusher)
+		if !ok {
+			continue
+		}
+		if err := f.Flush(); err != nil {
+			select {
+			case <-s.done:
+			default:
+				s.log.Warn("synack: link flush failed", "err", err)
+			}
 		}
 	}
 }

@@ -21,3 +21,13 @@ type Link interface {
 	// net.ErrClosed.
 	Close() error
 }
+
+// Flusher is implemented by links that may hold written packets back to
+// send several at once (a TUN device coalescing TCP segments into one
+// segmentation-offload packet, for instance). A driver that writes a burst
+// of packets calls Flush after the burst; until then, packets written may
+// not have left. Flush is called from the writing goroutine, and returns an
+// error only when the link is closed (net.ErrClosed), like WritePacket.
+type Flusher interface {
+	Flush() error
+}

@@ -32,7 +32,10 @@ table inet synack_loss {
 
 // TestLoss: with nftables in the namespace dropping 3% of the packets each
 // way, 16 MiB sent each way at once still arrive exactly (SHA-256), in both
-// roles; both rules dropped packets, and synack retransmitted.
+// roles; both rules dropped packets, and synack retransmitted. With
+// segmentation offload the rules see (and drop) packets of up to 64 KiB,
+// whole runs of segments, as they would on a NIC with GRO; without it,
+// single segments.
 func TestLoss(t *testing.T) {
 	netns.Require(t)
 	if _, err := exec.LookPath("nft"); err != nil {
@@ -41,41 +44,52 @@ func TestLoss(t *testing.T) {
 		}
 		t.Skip("nft(8) not installed (apt-get install nftables)")
 	}
-	for _, r := range roles {
-		t.Run(r.name, func(t *testing.T) {
-			t.Parallel() // mostly waiting for retransmission timers
-			e := newEnv(t)
-			p := e.connect(r)
-			cmd := e.ns.Command("nft", "-f", "-")
-			cmd.Stdin = strings.NewReader(lossRules)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("nft -f: %v: %s", err, out)
+	for _, plain := range []bool{false, true} {
+		for _, r := range roles {
+			name := r.name + "/offload"
+			if plain {
+				name = r.name + "/plain"
 			}
-			start := time.Now()
-			done := make(chan exchanged, 1)
-			go func() { done <- exchange(p.kernel, lossSize, 5) }()
-			sy := exchange(p.sy, lossSize, 6)
-			k := <-done
-			if sy.err != nil || k.err != nil {
-				t.Fatalf("synack: %v; kernel: %v", sy.err, k.err)
-			}
-			if k.n != lossSize || k.received != sy.sent {
-				t.Errorf("synack → kernel: kernel got %d bytes, SHA-256 %x; synack sent %d, %x", k.n, k.received, lossSize, sy.sent)
-			}
-			if sy.n != lossSize || sy.received != k.sent {
-				t.Errorf("kernel → synack: synack got %d bytes, SHA-256 %x; kernel sent %d, %x", sy.n, sy.received, lossSize, k.sent)
-			}
-			in, out := e.droppedByRules()
-			c := e.st.Counters()
-			t.Logf("2 × %d MiB in %v; nft dropped %d in, %d out; synack retransmitted %d segments (%d timeouts, %d fast)",
-				lossSize>>20, time.Since(start).Round(time.Millisecond), in, out, c.RetransSegs, c.TCPTimeouts, c.TCPFastRetrans)
-			if in == 0 || out == 0 {
-				t.Errorf("the rules dropped %d packets in and %d out; want some each way", in, out)
-			}
-			if c.RetransSegs == 0 {
-				t.Error("synack retransmitted nothing across the loss")
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				t.Parallel() // mostly waiting for retransmission timers
+				testLoss(t, r, plain)
+			})
+		}
+	}
+}
+
+// testLoss is one case of TestLoss.
+func testLoss(t *testing.T, r role, plain bool) {
+	e := newEnvWith(t, envOptions{plain: plain})
+	p := e.connect(r)
+	cmd := e.ns.Command("nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(lossRules)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nft -f: %v: %s", err, out)
+	}
+	start := time.Now()
+	done := make(chan exchanged, 1)
+	go func() { done <- exchange(p.kernel, lossSize, 5) }()
+	sy := exchange(p.sy, lossSize, 6)
+	k := <-done
+	if sy.err != nil || k.err != nil {
+		t.Fatalf("synack: %v; kernel: %v", sy.err, k.err)
+	}
+	if k.n != lossSize || k.received != sy.sent {
+		t.Errorf("synack → kernel: kernel got %d bytes, SHA-256 %x; synack sent %d, %x", k.n, k.received, lossSize, sy.sent)
+	}
+	if sy.n != lossSize || sy.received != k.sent {
+		t.Errorf("kernel → synack: synack got %d bytes, SHA-256 %x; kernel sent %d, %x", sy.n, sy.received, lossSize, k.sent)
+	}
+	in, out := e.droppedByRules()
+	c := e.st.Counters()
+	t.Logf("2 × %d MiB in %v; nft dropped %d in, %d out; synack retransmitted %d segments (%d timeouts, %d fast)",
+		lossSize>>20, time.Since(start).Round(time.Millisecond), in, out, c.RetransSegs, c.TCPTimeouts, c.TCPFastRetrans)
+	if in == 0 || out == 0 {
+		t.Errorf("the rules dropped %d packets in and %d out; want some each way", in, out)
+	}
+	if c.RetransSegs == 0 {
+		t.Error("synack retransmitted nothing across the loss")
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/synack-net/synack/internal/tsharktest"
 	"io"
 	"os"
 	"path/filepath"
@@ -20,6 +19,8 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/internal/tsharktest"
+	"github.com/synack-net/synack/link"
 	"github.com/synack-net/synack/link/pipe"
 )
 
@@ -339,5 +340,29 @@ func TestTapKeepsTrafficFlowingWhenCaptureFails(t *testing.T) {
 func TestNewWriterReportsError(t *testing.T) {
 	if _, err := NewWriter(&failAfter{}); !errors.Is(err, errDiskFull) {
 		t.Fatalf("NewWriter = %v, want the write error", err)
+	}
+}
+
+// flushCounter is a link that counts its Flush calls.
+type flushCounter struct {
+	link.Link
+	flushes int
+}
+
+func (f *flushCounter) Flush() error { f.flushes++; return nil }
+
+func TestTapForwardsFlush(t *testing.T) {
+	w, err := NewWriter(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := pipe.New(1500, 4)
+	fc := &flushCounter{Link: c}
+	if err := NewTap(fc, w, clock.NewVirtual()).Flush(); err != nil || fc.flushes != 1 {
+		t.Errorf("Flush through the tap: %v, %d flushes of the link; want nil, 1", err, fc.flushes)
+	}
+	// A link that holds nothing back has nothing to flush.
+	if err := NewTap(c, w, clock.NewVirtual()).Flush(); err != nil {
+		t.Errorf("Flush of a tap on a plain link: %v", err)
 	}
 }

@@ -25,7 +25,10 @@ type Tap struct {
 	err error
 }
 
-var _ link.Link = (*Tap)(nil)
+var (
+	_ link.Link    = (*Tap)(nil)
+	_ link.Flusher = (*Tap)(nil)
+)
 
 // NewTap returns a tap on l writing to w. Packets are timestamped with the
 // Unix time time.Unix(0, int64(clk.Now())): a virtual clock starting at
@@ -57,6 +60,15 @@ func (t *Tap) ReadPacket(buf []byte) (int, error) {
 		t.capture(buf[:n])
 	}
 	return n, err
+}
+
+// Flush flushes the tapped link if it is a link.Flusher. Packets are
+// captured as they are written, whether or not the link holds them back.
+func (t *Tap) Flush() error {
+	if f, ok := t.link.(link.Flusher); ok {
+		return f.Flush()
+	}
+	return nil
 }
 
 // Close closes the tapped link. The Writer stays open.

@@ -15,5 +15,6 @@
 //
 // A Device reads and writes through the Go runtime's poller, without
 // allocating: one packet per system call, or, with Config.Offload, up to
-// 64 KiB of TCP per read, split here into segments.
+// 64 KiB of TCP per read, split here into segments, and up to 64 KiB of
+// TCP per write, joined here from segments.
 package tun

@@ -16,11 +16,12 @@ import (
 const (
 	vnetHdrLen = 10
 
-	vnetFlags      = 0 // u8: vnetNeedsCsum
-	vnetGSOType    = 1 // u8: gsoNone, gsoTCPv4, gsoTCPv6, | gsoECN
-	vnetGSOSize    = 4 // u16: payload bytes per segment (the MSS)
-	vnetCsumStart  = 6 // u16: where the transport header starts
-	vnetCsumOffset = 8 // u16: where its checksum field is, from there
+	vnetFlags       = 0 // u8: vnetNeedsCsum
+	vnetGSOType     = 1 // u8: gsoNone, gsoTCPv4, gsoTCPv6, | gsoECN
+	vnetHdrLenField = 2 // u16: IP and TCP header bytes
+	vnetGSOSize     = 4 // u16: payload bytes per segment (the MSS)
+	vnetCsumStart   = 6 // u16: where the transport header starts
+	vnetCsumOffset  = 8 // u16: where its checksum field is, from there
 
 	vnetNeedsCsum = 1 // the checksum holds only the pseudo-header's sum
 
@@ -44,18 +45,19 @@ const (
 	tcpDataOff = 12
 	tcpFlags   = 13
 	tcpCsum    = 16
+	tcpUrgent  = 18
 	tcpMinLen  = 20
 
 	flagFIN = 0x01
 	flagPSH = 0x08
+	flagACK = 0x10
 	flagCWR = 0x80
 )
 
 // offload reads packets from a device with IFF_VNET_HDR and TCP
 // segmentation offload, splitting each TCP "super-packet" the kernel sends
 // (up to 64 KiB, one read) into segments of the MSS it carries, as the NIC
-// would have; and it writes packets behind a zero virtio-net header. It
-// belongs to one reader and one writer goroutine, like the Device.
+// would have. It belongs to the device's reader goroutine.
 type offload struct {
 	rbuf []byte // the last read: header, then packet
 
@@ -72,12 +74,10 @@ type offload struct {
 	seq       uint32 // of the super-packet's first byte
 	id        uint16 // IPv4 identification of the first segment
 	index     int    // of the next segment
-
-	wbuf []byte // header, then the packet being written
 }
 
 func newOffload() *offload {
-	return &offload{rbuf: make([]byte, maxGSO), wbuf: make([]byte, vnetHdrLen+65535)}
+	return &offload{rbuf: make([]byte, maxGSO)}
 }
 
 // read fills buf with the next packet: the next segment of a super-packet
@@ -199,15 +199,4 @@ func (o *offload) nextSegment(buf []byte) int {
 	o.index++
 	o.splitting = !last
 	return copy(buf, seg)
-}
-
-// write sends pkt behind a virtio-net header that asks for nothing: the
-// checksums are complete and the packet is one segment.
-func (o *offload) write(f *os.File, pkt []byte) error {
-	if len(pkt) > len(o.wbuf)-vnetHdrLen {
-		return errTooLong
-	}
-	n := copy(o.wbuf[vnetHdrLen:], pkt)
-	_, err := f.Write(o.wbuf[:vnetHdrLen+n])
-	return err
 }

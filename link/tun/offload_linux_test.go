@@ -72,7 +72,7 @@ func split(t *testing.T, pkt []byte) [][]byte {
 	t.Helper()
 	o := newOffload()
 	n := copy(o.rbuf, pkt)
-	buf := make([]byte, 1500)
+	buf := make([]byte, maxGSO)
 	k, ok := o.take(n, buf)
 	if !ok {
 		t.Fatal("take refused the packet")
