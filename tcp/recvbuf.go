@@ -24,13 +24,15 @@ type recvBufRange struct {
 // out-of-order bytes that arrived ahead of a hole (RFC 9293 §3.10.7.4, "text"
 // processing; RFC 2018 for reporting them).
 //
-// It is a ring of at most limit bytes, allocated on the first insert and
-// grown by doubling, and released when empty. The window it offers is the
+// It is a ring of at most limit bytes, its storage taken from the pools of
+// storage.go on the first insert, grown by doubling, and given back when
+// empty. The window it offers is the
 // limit minus the unread bytes, so out-of-order bytes never shrink it. The
 // TCB owns it; the user's read path copies out of it under the connection's
 // lock.
 type recvBuffer struct {
 	buf      []byte                          // ring storage; nil when released
+	storage  *[]byte                         // the pooled storage buf is a prefix of
 	head     int                             // index in buf of the first unread byte
 	ready    int                             // unread in-order bytes
 	limit    int                             // SO_RCVBUF
@@ -165,8 +167,9 @@ func (b *recvBuffer) sackBlocks(rcvNxt Seq, dst []wire.SACKBlock) int {
 // release frees the storage if the buffer holds nothing, so that an idle
 // connection costs no buffer memory.
 func (b *recvBuffer) release() {
-	if b.ready == 0 && b.nranges == 0 {
-		b.buf = nil
+	if b.ready == 0 && b.nranges == 0 && b.storage != nil {
+		putStorage(b.storage)
+		b.buf, b.storage = nil, nil
 		b.head = 0
 	}
 }
@@ -238,9 +241,14 @@ func (b *recvBuffer) reserve(need int) {
 	if b.nranges > 0 {
 		used += b.ranges[b.nranges-1].end
 	}
-	nb := make([]byte, min(size, b.limit))
+	size = min(size, b.limit)
+	st := getStorage(size)
+	nb := (*st)[:size]
 	c := copy(nb[:used], b.buf[b.head:])
 	copy(nb[c:used], b.buf)
-	b.buf = nb
+	if b.storage != nil {
+		putStorage(b.storage)
+	}
+	b.buf, b.storage = nb, st
 	b.head = 0
 }

@@ -9,15 +9,17 @@ const sendBufMinAlloc = 4096
 // (RFC 9293 §3.3.1): first the bytes sent but not yet acknowledged, then the
 // bytes the user has written but the TCB has not sent. Offset 0 is SND.UNA.
 //
-// It is a byte ring. Its storage is allocated on the first write, grows by
-// doubling up to the limit, and can be released while the buffer is empty,
-// so an idle connection holds no storage. The TCB owns it; the user's write
-// path copies into it under the connection's lock.
+// It is a byte ring. Its storage is taken from the pools of storage.go on
+// the first write, grows by doubling up to the limit, and is given back
+// whenever the buffer is empty, so an idle connection holds no storage. The
+// TCB owns it; the user's write path copies into it under the connection's
+// lock.
 type sendBuffer struct {
-	buf   []byte // ring storage; nil until the first write or after release
-	head  int    // index in buf of offset 0 (SND.UNA)
-	n     int    // bytes held
-	limit int    // most bytes write accepts in total (SO_SNDBUF)
+	buf     []byte  // ring storage; nil until the first write or after release
+	storage *[]byte // the pooled storage buf is a prefix of
+	head    int     // index in buf of offset 0 (SND.UNA)
+	n       int     // bytes held
+	limit   int     // most bytes write accepts in total (SO_SNDBUF)
 }
 
 // setLimit sets the capacity limit in bytes (SO_SNDBUF). Shrinking it below
@@ -73,11 +75,12 @@ func (b *sendBuffer) discard(n int) {
 	b.head = b.index(n)
 }
 
-// release frees the storage if the buffer is empty, so that an idle
-// connection costs no buffer memory; the next write allocates again.
+// release gives the storage back if the buffer is empty, so that an idle
+// connection costs no buffer memory; the next write takes storage again.
 func (b *sendBuffer) release() {
-	if b.n == 0 {
-		b.buf = nil
+	if b.n == 0 && b.storage != nil {
+		putStorage(b.storage)
+		b.buf, b.storage = nil, nil
 		b.head = 0
 	}
 }
@@ -102,8 +105,13 @@ func (b *sendBuffer) reserve(need int) {
 	for size < need {
 		size *= 2
 	}
-	nb := make([]byte, min(size, b.limit))
+	size = min(size, b.limit)
+	st := getStorage(size)
+	nb := (*st)[:size]
 	b.peek(0, nb[:b.n])
-	b.buf = nb
+	if b.storage != nil {
+		putStorage(b.storage)
+	}
+	b.buf, b.storage = nb, st
 	b.head = 0
 }
