@@ -126,9 +126,9 @@ type recvVars struct {
 type finState struct {
 	queued  bool // the user closed the sending direction; send FIN after the data
 	sent    bool // a FIN has been given a sequence number
-	seq     Seq  // the FIN's sequence number, when sent
 	rcvd    bool // the peer's FIN has been processed
 	pending bool // the peer's FIN arrived beyond a hole and waits for it to fill
+	seq     Seq  // the FIN's sequence number, when sent
 	rcvSeq  Seq  // the pending FIN's sequence number
 }
 

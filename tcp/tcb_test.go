@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/synack-net/synack/wire"
 )
@@ -245,4 +246,15 @@ func TestFinWait2Timeout(t *testing.T) {
 	f.state(FinWait2)
 	f.at(61 * time.Second)
 	f.state(Closed)
+}
+
+// TestTCBSizeClass guards the memory an idle connection costs: the TCB,
+// plus the 8-byte header the Go allocator puts before an object of more
+// than 512 bytes that holds pointers, must fit the allocator's 896-byte
+// size class; 8 bytes more would cost 128 (the next class is 1024), as
+// BenchmarkIdleConnMemory in the bench module shows.
+func TestTCBSizeClass(t *testing.T) {
+	if size := unsafe.Sizeof(TCB{}) + 8; size > 896 {
+		t.Errorf("a TCB takes %d bytes with its allocation header; the 896-byte size class holds it no longer", size)
+	}
 }
