@@ -12,6 +12,9 @@ import (
 // (so an idle connection holds none); without the pools each write after
 // that would allocate and zero the storage again. Pooled storage that stays
 // unused is freed by the garbage collector, as sync.Pool does.
+//
+// The pools are an allocator, like make: which array a buffer gets never
+// shows in what the TCB does, so the TCB stays deterministic.
 const (
 	minStorageShift = 12 // 4 KiB: the smallest storage pooled
 	maxStorageShift = 26 // 64 MiB: larger storage is allocated exactly, and not pooled
