@@ -24,9 +24,15 @@ type pair struct {
 	ln   *stack.Listener
 }
 
-func newPair(t *testing.T, opts ...HostConfig) *pair {
+func newPair(t testing.TB, opts ...HostConfig) *pair {
 	t.Helper()
-	w := New(1)
+	return newSeededPair(t, 1, opts...)
+}
+
+// newSeededPair is newPair in a world with the given seed.
+func newSeededPair(t testing.TB, seed uint64, opts ...HostConfig) *pair {
+	t.Helper()
+	w := New(seed)
 	p := &pair{w: w, a: w.AddHost("A", addrA, opts...), b: w.AddHost("B", addrB, opts...)}
 	ln, err := p.b.Listen(0, portB, 0)
 	if err != nil {
@@ -38,7 +44,7 @@ func newPair(t *testing.T, opts ...HostConfig) *pair {
 
 // connect schedules A's connect at t and returns a pointer that holds the
 // connection once the action ran.
-func (p *pair) connect(t *testing.T, at time.Duration) **stack.Conn {
+func (p *pair) connect(t testing.TB, at time.Duration) **stack.Conn {
 	var c *stack.Conn
 	p.w.At(at, func() {
 		var err error

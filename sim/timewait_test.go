@@ -75,13 +75,26 @@ func TestOldDuplicateInTimeWaitDoesNotReachNewIncarnation(t *testing.T) {
 // TestBulkTransferOverLossyNetwork: 10 MiB arrive exactly across 5% loss,
 // 5% reordering and 5% duplication in each direction.
 func TestBulkTransferOverLossyNetwork(t *testing.T) {
-	p := newPair(t)
 	imp := netem.Impairment{Loss: 0.05, Reorder: 0.05, ReorderDelay: 3 * time.Millisecond,
 		Duplicate: 0.05, Delay: 5 * time.Millisecond, Jitter: time.Millisecond}
+	p, k := lossyTransfer(t, 1, imp, 10<<20)
+	if k.RetransSegs == 0 {
+		t.Error("no retransmissions over a lossy path")
+	}
+	t.Logf("virtual time %v, A: %d segments, %d retransmitted, %d timeouts, %d fast retransmits",
+		p.w.Now(), k.OutSegs, k.RetransSegs, k.TCPTimeouts, k.TCPFastRetrans)
+}
+
+// lossyTransfer sends size random bytes from A to B across imp in each
+// direction, in a world seeded with seed, checks that they arrive exactly,
+// and returns the pair (its clock stopped at B's EOF) and A's counters.
+func lossyTransfer(t testing.TB, seed uint64, imp netem.Impairment, size int) (*pair, stack.Counters) {
+	t.Helper()
+	p := newSeededPair(t, seed)
 	p.w.Net.SetPath(p.a.ID, p.b.ID, imp)
 	p.w.Net.SetPath(p.b.ID, p.a.ID, imp)
-	data := make([]byte, 10<<20)
-	r := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, size)
+	r := rand.New(rand.NewPCG(seed, 2))
 	for i := range data {
 		data[i] = byte(r.Uint32())
 	}
@@ -101,10 +114,5 @@ func TestBulkTransferOverLossyNetwork(t *testing.T) {
 	if got := server.Received.Bytes(); !bytes.Equal(got, data) {
 		t.Fatalf("data differs: got %d bytes, sha %x, want %x", len(got), sha256.Sum256(got), sha256.Sum256(data))
 	}
-	k := p.a.Counters()
-	if k.RetransSegs == 0 {
-		t.Error("no retransmissions over a lossy path")
-	}
-	t.Logf("virtual time %v, A: %d segments, %d retransmitted, %d timeouts, %d fast retransmits",
-		p.w.Now(), k.OutSegs, k.RetransSegs, k.TCPTimeouts, k.TCPFastRetrans)
+	return p, p.a.Counters()
 }
