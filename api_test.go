@@ -62,21 +62,39 @@ func dialDiscard(t *testing.T) *synack.Conn {
 	return c
 }
 
+// serveEcho listens on 10.0.0.2:7 of s and echoes one connection.
+func serveEcho(t *testing.T, s *synack.Stack) *synack.Listener {
+	t.Helper()
+	ln, err := s.Listen("tcp", "10.0.0.2:7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		io.Copy(c, c)
+		c.Close()
+	}()
+	return ln
+}
+
+// echoRoundTrip sends msg on c, half-closes, and checks that the echo
+// brings msg back.
+func echoRoundTrip(t *testing.T, c *synack.Conn, msg []byte) {
+	t.Helper()
+	go func() { c.Write(msg); c.CloseWrite() }()
+	got, err := io.ReadAll(c)
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("echo: %d bytes, %v", len(got), err)
+	}
+}
+
 func TestDialAcceptEcho(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cs, ss := twoStacks(t)
-		ln, err := ss.Listen("tcp", "10.0.0.2:7")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			io.Copy(c, c)
-			c.Close()
-		}()
+		ln := serveEcho(t, ss)
 		c, err := cs.Dial("tcp", "10.0.0.2:7")
 		if err != nil {
 			t.Fatal(err)
@@ -84,12 +102,7 @@ func TestDialAcceptEcho(t *testing.T) {
 		if got := c.RemoteAddr().String(); got != "10.0.0.2:7" {
 			t.Errorf("RemoteAddr %s", got)
 		}
-		msg := bytes.Repeat([]byte("synack "), 50000)
-		go func() { c.Write(msg); c.CloseWrite() }()
-		got, err := io.ReadAll(c)
-		if err != nil || !bytes.Equal(got, msg) {
-			t.Fatalf("echo: %d bytes, %v", len(got), err)
-		}
+		echoRoundTrip(t, c, bytes.Repeat([]byte("synack "), 50000))
 		c.Close()
 		ln.Close()
 	})

@@ -2,7 +2,6 @@ package synack_test
 
 import (
 	"bytes"
-	"io"
 	"testing"
 	"testing/synctest"
 
@@ -41,28 +40,12 @@ func TestStackFlushesLinks(t *testing.T) {
 		a, b := pipe.New(1500, 1024)
 		ha, hb := &holdingLink{Link: a}, &holdingLink{Link: b}
 		cs, ss := newStack(t, "client", ha, "10.0.0.1/24"), newStack(t, "server", hb, "10.0.0.2/24")
-		ln, err := ss.Listen("tcp", "10.0.0.2:7")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			io.Copy(c, c)
-			c.Close()
-		}()
+		ln := serveEcho(t, ss)
 		c, err := cs.Dial("tcp", "10.0.0.2:7")
 		if err != nil {
 			t.Fatal(err)
 		}
-		msg := bytes.Repeat([]byte("held "), 100000)
-		go func() { c.Write(msg); c.CloseWrite() }()
-		got, err := io.ReadAll(c)
-		if err != nil || !bytes.Equal(got, msg) {
-			t.Fatalf("echo: %d bytes, %v", len(got), err)
-		}
+		echoRoundTrip(t, c, bytes.Repeat([]byte("held "), 100000))
 		c.Close()
 		ln.Close()
 		synctest.Wait()
