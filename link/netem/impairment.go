@@ -1,6 +1,6 @@
 // Package netem injects network faults deterministically and without I/O:
 // loss, duplication, reordering, delay, jitter, rate limits, bounded queues,
-// partitions and programmable drop rules.
+// MTU limits, bit corruption, partitions and programmable drop rules.
 //
 // Path models one direction of a link; Network joins many hosts as a
 // discrete-event model for simulations. Neither runs goroutines or reads a
@@ -39,6 +39,12 @@ type Impairment struct {
 	// QueueLimit is the most packets in flight on the path; a packet
 	// arriving at a full path is dropped. Zero means DefaultQueueLimit.
 	QueueLimit int
+	// MTU, if positive, is the largest packet the path carries, in bytes
+	// of IP packet; a larger one is dropped (Network.TooBig is told).
+	MTU int
+	// Corrupt is the probability that a delivered copy has one bit
+	// flipped, which the receiver's checksums should catch.
+	Corrupt float64
 }
 
 // limit returns the effective queue limit.

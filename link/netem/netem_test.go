@@ -96,7 +96,7 @@ func checkInvariant(t *testing.T, n *Network) {
 	s := n.Stats()
 	in := s.Sent + s.Duplicated
 	out := s.Delivered + s.Lost + s.DroppedMalformed + s.DroppedNoRoute +
-		s.DroppedPartition + s.DroppedRule + s.DroppedQueue + uint64(n.Pending())
+		s.DroppedPartition + s.DroppedRule + s.DroppedQueue + s.DroppedMTU + uint64(n.Pending())
 	if in != out {
 		t.Fatalf("packets unaccounted for: sent+dup=%d, delivered+dropped+pending=%d (%+v)", in, out, s)
 	}

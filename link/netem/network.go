@@ -31,6 +31,12 @@ type Network struct {
 	queue   deliveryQueue
 	nextSeq uint64
 	stats   NetworkStats
+
+	// TooBig, if set, is called when a path drops a packet larger than
+	// its MTU, as a router would answer with ICMP "fragmentation needed"
+	// or "packet too big" (RFC 1191, RFC 8201). pkt is valid only during
+	// the call; the function may Send.
+	TooBig func(now clock.Instant, from HostID, pkt []byte, mtu int)
 }
 
 // NewNetwork returns an empty network whose randomness derives from seed.
@@ -70,6 +76,12 @@ func (n *Network) AddAddress(h HostID, addr netip.Addr) {
 		panic(fmt.Sprintf("netem: AddAddress: %v already belongs to %q", addr, n.names[o]))
 	}
 	n.owner[addr] = h
+}
+
+// Owner returns the host that owns addr, if any.
+func (n *Network) Owner(addr netip.Addr) (HostID, bool) {
+	h, ok := n.owner[addr.Unmap().WithZone("")]
+	return h, ok
 }
 
 // SetPath sets the impairment of the path from one host to another. Paths
@@ -127,9 +139,14 @@ func (n *Network) Send(now clock.Instant, from HostID, pkt []byte) {
 	}
 	p := n.path(from, to)
 	at, copies := p.Admit(now, len(pkt))
+	if copies == 0 && p.imp.MTU > 0 && len(pkt) > p.imp.MTU && n.TooBig != nil {
+		n.TooBig(now, from, pkt, p.imp.MTU)
+	}
 	for range copies {
 		n.nextSeq++
-		heap.Push(&n.queue, n.queue.get(at, n.nextSeq, from, to, pkt))
+		d := n.queue.get(at, n.nextSeq, from, to, pkt)
+		p.Corrupt(d.buf)
+		heap.Push(&n.queue, d)
 	}
 }
 
@@ -169,6 +186,8 @@ func (n *Network) Stats() NetworkStats {
 		s.DroppedQueue += ps.DroppedQueue
 		s.Duplicated += ps.Duplicated
 		s.Reordered += ps.Reordered
+		s.DroppedMTU += ps.DroppedMTU
+		s.Corrupted += ps.Corrupted
 	}
 	return s
 }

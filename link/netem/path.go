@@ -21,6 +21,10 @@ type PathStats struct {
 	Duplicated uint64
 	// Reordered is the number of packets held back by ReorderDelay.
 	Reordered uint64
+	// DroppedMTU is the number of packets larger than the path's MTU.
+	DroppedMTU uint64
+	// Corrupted is the number of copies delivered with a bit flipped.
+	Corrupted uint64
 }
 
 // Path models one direction of a link under an Impairment. It decides the
@@ -60,11 +64,16 @@ func (p *Path) Stats() PathStats { return p.stats }
 // duplicated) and the instant they are due. Each copy counts as in flight
 // until the caller calls Release for it.
 //
-// The order of events follows Linux netem: loss first, then the queue
+// A packet larger than the MTU is dropped before anything else. The
+// order of events then follows Linux netem: loss first, then the queue
 // limit, then duplication, then the delay (rate, base delay, jitter and
 // reordering).
 func (p *Path) Admit(now clock.Instant, size int) (at clock.Instant, copies int) {
 	p.stats.Offered++
+	if p.imp.MTU > 0 && size > p.imp.MTU {
+		p.stats.DroppedMTU++
+		return clock.Never, 0
+	}
 	if p.chance(p.imp.Loss) {
 		p.stats.Lost++
 		return clock.Never, 0
@@ -93,6 +102,18 @@ func (p *Path) Release() {
 	if p.inFlight > 0 {
 		p.inFlight--
 	}
+}
+
+// Corrupt flips one random bit of pkt with the path's Corrupt
+// probability and reports whether it did.
+func (p *Path) Corrupt(pkt []byte) bool {
+	if len(pkt) == 0 || !p.chance(p.imp.Corrupt) {
+		return false
+	}
+	bit := p.rng.IntN(8 * len(pkt))
+	pkt[bit/8] ^= 1 << (bit % 8)
+	p.stats.Corrupted++
+	return true
 }
 
 // due computes when a packet of size bytes sent at now arrives.

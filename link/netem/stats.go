@@ -5,7 +5,8 @@ package netem
 // exactly one reason, or still pending:
 //
 //	Sent + Duplicated == Delivered + Lost + DroppedMalformed + DroppedNoRoute +
-//	        DroppedPartition + DroppedRule + DroppedQueue + Network.Pending()
+//	        DroppedPartition + DroppedRule + DroppedQueue + DroppedMTU +
+//	        Network.Pending()
 type NetworkStats struct {
 	// Sent is the number of calls to Send.
 	Sent uint64
@@ -30,4 +31,9 @@ type NetworkStats struct {
 	Duplicated uint64
 	// Reordered counts packets held back by a path's ReorderDelay.
 	Reordered uint64
+	// DroppedMTU counts packets larger than a path's MTU.
+	DroppedMTU uint64
+	// Corrupted counts delivered copies with a bit flipped (they are
+	// also counted in Delivered).
+	Corrupted uint64
 }
