@@ -18,7 +18,8 @@ import (
 )
 
 // World is a set of hosts joined by a netem.Network, with a virtual clock
-// and a schedule of user actions.
+// and a schedule of user actions. A path with an MTU answers oversize
+// packets with ICMP, as a router does (see answerTooBig).
 type World struct {
 	Net   *netem.Network
 	Trace trace.Log
@@ -41,7 +42,9 @@ type Host struct {
 // New returns an empty world whose randomness (network faults, ISN keys)
 // derives from seed.
 func New(seed uint64) *World {
-	return &World{Net: netem.NewNetwork(seed), seed: seed}
+	w := &World{Net: netem.NewNetwork(seed), seed: seed}
+	w.Net.TooBig = w.answerTooBig
+	return w
 }
 
 // Now is the world's virtual time.
