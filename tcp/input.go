@@ -41,7 +41,7 @@ func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
 		}
 		return
 	}
-	t.lastRecv, t.keepProbes = now, 0
+	t.lastRecv, t.keepProbes, t.probesOut = now, 0, 0
 	t.updateTSRecent(seg)
 	// Second: the RST bit.
 	if seg.Flags&wire.FlagRST != 0 {

@@ -47,18 +47,27 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 	if seg, ok = t.sackRetransmit(now, buf, true); ok {
 		return seg, true
 	}
-	if seg, ok = t.dataSegment(now, buf); ok {
+	if seg, ok = t.dataSegment(now, buf, false); ok {
 		return seg, true
 	}
 	if seg, ok = t.sackRetransmit(now, buf, false); ok {
 		return seg, true
 	}
-	if t.probePending {
-		t.probePending = false
-		return t.probe(now, buf), true
+	if t.windowProbePending {
+		t.windowProbePending = false
+		if seg, ok = t.windowProbe(now, buf); ok {
+			return seg, true
+		}
 	}
+	// An ACK we owe goes before a probe: a probe's sequence number lies
+	// below the peer's window, so the peer drops it unread, ACK field and
+	// all, and answers it.
 	if t.ackNow {
 		return t.pureAck(now), true
+	}
+	if t.keepalivePending {
+		t.keepalivePending = false
+		return t.bareProbe(now), true
 	}
 	t.burst = 0
 	return Segment{}, false
@@ -98,14 +107,17 @@ func (t *TCB) unsent() int {
 
 // dataSegment sends new (or, after an RTO rewind, old) data and the FIN,
 // within the send and congestion windows (RFC 9293 §3.8.6, RFC 5681 §3.1).
-func (t *TCB) dataSegment(now clock.Instant, buf []byte) (Segment, bool) {
+// With override, as when the persist timer fires, it sends what the window
+// allows even if silly window avoidance or Nagle would wait.
+func (t *TCB) dataSegment(now clock.Instant, buf []byte, override bool) (Segment, bool) {
 	holeEnd := t.skipSACKed()
 	off := int(t.snd.nxt.Sub(t.snd.bufSeq))
 	if off < 0 {
 		return Segment{}, false // the SYN is unacknowledged
 	}
+	full := t.sendMSS()
 	avail := t.sendBuf.len() - off
-	finNow := t.fin.queued && avail <= int(t.mss) && (!t.fin.sent || t.snd.nxt.LessThanEq(t.fin.seq))
+	finNow := t.fin.queued && avail <= full && (!t.fin.sent || t.snd.nxt.LessThanEq(t.fin.seq))
 	if avail <= 0 && !finNow {
 		return Segment{}, false
 	}
@@ -114,34 +126,23 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte) (Segment, bool) {
 	// (RFC 9293 §3.8.6); cwnd bounds what may be in flight (RFC 5681).
 	room := min(int(t.snd.wnd)-int(t.snd.nxt.Sub(t.snd.una)), int(t.cc.cwnd())-int(inFlight))
 	room = max(room, 0)
-	n := min(avail, int(t.mss), room, len(buf))
+	n := min(avail, full, room, len(buf))
 	if t.snd.nxt.LessThan(holeEnd) && holeEnd != t.snd.max {
 		// Resending after a timeout: stop at the next SACKed range.
 		n = min(n, int(holeEnd.Sub(t.snd.nxt)))
 	}
-	if avail > 0 && n < avail && n < int(t.mss) {
-		// Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1): wait
-		// for a full segment unless the peer's window is small altogether.
-		if n <= 0 || n < int(t.snd.maxWnd/2) {
-			t.armPersistIfStalled(now)
-			return Segment{}, false
-		}
-	}
-	if avail > 0 && n == avail && t.nagleHolds(n) && !finNow {
+	if !override && t.holdBack(now, n, avail, full, finNow) {
 		return Segment{}, false
-	}
-	if n < 0 {
-		n = 0
 	}
 	seg := Segment{Seq: t.snd.nxt, Flags: wire.FlagACK}
 	if n > 0 {
 		t.sendBuf.peek(off, buf[:n])
 		seg.Payload = buf[:n]
-		if n == avail || t.burst > 0 && !t.canSendAfter(avail-n, room-n) {
+		if n == avail || t.burst > 0 && !t.canSendAfter(avail-n, room-n, full) {
 			seg.Flags |= wire.FlagPSH
 		}
 		t.burst++
-		if n < int(t.mss) {
+		if n < full {
 			t.snd.small = t.snd.nxt.Add(uint32(n))
 		}
 	}
@@ -150,7 +151,7 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte) (Segment, bool) {
 		if !t.fin.sent {
 			t.fin.sent, t.fin.seq = true, t.snd.nxt.Add(uint32(n))
 		}
-	} else if n == 0 {
+	} else if n <= 0 {
 		return Segment{}, false
 	}
 	t.fillAck(now, &seg)
@@ -158,23 +159,38 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte) (Segment, bool) {
 	return seg, true
 }
 
+// holdBack reports whether a segment of n of the avail unsent bytes should
+// wait, full being a full-sized segment: sender-side silly window
+// avoidance (RFC 9293 §3.8.6.2.1) waits for a full segment unless the
+// peer's window is small altogether, and Nagle's algorithm holds a final
+// small segment. When the window is what holds data back and nothing is in
+// flight to bring a window update, the persist timer starts.
+func (t *TCB) holdBack(now clock.Instant, n, avail, full int, finNow bool) bool {
+	if avail > 0 && n < avail && n < full && (n <= 0 || n < int(t.snd.maxWnd/2)) {
+		t.armPersistIfStalled(now)
+		return true
+	}
+	return avail > 0 && n == avail && t.nagleHolds(n, full) && !finNow
+}
+
 // nagleHolds reports whether Nagle's algorithm holds back a final segment
-// of n < MSS bytes (RFC 9293 §3.7.4). Like Linux we use Minshall's variant:
-// a small segment waits only while an earlier small segment is
-// unacknowledged, so a write that ends in a partial segment is not delayed
-// behind the full segments before it.
-func (t *TCB) nagleHolds(n int) bool {
-	return t.nagle && n < int(t.mss) && t.snd.small.GreaterThan(t.snd.una) && t.snd.small.LessThanEq(t.snd.nxt)
+// of n bytes, less than the full segment of full bytes (RFC 9293 §3.7.4).
+// Like Linux we use Minshall's variant: a small segment waits only while an
+// earlier small segment is unacknowledged, so a write that ends in a
+// partial segment is not delayed behind the full segments before it.
+func (t *TCB) nagleHolds(n, full int) bool {
+	return t.nagle && n < full && t.snd.small.GreaterThan(t.snd.una) && t.snd.small.LessThanEq(t.snd.nxt)
 }
 
 // canSendAfter reports whether another data segment would follow at once
-// with avail unsent bytes and room left in the window: whether the segment
-// being built is the last of its burst.
-func (t *TCB) canSendAfter(avail, room int) bool {
-	if avail <= 0 || room < min(avail, int(t.mss)) {
+// with avail unsent bytes and room left in the window, full being a
+// full-sized segment: whether the segment being built is the last of its
+// burst.
+func (t *TCB) canSendAfter(avail, room, full int) bool {
+	if avail <= 0 || room < min(avail, full) {
 		return false
 	}
-	return avail >= int(t.mss) || !t.nagle
+	return avail >= full || !t.nagle
 }
 
 // retransmitHead resends one segment from SND.UNA without moving SND.NXT
@@ -210,33 +226,14 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 	t.Stats.SegsOut++
 }
 
-// armPersistIfStalled starts the persist timer when the peer's window is
-// closed and nothing is in flight to elicit a window update
-// (RFC 9293 §3.8.6.1).
-func (t *TCB) armPersistIfStalled(now clock.Instant) {
-	if t.snd.wnd == 0 && t.snd.nxt == t.snd.una && t.tm.persist == clock.Never {
-		t.tm.persist = now.Add(t.rtt.rto())
-	}
-}
-
-// probe builds a keep-alive probe (RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT-1,
-// no data, which the peer must acknowledge) or, when the peer's window is
-// closed, a zero-window probe carrying one byte (RFC 9293 §3.8.6.1).
-func (t *TCB) probe(now clock.Instant, buf []byte) Segment {
-	seg := Segment{Seq: t.snd.nxt.Add(^uint32(0)), Flags: wire.FlagACK}
-	if t.snd.wnd == 0 && t.unsent() > 0 && len(buf) > 0 {
-		off := int(t.snd.nxt.Sub(t.snd.bufSeq))
-		t.sendBuf.peek(off, buf[:1])
-		seg.Seq, seg.Payload = t.snd.nxt, buf[:1]
-	}
-	t.fillAck(now, &seg)
-	t.Stats.SegsOut++
-	return seg
-}
-
-// pureAck builds an ACK carrying no data.
+// pureAck builds an ACK carrying no data. Its sequence number is SND.MAX,
+// not SND.NXT: after a retransmission timeout SND.NXT goes back to
+// SND.UNA, and a peer that already holds the data there would find an ACK
+// numbered SND.NXT below its window and drop it, ACK field included (BSD
+// numbers pure ACKs with snd_max for this reason; Linux never rewinds
+// snd_nxt).
 func (t *TCB) pureAck(now clock.Instant) Segment {
-	seg := Segment{Seq: t.snd.nxt, Flags: wire.FlagACK}
+	seg := Segment{Seq: t.snd.max, Flags: wire.FlagACK}
 	t.fillAck(now, &seg)
 	t.Stats.SegsOut++
 	return seg
@@ -245,24 +242,57 @@ func (t *TCB) pureAck(now clock.Instant) Segment {
 // fillAck sets the acknowledgment, window and per-segment options of an
 // outgoing synchronized segment, and clears pending ACK work.
 func (t *TCB) fillAck(now clock.Instant, seg *Segment) {
+	t.fillAckFields(now, seg)
+	t.noteAckSent()
+	t.rcv.lastAck = t.rcv.nxt
+	t.ackNow, t.ackDelayed = false, 0
+	t.tm.delayedAck = clock.Never
+}
+
+// fillAckFields sets the acknowledgment, window and per-segment options
+// (timestamps, SACK blocks) of an outgoing synchronized segment.
+func (t *TCB) fillAckFields(now clock.Instant, seg *Segment) {
 	seg.Ack = t.rcv.nxt
 	seg.Flags |= wire.FlagACK
 	seg.Window = t.windowToAdvertise()
 	if t.tsOK {
 		seg.Options.TSVal, seg.Options.TSEcr, seg.Options.HasTS = t.tsNow(now), t.tsRecent, true
 	}
-	if t.sackOK && t.recvBuf.hasOutOfOrder() {
-		max := wire.MaxSACKBlocks
-		if t.tsOK {
-			max = 3 // RFC 2018 §3: 3 blocks fit beside timestamps
-		}
-		seg.Options.NumSACK = t.recvBuf.sackBlocks(t.rcv.nxt, seg.Options.SACK[:max])
+	if n := t.sackBlocksToSend(); n > 0 {
+		seg.Options.NumSACK = t.recvBuf.sackBlocks(t.rcv.nxt, seg.Options.SACK[:n])
 	}
-	t.noteAckSent()
-	t.rcv.lastAck = t.rcv.nxt
-	t.ackNow, t.ackDelayed = false, 0
-	t.tm.delayedAck = clock.Never
 }
+
+// sackBlocksToSend is how many SACK blocks our next segment carries: one
+// per out-of-order range, as many as fit (RFC 2018 §3: three beside the
+// timestamps option, four without).
+func (t *TCB) sackBlocksToSend() int {
+	if !t.sackOK || !t.recvBuf.hasOutOfOrder() {
+		return 0
+	}
+	limit := wire.MaxSACKBlocks
+	if t.tsOK {
+		limit = 3
+	}
+	return min(t.recvBuf.nranges, limit)
+}
+
+// sendMSS is the most data our next segment may carry: the MSS less the
+// bytes of the SACK option it will carry. RFC 9293 §3.7.1: the MSS counts
+// data only, so the options of a segment reduce the data it may hold, as
+// Linux's tcp_current_mss does. t.mss already excludes the timestamps,
+// which every segment of the connection carries.
+func (t *TCB) sendMSS() int {
+	n := t.sackBlocksToSend()
+	if n == 0 {
+		return int(t.mss)
+	}
+	return max(int(t.mss)-sackOptionLen(n), 1)
+}
+
+// sackOptionLen is the size of a SACK option of n blocks with the two
+// NOPs that align it (RFC 2018 §3).
+func sackOptionLen(n int) int { return 4 + 8*n }
 
 // windowToAdvertise computes the window field (RFC 9293 §3.8.6.2.2,
 // receiver-side silly window avoidance): the right edge moves forward only

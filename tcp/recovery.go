@@ -92,7 +92,7 @@ func (t *TCB) retransmitRange(now clock.Instant, buf []byte, seq, end Seq) (Segm
 	if off < 0 || !seq.LessThan(end) {
 		return Segment{}, false
 	}
-	n := min(t.sendBuf.len()-off, int(t.mss), len(buf), int(end.Sub(seq)))
+	n := min(t.sendBuf.len()-off, t.sendMSS(), len(buf), int(end.Sub(seq)))
 	n = max(n, 0)
 	seg := Segment{Seq: seq, Flags: wire.FlagACK}
 	if n > 0 {

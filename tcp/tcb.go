@@ -45,15 +45,15 @@ type TCB struct {
 	fin finState
 
 	// Output requests, consumed by NextSegment.
-	ackNow       bool // an ACK must go out now
-	ackDelayed   int  // in-order segments received since the last ACK we sent
-	dupAcksOwed  int  // immediate duplicate ACKs owed for out-of-order segments
-	ack          ackPolicy
-	tune         bufferTuning
-	rstPending   bool // send rst (a reset not derived from snd.nxt)
-	rst          Segment
-	probePending bool // keep-alive or zero-window probe due
-	resendOne    bool // fast retransmit: resend one segment from snd.una
+	ackNow           bool // an ACK must go out now
+	ackDelayed       int  // in-order segments received since the last ACK we sent
+	dupAcksOwed      int  // immediate duplicate ACKs owed for out-of-order segments
+	ack              ackPolicy
+	tune             bufferTuning
+	rstPending       bool // send rst (a reset not derived from snd.nxt)
+	rst              Segment
+	keepalivePending bool // a keep-alive probe is due (RFC 1122 §4.2.3.6)
+	resendOne        bool // fast retransmit: resend one segment from snd.una
 	// burst counts the data segments NextSegment has returned since it
 	// last had nothing to send. PSH marks the end of a write and the last
 	// segment of a burst (RFC 9293 §3.9.1), as a TSO burst ends on Linux.
@@ -75,13 +75,19 @@ type TCB struct {
 
 	lastInvalidAck clock.Instant // when an ACK last answered an unacceptable segment
 
-	keepProbes int           // unanswered keep-alive probes
-	lastRecv   clock.Instant // when the last segment arrived (keep-alive idle)
-	keepalive  KeepAlive
+	lastRecv  clock.Instant // when the last segment arrived (keep-alive idle)
+	keepalive KeepAlive
 
 	nagle    bool // Nagle's algorithm on (TCP_NODELAY off)
 	rdShut   bool // the user shut down reading (CloseRead)
 	orphaned bool // the user called Close: no one will read again
+	// windowProbePending is set when the persist timer asks for a window
+	// probe (RFC 9293 §3.8.6.1).
+	windowProbePending bool
+	keepProbes         uint8 // unanswered keep-alive probes
+	// probesOut counts window probes sent since the peer last answered
+	// (Linux icsk_probes_out).
+	probesOut uint8
 	// Stats counts what this connection did; the host sums them.
 	Stats ConnStats
 }
@@ -249,7 +255,8 @@ func (t *TCB) fail(now clock.Instant, err syscall.Errno, why Cause) {
 	t.sendBuf.discard(t.sendBuf.len())
 	t.sendBuf.release()
 	t.tm.stopAll()
-	t.ackNow, t.ackDelayed, t.probePending, t.resendOne, t.dupAcksOwed = false, 0, false, false, 0
+	t.ackNow, t.ackDelayed, t.resendOne, t.dupAcksOwed = false, 0, false, 0
+	t.keepalivePending, t.windowProbePending = false, false
 	t.setState(now, Closed, why)
 }
 

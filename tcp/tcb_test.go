@@ -142,8 +142,11 @@ func TestRetransmissionTimer(t *testing.T) {
 	}
 }
 
-// Zero window: the sender stops, probes with one byte after the RTO
-// (RFC 9293 §3.8.6.1), and resumes when the window opens.
+// Zero window: the sender stops and probes after the RTO with a bare ACK
+// at SND.UNA-1, as Linux does (RFC 9293 §3.8.6.1 allows a probe of one
+// byte, but a byte sent without advancing SND.NXT desynchronises the
+// sequence space when the peer takes it). Probes back off while the window
+// stays closed; when it opens the data leaves at once from SND.UNA.
 func TestZeroWindowProbe(t *testing.T) {
 	f := established(t, nil)
 	closed := ack(0)
@@ -154,12 +157,21 @@ func TestZeroWindowProbe(t *testing.T) {
 	f.at(399 * time.Millisecond)
 	f.expect()
 	f.at(400 * time.Millisecond)
-	f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=1>")
+	f.expect("<SEQ=1000><ACK=5001><CTL=ACK><LEN=0>")
+	f.in(closed) // still closed: the next probe after twice the RTO
+	f.expect()
+	f.at(999 * time.Millisecond)
+	f.expect()
+	f.at(time.Second)
+	f.expect("<SEQ=1000><ACK=5001><CTL=ACK><LEN=0>")
 	f.in(ack(0))
 	f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=10>")
+	if i := f.tcb.Info(); i.SndNxt != testISS+11 || i.Unacked != 10 {
+		t.Errorf("SND.NXT %d, unacked %d", i.SndNxt, i.Unacked)
+	}
 }
 
-// Keep-alive (RFC 1122 §4.2.3.6): after Idle, a probe <SEQ=SND.NXT-1>
+// Keep-alive (RFC 1122 §4.2.3.6): after Idle, a probe <SEQ=SND.UNA-1>
 // every Interval; after Count unanswered probes, ETIMEDOUT.
 func TestKeepAlive(t *testing.T) {
 	f := established(t, func(c *Config) {

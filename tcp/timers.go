@@ -143,27 +143,15 @@ func (t *TCB) onRetransmitTimeout(now clock.Instant) {
 	t.tm.retransmit = now.Add(t.rtt.rto())
 }
 
-// onPersistTimeout sends a zero-window probe (RFC 9293 §3.8.6.1) and backs
-// off the next one.
-func (t *TCB) onPersistTimeout(now clock.Instant) {
-	t.tm.persist = clock.Never
-	if t.snd.wnd != 0 || t.unsent() == 0 {
-		return
-	}
-	t.probePending = true
-	t.rtt.backoff()
-	t.tm.persist = now.Add(t.rtt.rto())
-}
-
 // onKeepaliveTimeout sends a keep-alive probe, or gives up after Count
 // unanswered ones (RFC 1122 §4.2.3.6).
 func (t *TCB) onKeepaliveTimeout(now clock.Instant) {
-	if t.keepProbes >= t.keepalive.Count {
+	if int(t.keepProbes) >= t.keepalive.Count {
 		t.fail(now, t.timeoutErr(), timerCause(TimerKeepalive))
 		return
 	}
-	t.keepProbes++
-	t.probePending = true
+	t.keepProbes = min(t.keepProbes+1, 255)
+	t.keepalivePending = true
 }
 
 // armRetransmit starts the retransmission timer unless it runs already
