@@ -46,11 +46,14 @@ func (t *TCB) rcvText(now clock.Instant, seg *Segment) {
 			return
 		}
 		if finSeq == t.rcv.nxt || t.fin.rcvd {
-			t.rcvFin(now, seg)
+			t.rcvFin(now, segCause(seg))
 		}
 	}
 	if t.fin.pending && t.fin.rcvSeq == t.rcv.nxt {
-		t.rcvFin(now, seg)
+		// The hole before a FIN that came early has filled: the state
+		// changes for that FIN (a FIN always carries an ACK once
+		// synchronized), not for the segment that filled the hole.
+		t.rcvFin(now, Cause{Kind: CauseSegment, Flags: wire.FlagFIN | wire.FlagACK})
 	}
 }
 
@@ -105,9 +108,8 @@ func (t *TCB) queueText(now clock.Instant, seq Seq, data []byte) {
 }
 
 // rcvFin processes the peer's FIN once all data before it has arrived
-// (RFC 9293 §3.10.7.4 eighth).
-func (t *TCB) rcvFin(now clock.Instant, seg *Segment) {
-	why := segCause(seg)
+// (RFC 9293 §3.10.7.4 eighth); why is the FIN's cause.
+func (t *TCB) rcvFin(now clock.Instant, why Cause) {
 	if t.fin.rcvd {
 		t.ackNow = true
 		return

@@ -64,8 +64,9 @@ var (
 
 // dies lists what ends a connection that has sent data: an RST, giving up
 // on retransmissions, keep-alives, zero-window probes or the user timeout,
-// an abort, and a crash.
-var dies = []causeRule{byRST, byRetrans, byKeepalive, byUser, byPersist, byAbort, byCrash}
+// an abort, a close that finds unread data (it resets, RFC 2525 §2.17, as
+// Linux does), and a crash.
+var dies = []causeRule{byRST, byRetrans, byKeepalive, byUser, byPersist, byAbort, byClose, byCrash}
 
 type arcKey struct{ from, to State }
 
@@ -94,14 +95,16 @@ var arcs = map[arcKey][]causeRule{
 	{FinWait1, FinWait2}:     {byACK},
 	{FinWait1, Closing}:      {byFIN},
 	{FinWait1, TimeWait}:     {byFINACK},
-	{FinWait1, Closed}:       dies,
-	{FinWait2, TimeWait}:     {byFIN},
-	{FinWait2, Closed}:       append([]causeRule{byFinWait2}, dies...),
-	{CloseWait, LastAck}:     {byClose, byShutdown},
-	{CloseWait, Closed}:      dies,
-	{Closing, TimeWait}:      {byACK},
-	{Closing, Closed}:        dies,
-	{LastAck, Closed}:        append([]causeRule{byACK}, dies...),
+	// New data for a socket its user closed resets it (RFC 2525 §2.17,
+	// as Linux's tcp_rcv_state_process does).
+	{FinWait1, Closed}:   append([]causeRule{byACK}, dies...),
+	{FinWait2, TimeWait}: {byFIN},
+	{FinWait2, Closed}:   append([]causeRule{byFinWait2, byACK}, dies...),
+	{CloseWait, LastAck}: {byClose, byShutdown},
+	{CloseWait, Closed}:  dies,
+	{Closing, TimeWait}:  {byACK},
+	{Closing, Closed}:    dies,
+	{LastAck, Closed}:    append([]causeRule{byACK}, dies...),
 	// RFC 1337 off lets an RST end TIME_WAIT; RFC 6191 reuse and a full
 	// table end it early; an ABORT of a TCB in TIME_WAIT closes it.
 	{TimeWait, Closed}: {by2MSL, byRST, bySYN, byLimit, byAbort, byCrash},
