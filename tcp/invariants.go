@@ -126,3 +126,17 @@ func (t *TCB) checkTimers() error {
 	}
 	return nil
 }
+
+// StorageBytes is the buffer storage the TCB holds: its send and receive
+// buffers' current allocations, which an idle or finished connection
+// gives back.
+func (t *TCB) StorageBytes() int {
+	n := 0
+	if t.sendBuf.storage != nil {
+		n += cap(*t.sendBuf.storage)
+	}
+	if t.recvBuf.storage != nil {
+		n += cap(*t.recvBuf.storage)
+	}
+	return n
+}

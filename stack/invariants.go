@@ -1,0 +1,96 @@
+package stack
+
+import (
+	"fmt"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/tcp"
+)
+
+// Census counts what a host holds: what a drained host must be back to
+// zero on, and what a leak shows in.
+type Census struct {
+	Conns     int // connections in the table, in every form
+	TimeWait  int // of them, compact TIME_WAIT entries
+	Listeners int
+	// Timers is the number of connections armed in the timer wheel.
+	Timers int
+	// StorageBytes is the buffer storage the connections' TCBs hold.
+	StorageBytes int
+	// Pending is the number of connections waiting in accept queues.
+	Pending int
+}
+
+// Census returns the host's counts.
+func (h *Host) Census() Census {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := Census{Conns: len(h.conns), TimeWait: h.timeWaits, Listeners: len(h.listeners)}
+	for _, conn := range h.conns {
+		if conn.timer.deadline != clock.Never {
+			c.Timers++
+		}
+		conn.mu.Lock()
+		if conn.tcb != nil {
+			c.StorageBytes += conn.tcb.StorageBytes()
+		}
+		conn.mu.Unlock()
+	}
+	for _, l := range h.listeners {
+		c.Pending += l.Pending()
+	}
+	return c
+}
+
+// CheckInvariants returns an error naming the first broken rule among the
+// relations the host keeps between its tables, timers and connections,
+// with every live TCB's own invariants (tcp.TCB.CheckInvariants), or nil.
+// Call it from the driver between inputs, not during a Flush.
+func (h *Host) CheckInvariants() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	timeWaits := 0
+	for t, c := range h.conns {
+		if c.tuple != t || c.removed {
+			return fmt.Errorf("%v: table entry for %v (removed %v)", t, c.tuple, c.removed)
+		}
+		c.mu.Lock()
+		err := h.checkConn(c)
+		if c.tcb == nil {
+			timeWaits++
+		}
+		c.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("%v->%v: %w", t.Local, t.Remote, err)
+		}
+	}
+	if timeWaits != h.timeWaits {
+		return fmt.Errorf("%d TIME_WAIT entries, counted %d", timeWaits, h.timeWaits)
+	}
+	return nil
+}
+
+// checkConn checks one connection: its TCB's invariants, and a timer armed
+// for exactly its next deadline (a connection with nothing to wait for
+// holds no timer). Called with h.mu and c.mu held.
+func (h *Host) checkConn(c *Conn) error {
+	st, d := c.stateAndDeadline()
+	if c.tcb != nil {
+		if err := c.tcb.CheckInvariants(); err != nil {
+			return err
+		}
+	}
+	h.dirtyMu.Lock()
+	dirty := c.dirty
+	h.dirtyMu.Unlock()
+	if dirty {
+		return nil // its next Flush re-arms the timer
+	}
+	if c.timer.deadline != d {
+		return fmt.Errorf("%v: timer armed for %v, the connection's deadline is %v", st, c.timer.deadline, d)
+	}
+	if st == tcp.Closed {
+		return fmt.Errorf("CLOSED but still in the table")
+	}
+	return nil
+}
