@@ -20,8 +20,8 @@ func (w *World) answerTooBig(now clock.Instant, _ netem.HostID, pkt []byte, mtu 
 	switch pkt[0] >> 4 {
 	case 4:
 		ip := wire.IPv4(pkt)
-		if ip.Validate() != nil {
-			return
+		if ip.Validate() != nil || ip.Protocol() == wire.ProtoICMPv4 {
+			return // RFC 1812 §4.3.2.7: no ICMP error about an ICMP error
 		}
 		quote := pkt[:min(len(pkt), 576-wire.IPv4MinHeaderLen-8)]
 		msg = make([]byte, wire.IPv4MinHeaderLen+8+len(quote))
@@ -32,6 +32,9 @@ func (w *World) answerTooBig(now clock.Instant, _ netem.HostID, pkt []byte, mtu 
 		ip := wire.IPv6(pkt)
 		if ip.Validate() != nil {
 			return
+		}
+		if proto, _ := ip.UpperLayer(); proto == wire.ProtoICMPv6 {
+			return // RFC 4443 §2.4 (e): nor in IPv6
 		}
 		quote := pkt[:min(len(pkt), 1280-wire.IPv6HeaderLen-8)]
 		msg = make([]byte, wire.IPv6HeaderLen+8+len(quote))

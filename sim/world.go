@@ -30,13 +30,43 @@ type World struct {
 	raws    map[netem.HostID]*RawHost
 	actions actionQueue
 	seq     uint64
+
+	// OnStep, if set, runs after each instant the world processes, for
+	// checks between inputs.
+	OnStep func()
+	// OnSend, if set, sees every packet a host sends, before the network
+	// takes it.
+	OnSend func(h *Host, pkt []byte)
 }
 
-// Host is a stack.Host attached to a World.
+// Host is a stack.Host attached to a World. Its clock runs with the
+// world's, ahead of it by an offset that StepClock grows.
 type Host struct {
 	*stack.Host
-	ID netem.HostID
-	w  *World
+	ID     netem.HostID
+	w      *World
+	offset time.Duration
+}
+
+// Now is the host's time: the world's plus the host's clock offset.
+func (h *Host) Now() clock.Instant { return h.w.now.Add(h.offset) }
+
+// StepClock moves the host's clock forward by d at once, as when a
+// suspended machine resumes: every timer that falls due in the skipped
+// time fires at the next step, all at the same instant.
+func (h *Host) StepClock(d time.Duration) {
+	if d > 0 {
+		h.offset += d
+	}
+}
+
+// deadline is the host's next deadline in world time.
+func (h *Host) deadline() clock.Instant {
+	d := h.NextDeadline()
+	if d == clock.Never {
+		return d
+	}
+	return d.Add(-h.offset)
 }
 
 // New returns an empty world whose randomness (network faults, ISN keys)
@@ -109,7 +139,7 @@ func (w *World) At(t time.Duration, f func()) {
 func (w *World) After(d time.Duration, f func()) { w.At(time.Duration(w.now)+d, f) }
 
 // Crash makes host h forget all its connections now (see stack.Host.Crash).
-func (h *Host) Crash() { h.Host.Crash(h.w.now) }
+func (h *Host) Crash() { h.Host.Crash(h.Now()) }
 
 // Run advances virtual time, delivering packets, firing timers and running
 // actions, until nothing is left to do or the clock would pass until.
@@ -139,7 +169,7 @@ func (w *World) RunUntil(until time.Duration, done func() bool) bool {
 func (w *World) next() clock.Instant {
 	n := w.Net.NextDelivery()
 	for _, h := range w.hosts {
-		n = clock.Min(n, h.NextDeadline())
+		n = clock.Min(n, h.deadline())
 	}
 	if len(w.actions) > 0 {
 		n = clock.Min(n, w.actions[0].at)
@@ -168,9 +198,9 @@ func (w *World) step(t clock.Instant) {
 			w.Net.Deliver(t, w.deliver)
 		}
 		for _, h := range w.hosts {
-			if h.NextDeadline() <= t {
+			if h.deadline() <= t {
 				busy = true
-				h.Tick(t)
+				h.Tick(h.Now())
 			}
 		}
 		if !busy && len(w.actions) > 0 && w.actions[0].at <= t {
@@ -180,6 +210,9 @@ func (w *World) step(t clock.Instant) {
 		}
 		w.flush()
 		if !busy && !w.pendingOutput() {
+			if w.OnStep != nil {
+				w.OnStep()
+			}
 			return
 		}
 	}
@@ -193,7 +226,7 @@ func (w *World) deliver(to netem.HostID, pkt []byte) {
 	}
 	for _, h := range w.hosts {
 		if h.ID == to {
-			h.Deliver(w.now, pkt)
+			h.Deliver(h.Now(), pkt)
 			return
 		}
 	}
@@ -214,7 +247,12 @@ func (w *World) pendingOutput() bool {
 func (w *World) flush() {
 	for _, h := range w.hosts {
 		if h.HasPendingOutput() {
-			h.Flush(w.now, func(pkt []byte) { w.Net.Send(w.now, h.ID, pkt) })
+			h.Flush(h.Now(), func(pkt []byte) {
+				if w.OnSend != nil {
+					w.OnSend(h, pkt)
+				}
+				w.Net.Send(w.now, h.ID, pkt)
+			})
 		}
 	}
 }
