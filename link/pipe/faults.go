@@ -43,6 +43,7 @@ func (f *faults) admitLocked(pkt []byte) {
 	for range copies {
 		b := f.w.pool.get(len(pkt))
 		copy(b, pkt)
+		f.path.Corrupt(b)
 		f.pending.push(at, b)
 	}
 	f.flushLocked(now)

@@ -231,3 +231,29 @@ func TestFaultyPipeIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// Corruption flips one bit of the delivered copy; the sender's packet and
+// the stats say so.
+func TestFaultyCorrupt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := NewWithFaults(1500, 8, clock.NewVirtual(), netem.Impairment{Corrupt: 1})
+		sent := []byte("corrupt me")
+		mustWrite(t, a, sent)
+		buf := make([]byte, 64)
+		n, err := b.ReadPacket(buf)
+		if err != nil || n != len(sent) {
+			t.Fatalf("read %d, %v", n, err)
+		}
+		diff := 0
+		for i := range n {
+			for x := buf[i] ^ "corrupt me"[i]; x != 0; x &= x - 1 {
+				diff++
+			}
+		}
+		if diff != 1 || string(sent) != "corrupt me" || a.Stats().Faults.Corrupted != 1 {
+			t.Fatalf("%d bits differ, sent %q, stats %+v", diff, sent, a.Stats())
+		}
+		a.Close()
+		b.Close()
+	})
+}

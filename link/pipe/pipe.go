@@ -42,7 +42,8 @@ func New(mtu, queueLen int) (a, b *Endpoint) {
 }
 
 // NewWithFaults is New with each direction impaired by faults (loss,
-// duplication, delay, jitter, reordering, rate, queue limit), timed by clk.
+// duplication, corruption, delay, jitter, reordering, rate, queue limit),
+// timed by clk.
 // A pipe is deterministic: the same writes at the same instants of clk meet
 // the same fates. Each direction runs one goroutine that delivers delayed
 // packets; it exits once the receiver closes, or once the sender has closed
