@@ -34,3 +34,15 @@ func TestListenKeepsNothing(t *testing.T) {
 		t.Errorf("a timer at %v in LISTEN", d)
 	}
 }
+
+// RFC 9293 §3.10.5, ABORT in LISTEN: "Delete TCB, enter CLOSED state, and
+// return", without a segment.
+func TestListenAbortCloses(t *testing.T) {
+	f := listenAgainByHand(t)
+	f.abort()
+	f.expect()
+	f.state(Closed)
+	if got := f.obs.changes[len(f.obs.changes)-1]; got != "LISTEN->CLOSED (call abort)" {
+		t.Errorf("last change %q", got)
+	}
+}
