@@ -12,6 +12,10 @@ import (
 
 // fixture drives one TCB at explicit virtual times and checks what it
 // sends, printed in RFC 9293 notation: <SEQ=1001><ACK=5001><CTL=ACK><LEN=0>.
+// After every step (a segment in, a tick, a segment out, a user call made
+// through the fixture) it checks the TCB's invariants (CheckInvariants)
+// and that every transition it took is an arc of the state diagram
+// (ValidTransition), and fails the test at the first that is not.
 type fixture struct {
 	t   *testing.T
 	cfg Config
@@ -27,6 +31,7 @@ type recorder struct {
 	changes []string
 	taken   []transition
 	fired   []Timer
+	invalid []string // transitions the state diagram does not have
 }
 
 // transition is one state change a TCB made, with its cause.
@@ -39,6 +44,9 @@ func (r *recorder) StateChanged(_ clock.Instant, from, to State, why Cause) {
 	c := fmt.Sprintf("%v->%v (%v)", from, to, why)
 	r.changes = append(r.changes, c)
 	r.taken = append(r.taken, transition{from, to, why})
+	if !ValidTransition(from, to, why) {
+		r.invalid = append(r.invalid, c)
+	}
 }
 func (r *recorder) TimerFired(_ clock.Instant, tm Timer) { r.fired = append(r.fired, tm) }
 
@@ -83,12 +91,26 @@ func (f *fixture) at(d time.Duration) {
 	if f.tcb.NextDeadline() <= f.now {
 		f.tcb.Tick(f.now)
 	}
+	f.check("tick")
 }
 
 // in delivers a segment from the peer.
 func (f *fixture) in(s Segment) {
 	f.t.Helper()
 	f.tcb.Deliver(f.now, &s)
+	f.check("segment " + s.String())
+}
+
+// check fails the test if the TCB broke an invariant or took a
+// transition the state diagram does not have during step.
+func (f *fixture) check(step string) {
+	f.t.Helper()
+	if len(f.obs.invalid) > 0 {
+		f.t.Fatalf("at %v after %s: transition %v is not in the state diagram", f.now, step, f.obs.invalid)
+	}
+	if err := f.tcb.CheckInvariants(); err != nil {
+		f.t.Fatalf("at %v in %v after %s: %v", f.now, f.tcb.State(), step, err)
+	}
 }
 
 // recv delivers the segment the peer sends, written in the notation
@@ -174,29 +196,33 @@ func (f *fixture) edge(d time.Duration, want ...string) {
 	f.expect(want...)
 }
 
-// The user calls, made through the fixture.
+// The user calls, made through the fixture so that each is checked.
 
 func (f *fixture) close() error {
 	f.t.Helper()
 	err := f.tcb.Close(f.now)
+	f.check("Close")
 	return err
 }
 
 func (f *fixture) shutdown() error {
 	f.t.Helper()
 	err := f.tcb.Shutdown(f.now)
+	f.check("Shutdown")
 	return err
 }
 
 func (f *fixture) abort() {
 	f.t.Helper()
 	f.tcb.Abort(f.now)
+	f.check("Abort")
 }
 
 // write queues n bytes and returns Write's results.
 func (f *fixture) write(n int) (int, error) {
 	f.t.Helper()
 	w, err := f.tcb.Write(make([]byte, n))
+	f.check("Write")
 	return w, err
 }
 
@@ -204,6 +230,7 @@ func (f *fixture) write(n int) (int, error) {
 func (f *fixture) read() (int, error) {
 	f.t.Helper()
 	n, err := f.tcb.Read(make([]byte, 1<<16))
+	f.check("Read")
 	return n, err
 }
 
@@ -238,6 +265,7 @@ func (f *fixture) drain() []string {
 		if !ok {
 			return out
 		}
+		f.check("sending " + brief(&s))
 		out = append(out, brief(&s))
 	}
 	f.t.Fatal("TCB sends without end")
