@@ -71,12 +71,7 @@ func synRcvdPassive(t *testing.T, mod func(*Config)) *fixture {
 // repeats our SYN. RCV.NXT 5001, SND.NXT 1001, SND.UNA 1000; the SYN-ACK
 // is resent at 1.05 s (the initial RTO, restarted).
 func synRcvdSimultaneous(t *testing.T, mod func(*Config)) *fixture {
-	f := synSent(t, mod)
-	f.at(50 * time.Millisecond)
-	f.recv("<SEQ=5000><CTL=SYN>")
-	f.expect("<SEQ=1000><ACK=5001><CTL=SYN,ACK><LEN=0>")
-	f.state(SynReceived)
-	return f
+	return synSent(t, mod).reach(50*time.Millisecond, "<SEQ=5000><CTL=SYN>", SynReceived, "<SEQ=1000><ACK=5001><CTL=SYN,ACK><LEN=0>")
 }
 
 // establishedBy: ESTABLISHED at 100 ms, opened as o says. SND.UNA =
@@ -85,12 +80,7 @@ func establishedBy(t *testing.T, o opening, mod func(*Config)) *fixture {
 	if o == activeOpen {
 		return established(t, mod)
 	}
-	f := synRcvdPassive(t, mod)
-	f.at(100 * time.Millisecond)
-	f.recv("<SEQ=5001><ACK=1001><CTL=ACK>")
-	f.expect()
-	f.state(Established)
-	return f
+	return synRcvdPassive(t, mod).reach(100*time.Millisecond, "<SEQ=5001><ACK=1001><CTL=ACK>", Established)
 }
 
 // finWait1: ESTABLISHED, then Close at 1 s: our FIN went at once
@@ -98,22 +88,19 @@ func establishedBy(t *testing.T, o opening, mod func(*Config)) *fixture {
 // SND.NXT 1002 (the FIN is 1001), RCV.NXT 5001. The connection is
 // orphaned: new data from the peer resets it.
 func finWait1(t *testing.T, o opening, mod func(*Config)) *fixture {
-	f := establishedBy(t, o, mod)
-	f.at(time.Second)
-	if err := f.close(); err != nil {
-		t.Fatal(err)
-	}
-	f.expect("<SEQ=1001><ACK=5001><CTL=FIN,ACK><LEN=0>")
-	f.state(FinWait1)
-	return f
+	return finWait1By(t, o, mod, (*fixture).close)
 }
 
 // finWait1Half is finWait1 by Shutdown instead of Close: a half-close, so
 // the peer may go on sending and we go on reading.
 func finWait1Half(t *testing.T, o opening, mod func(*Config)) *fixture {
+	return finWait1By(t, o, mod, (*fixture).shutdown)
+}
+
+func finWait1By(t *testing.T, o opening, mod func(*Config), call func(*fixture) error) *fixture {
 	f := establishedBy(t, o, mod)
 	f.at(time.Second)
-	if err := f.shutdown(); err != nil {
+	if err := call(f); err != nil {
 		t.Fatal(err)
 	}
 	f.expect("<SEQ=1001><ACK=5001><CTL=FIN,ACK><LEN=0>")
@@ -125,23 +112,17 @@ func finWait1Half(t *testing.T, o opening, mod func(*Config)) *fixture {
 // (FIN_WAIT_1 -> FIN_WAIT_2). SND.UNA = SND.NXT = 1002, RCV.NXT 5001.
 // The connection is orphaned, so it ends at 61.1 s (FinWait2Timeout).
 func finWait2(t *testing.T, o opening, mod func(*Config)) *fixture {
-	f := finWait1(t, o, mod)
-	f.at(1100 * time.Millisecond)
-	f.recv("<SEQ=5001><ACK=1002><CTL=ACK>")
-	f.expect()
-	f.state(FinWait2)
-	return f
+	return ourFinAcked(finWait1(t, o, mod))
 }
 
 // finWait2Half is finWait2 after a Shutdown: no timer runs, the peer may
 // take as long as it likes.
 func finWait2Half(t *testing.T, o opening, mod func(*Config)) *fixture {
-	f := finWait1Half(t, o, mod)
-	f.at(1100 * time.Millisecond)
-	f.recv("<SEQ=5001><ACK=1002><CTL=ACK>")
-	f.expect()
-	f.state(FinWait2)
-	return f
+	return ourFinAcked(finWait1Half(t, o, mod))
+}
+
+func ourFinAcked(f *fixture) *fixture {
+	return f.reach(1100*time.Millisecond, "<SEQ=5001><ACK=1002><CTL=ACK>", FinWait2)
 }
 
 // closing: a simultaneous close. finWait1, then at 1.05 s the peer's FIN
@@ -149,36 +130,21 @@ func finWait2Half(t *testing.T, o opening, mod func(*Config)) *fixture {
 // acknowledged it. SND.UNA 1001, SND.NXT 1002, RCV.NXT 5002; our FIN is
 // still resent at 1.3 s.
 func closing(t *testing.T, o opening, mod func(*Config)) *fixture {
-	f := finWait1(t, o, mod)
-	f.at(1050 * time.Millisecond)
-	f.recv("<SEQ=5001><ACK=1001><CTL=FIN,ACK>")
-	f.expect("<SEQ=1002><ACK=5002><CTL=ACK><LEN=0>")
-	f.state(Closing)
-	return f
+	return finWait1(t, o, mod).reach(1050*time.Millisecond, "<SEQ=5001><ACK=1001><CTL=FIN,ACK>", Closing, "<SEQ=1002><ACK=5002><CTL=ACK><LEN=0>")
 }
 
 // timeWait: finWait2, then the peer's FIN at 2 s (FIN_WAIT_2 ->
 // TIME_WAIT), acknowledged. SND.NXT 1002, RCV.NXT 5002; 2×MSL ends at
 // 62 s.
 func timeWait(t *testing.T, o opening, mod func(*Config)) *fixture {
-	f := finWait2(t, o, mod)
-	f.at(2 * time.Second)
-	f.recv("<SEQ=5001><ACK=1002><CTL=FIN,ACK>")
-	f.expect("<SEQ=1002><ACK=5002><CTL=ACK><LEN=0>")
-	f.state(TimeWait)
-	return f
+	return finWait2(t, o, mod).reach(2*time.Second, "<SEQ=5001><ACK=1002><CTL=FIN,ACK>", TimeWait, "<SEQ=1002><ACK=5002><CTL=ACK><LEN=0>")
 }
 
 // closeWait: ESTABLISHED, then the peer's FIN at 1 s (ESTABLISHED ->
 // CLOSE_WAIT), acknowledged at once (quick-ack mode). SND.UNA = SND.NXT =
 // 1001, RCV.NXT 5002; no timer runs.
 func closeWait(t *testing.T, o opening, mod func(*Config)) *fixture {
-	f := establishedBy(t, o, mod)
-	f.at(time.Second)
-	f.recv("<SEQ=5001><ACK=1001><CTL=FIN,ACK>")
-	f.expect("<SEQ=1001><ACK=5002><CTL=ACK><LEN=0>")
-	f.state(CloseWait)
-	return f
+	return establishedBy(t, o, mod).reach(time.Second, "<SEQ=5001><ACK=1001><CTL=FIN,ACK>", CloseWait, "<SEQ=1001><ACK=5002><CTL=ACK><LEN=0>")
 }
 
 // lastAck: closeWait, then Close at 2 s: our FIN went at once (CLOSE_WAIT
@@ -198,21 +164,22 @@ func lastAck(t *testing.T, o opening, mod func(*Config)) *fixture {
 // closedAfterLastAck: lastAck, then the peer acknowledged our FIN at
 // 2.1 s (LAST_ACK -> CLOSED): an orderly close, no error.
 func closedAfterLastAck(t *testing.T, o opening, mod func(*Config)) *fixture {
-	f := lastAck(t, o, mod)
-	f.at(2100 * time.Millisecond)
-	f.recv("<SEQ=5002><ACK=1002><CTL=ACK>")
-	f.expect()
-	f.state(Closed)
-	return f
+	return lastAck(t, o, mod).reach(2100*time.Millisecond, "<SEQ=5002><ACK=1002><CTL=ACK>", Closed)
 }
 
 // listenAgain: synRcvdPassive, then an RST at RCV.NXT at 100 ms sent the
 // TCB back to LISTEN (RFC 9293 §3.10.7.4 second), silently, with no timer.
 func listenAgain(t *testing.T, mod func(*Config)) *fixture {
-	f := synRcvdPassive(t, mod)
-	f.at(100 * time.Millisecond)
-	f.recv("<SEQ=5001><CTL=RST>")
-	f.expect()
-	f.state(Listen)
+	return synRcvdPassive(t, mod).reach(100*time.Millisecond, "<SEQ=5001><CTL=RST>", Listen)
+}
+
+// reach runs the fixture on to d, when the peer's segment in takes the
+// TCB to state, drawing want.
+func (f *fixture) reach(d time.Duration, in string, state State, want ...string) *fixture {
+	f.t.Helper()
+	f.at(d)
+	f.recv(in)
+	f.expect(want...)
+	f.state(state)
 	return f
 }
