@@ -11,7 +11,7 @@ import (
 // call, or nil. Fuzzers, per-state tests and the simulation explorer call
 // it after each step; a healthy TCB never fails it.
 func (t *TCB) CheckInvariants() error {
-	if t.state == Closed {
+	if t.state == Closed || t.state == Listen {
 		return t.checkClosed()
 	}
 	if err := t.checkSendSpace(); err != nil {
@@ -26,13 +26,15 @@ func (t *TCB) CheckInvariants() error {
 	return t.checkTimers()
 }
 
-// checkClosed: a closed TCB keeps no timer and holds nothing to send.
+// checkClosed: a closed TCB, and one a reset or SYN sent back to LISTEN
+// (RFC 9293 §3.10.7.4), keeps no timer and holds nothing to send; its
+// sequence variables no longer describe anything in flight.
 func (t *TCB) checkClosed() error {
 	if d := t.NextDeadline(); d != clock.Never {
-		return fmt.Errorf("CLOSED with a timer at %v", d)
+		return fmt.Errorf("%v with a timer at %v", t.state, d)
 	}
 	if t.sendBuf.len() != 0 {
-		return fmt.Errorf("CLOSED with %d bytes in the send buffer", t.sendBuf.len())
+		return fmt.Errorf("%v with %d bytes in the send buffer", t.state, t.sendBuf.len())
 	}
 	return nil
 }

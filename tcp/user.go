@@ -158,13 +158,14 @@ func (t *TCB) CloseRead() {
 
 // Abort is the ABORT call (RFC 9293 §3.10.5): queued data is dropped and,
 // in a synchronized state or SYN_RCVD, a reset <SEQ=SND.NXT><CTL=RST> is
-// sent. It is what SetLinger(0) followed by Close does.
+// sent. It is what SetLinger(0) followed by Close does. A TCB back in
+// LISTEN is closed without a word (ibid., LISTEN STATE).
 func (t *TCB) Abort(now clock.Instant) {
 	why := callCause(CallAbort)
 	switch t.state {
-	case Closed, Listen:
+	case Closed:
 		return
-	case SynSent, Closing, LastAck, TimeWait:
+	case Listen, SynSent, Closing, LastAck, TimeWait:
 		t.fail(now, 0, why)
 	default:
 		t.orphaned = true
