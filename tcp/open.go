@@ -75,7 +75,7 @@ func (t *TCB) negotiate(o *wire.TCPOptions) {
 // options, as Linux does, since the peer has seen them already.
 func (t *TCB) synOptions(now clock.Instant, o *wire.TCPOptions) {
 	*o = wire.TCPOptions{MSS: t.ourMSS, HasMSS: true}
-	synAck := t.state == SynReceived && t.passive
+	synAck := t.state != SynSent && t.passive
 	if t.cfg.WindowScaling && (!synAck || t.wsOK) {
 		o.WScale, o.HasWScale = t.rcv.wscaleOffered, true
 	}

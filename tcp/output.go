@@ -31,6 +31,12 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 		}
 		return Segment{}, false
 	}
+	if t.snd.nxt == t.snd.iss {
+		// Closed in SYN_RCVD before our SYN was acknowledged, and the
+		// retransmission timer has gone back to it: the SYN-ACK goes
+		// again first, as it heads Linux's retransmission queue.
+		return t.synSegment(now), true
+	}
 	if t.resendOne {
 		t.resendOne = false
 		if seg, ok = t.retransmitHead(now, buf); ok {
@@ -76,7 +82,7 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 // synSegment builds our SYN (SYN_SENT) or SYN-ACK (SYN_RCVD).
 func (t *TCB) synSegment(now clock.Instant) Segment {
 	seg := Segment{Seq: t.snd.iss, Flags: wire.FlagSYN}
-	if t.state == SynReceived {
+	if t.state != SynSent { // SYN_RCVD, or closed from it (FIN_WAIT_1)
 		seg.Flags |= wire.FlagACK
 		seg.Ack = t.rcv.nxt
 		t.rcv.lastAck = t.rcv.nxt

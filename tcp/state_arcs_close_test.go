@@ -56,6 +56,31 @@ func endByKeepAlive(build stateBuilder, probe time.Duration, want string) func(*
 	}
 }
 
+// persistRetries gives up on a peer that answers no window probe after
+// two of them.
+func persistRetries(c *Config) { c.Retries = 2 }
+
+// endByPersist builds with persistRetries, then at 1 s has the peer close
+// its window with closed and, with then, leaves data waiting: the persist
+// timer probes (probe, <SEQ=SND.UNA-1>) at 1.3 s and 1.9 s, backing off,
+// and with both unanswered gives up at 3.1 s with ETIMEDOUT (Linux's
+// tcp_probe_timer against tcp_retries2).
+func endByPersist(build stateBuilder, closed, probe string, then func(*fixture)) func(*testing.T, opening) *fixture {
+	return func(t *testing.T, o opening) *fixture {
+		f := build(t, o, persistRetries)
+		f.at(time.Second)
+		f.recv(closed)
+		f.write(10)
+		then(f)
+		f.expect()
+		f.edge(1300*time.Millisecond, probe)
+		f.edge(1900*time.Millisecond, probe)
+		f.edge(3100 * time.Millisecond)
+		endedBy(t, f, TimerPersist, syscall.ETIMEDOUT)
+		return f
+	}
+}
+
 // sendAt1s writes 10 bytes at 1 s and expects them sent as want.
 func sendAt1s(want string) func(*fixture) {
 	return func(f *fixture) {
@@ -110,6 +135,8 @@ func closeArcCases() []arcCase {
 		{Established, Closed, "call close", b, closeUnread(establishedBy, "<SEQ=5001><ACK=1001><CTL=ACK><LEN=10>",
 			"<SEQ=1001><ACK=5011><CTL=ACK><LEN=0>", "<SEQ=1001><ACK=5011><CTL=RST,ACK><LEN=0>")},
 		{Established, Closed, "host crash", b, endByCrash(establishedBy)},
+		{Established, Closed, "timer persist", b, endByPersist(establishedBy, "<SEQ=5001><ACK=1001><CTL=ACK><WND=0>",
+			"<SEQ=1000><ACK=5001><CTL=ACK><LEN=0>", nothing)},
 
 		{FinWait1, FinWait2, "rcv ACK", b, func(t *testing.T, o opening) *fixture { return finWait2(t, o, nil) }},
 		{FinWait1, Closing, "rcv FIN,ACK", b, func(t *testing.T, o opening) *fixture { return closing(t, o, nil) }},
@@ -122,6 +149,8 @@ func closeArcCases() []arcCase {
 		{FinWait1, Closed, "call close", b, closeUnread(finWait1Half, "<SEQ=5001><ACK=1001><CTL=ACK><LEN=10>",
 			ack5011, "<SEQ=1002><ACK=5011><CTL=RST,ACK><LEN=0>")},
 		{FinWait1, Closed, "host crash", b, endByCrash(finWait1)},
+		{FinWait1, Closed, "timer persist", b, endByPersist(establishedBy, "<SEQ=5001><ACK=1001><CTL=ACK><WND=0>",
+			"<SEQ=1000><ACK=5001><CTL=ACK><LEN=0>", func(f *fixture) { f.shutdown(); f.state(FinWait1) })},
 
 		{FinWait2, TimeWait, "rcv FIN,ACK", b, func(t *testing.T, o opening) *fixture { return timeWait(t, o, nil) }},
 		{FinWait2, Closed, "timer fin-wait-2", b, func(t *testing.T, o opening) *fixture {
@@ -148,6 +177,8 @@ func closeArcCases() []arcCase {
 		{CloseWait, Closed, "call close", b, closeUnread(establishedBy, "<SEQ=5001><ACK=1001><CTL=FIN,ACK><LEN=10>",
 			"<SEQ=1001><ACK=5012><CTL=ACK><LEN=0>", "<SEQ=1001><ACK=5012><CTL=RST,ACK><LEN=0>")},
 		{CloseWait, Closed, "host crash", b, endByCrash(closeWait)},
+		{CloseWait, Closed, "timer persist", b, endByPersist(closeWait, "<SEQ=5002><ACK=1001><CTL=ACK><WND=0>",
+			"<SEQ=1000><ACK=5002><CTL=ACK><LEN=0>", nothing)},
 
 		{Closing, TimeWait, "rcv ACK", b, then(closing, "<SEQ=5002><ACK=1002><CTL=ACK>")},
 		{Closing, Closed, "rcv RST", b, endByReset(closing, "<SEQ=5002><CTL=RST>")},

@@ -140,12 +140,9 @@ var causesNotTaken = []struct {
 	{FinWait2, Closed, byKeepalive, "keep-alive runs only in ESTABLISHED and CLOSE_WAIT"},
 	{Closing, Closed, byKeepalive, "keep-alive runs only in ESTABLISHED and CLOSE_WAIT"},
 	{LastAck, Closed, byKeepalive, "keep-alive runs only in ESTABLISHED and CLOSE_WAIT"},
-	{Established, Closed, byPersist, "zero-window probes never give up"},
-	{FinWait1, Closed, byPersist, "zero-window probes never give up"},
-	{FinWait2, Closed, byPersist, "zero-window probes never give up"},
-	{CloseWait, Closed, byPersist, "zero-window probes never give up"},
-	{Closing, Closed, byPersist, "zero-window probes never give up"},
-	{LastAck, Closed, byPersist, "zero-window probes never give up"},
+	{FinWait2, Closed, byPersist, "all data went before the FIN: nothing waits for a window"},
+	{Closing, Closed, byPersist, "all data went before the FIN: nothing waits for a window"},
+	{LastAck, Closed, byPersist, "all data went before the FIN: nothing waits for a window"},
 }
 
 // checkCausesTaken fails for each cause of an arc that no transition in

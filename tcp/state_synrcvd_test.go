@@ -127,3 +127,24 @@ func TestSynRcvdAbortAndDiscard(t *testing.T) {
 	f.check("Discard")
 	f.state(SynReceived) // not a listener's: Discard does nothing
 }
+
+// A close in SYN_RCVD sends the FIN, and the retransmission timer still
+// resends the unacknowledged SYN-ACK first: a lost SYN-ACK must not hang
+// the connection until it times out.
+func TestSynRcvdCloseStillRetransmitsTheSyn(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		build func(*testing.T, func(*Config)) *fixture
+		rto   time.Duration
+	}{{"passive", synRcvdPassive, time.Second}, {"simultaneous", synRcvdSimultaneous, 1050 * time.Millisecond}} {
+		t.Run(c.name, func(t *testing.T) {
+			f := c.build(t, nil)
+			f.at(200 * time.Millisecond)
+			f.close()
+			f.expect("<SEQ=1001><ACK=5001><CTL=FIN,ACK><LEN=0>")
+			f.edge(c.rto, "<SEQ=1000><ACK=5001><CTL=SYN,ACK><LEN=0>", "<SEQ=1001><ACK=5001><CTL=FIN,ACK><LEN=0>")
+			f.recv("<SEQ=5001><ACK=1002><CTL=ACK>")
+			f.state(FinWait2)
+		})
+	}
+}
