@@ -207,7 +207,9 @@ func TestChurn(t *testing.T) {
 		grown := int64(heap) - int64(baseHeap)
 		t.Logf("2 x %d connections: %d echoed, %d aborted, %d refused, %d timed out; over the second round goroutines %d -> %d, heap %d -> %d bytes (%+d, %.2f B per connection)",
 			n, out.echoed.Load(), out.aborted.Load(), out.refused.Load(), out.timedOut.Load(), baseGoroutines, goroutines, baseHeap, heap, grown, float64(grown)/float64(n))
-		if goroutines != baseGoroutines {
+		// NumGoroutine counts the whole process, where goroutines of
+		// earlier tests may still be ending: only growth is a leak.
+		if goroutines > baseGoroutines {
 			t.Errorf("goroutines: %d before the churn, %d after", baseGoroutines, goroutines)
 		}
 		// Per connection nothing may stay: beyond 256 KiB of noise (1 MiB

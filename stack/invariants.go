@@ -19,6 +19,8 @@ type Census struct {
 	StorageBytes int
 	// Pending is the number of connections waiting in accept queues.
 	Pending int
+	// States counts the connections in each state.
+	States [tcp.TimeWait + 1]int
 }
 
 // Census returns the host's counts.
@@ -34,6 +36,8 @@ func (h *Host) Census() Census {
 		if conn.tcb != nil {
 			c.StorageBytes += conn.tcb.StorageBytes()
 		}
+		st, _ := conn.stateAndDeadline()
+		c.States[st]++
 		conn.mu.Unlock()
 	}
 	for _, l := range h.listeners {
