@@ -195,10 +195,10 @@ func TestChurn(t *testing.T) {
 		// size adds to the heap would be a leak.
 		churn(t, cs, 0, n, &out)
 		drain()
-		baseGoroutines, baseHeap := runtime.NumGoroutine(), heapInUse()
+		baseGoroutines, baseHeap := bubbleGoroutines(), heapInUse()
 		churn(t, cs, n, n, &out)
 		drain()
-		goroutines, heap := runtime.NumGoroutine(), heapInUse()
+		goroutines, heap := bubbleGoroutines(), heapInUse()
 		for _, s := range []*synack.Stack{cs, ss} {
 			if c := s.Host().Census(); c != (stack.Census{Listeners: c.Listeners}) {
 				t.Errorf("%v holds %+v after the churn", s.Host().Name(), c)
@@ -207,9 +207,7 @@ func TestChurn(t *testing.T) {
 		grown := int64(heap) - int64(baseHeap)
 		t.Logf("2 x %d connections: %d echoed, %d aborted, %d refused, %d timed out; over the second round goroutines %d -> %d, heap %d -> %d bytes (%+d, %.2f B per connection)",
 			n, out.echoed.Load(), out.aborted.Load(), out.refused.Load(), out.timedOut.Load(), baseGoroutines, goroutines, baseHeap, heap, grown, float64(grown)/float64(n))
-		// NumGoroutine counts the whole process, where goroutines of
-		// earlier tests may still be ending: only growth is a leak.
-		if goroutines > baseGoroutines {
+		if goroutines != baseGoroutines {
 			t.Errorf("goroutines: %d before the churn, %d after", baseGoroutines, goroutines)
 		}
 		// Per connection nothing may stay: beyond 256 KiB of noise (1 MiB
