@@ -4,6 +4,7 @@ import (
 	"syscall"
 
 	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/wire"
 )
 
 // TCB is the Transmission Control Block of one connection (RFC 9293 §3.3.1):
@@ -50,8 +51,8 @@ type TCB struct {
 	dupAcksOwed      int  // immediate duplicate ACKs owed for out-of-order segments
 	ack              ackPolicy
 	tune             bufferTuning
-	rstPending       bool // send rst (a reset not derived from snd.nxt)
-	rst              Segment
+	rstPending       bool       // send rst (a reset not derived from snd.nxt)
+	rst              resetToSend
 	keepalivePending bool // a keep-alive probe is due (RFC 1122 §4.2.3.6)
 	resendOne        bool // fast retransmit: resend one segment from snd.una
 	// burst counts the data segments NextSegment has returned since it
@@ -90,6 +91,16 @@ type TCB struct {
 	probesOut uint8
 	// Stats counts what this connection did; the host sums them.
 	Stats ConnStats
+}
+
+// resetToSend is a queued reset: its numbers and flags, and whether it
+// carries a timestamp (an abort's does, RFC 7323 §3.2; one built from the
+// offending segment does not). It is kept this small, rather than as a
+// Segment, because every TCB carries it.
+type resetToSend struct {
+	seq, ack Seq
+	flags    wire.TCPFlags
+	withTS   bool
 }
 
 // sendVars are the send sequence variables of RFC 9293 §3.3.1.

@@ -170,7 +170,7 @@ func (t *TCB) Abort(now clock.Instant) {
 	default:
 		t.orphaned = true
 		t.fail(now, 0, why)
-		t.queueAbortReset(now)
+		t.queueAbortReset()
 	}
 	t.recvBuf.release()
 }
