@@ -78,5 +78,13 @@ func openArcCases() []arcCase {
 			f.check("Discard")
 		})},
 		{SynReceived, Closed, "host crash", passiveOnly, closedBy(synRcvdPassive, callCrash)},
+		// A port unreachable about our SYN-ACK drops the half-open
+		// connection silently, as Linux drops its request.
+		{SynReceived, Closed, "icmp", passiveOnly, closedBy(synRcvdPassive, func(f *fixture) {
+			if !f.tcb.ICMPError(f.now, testISS, syscall.ECONNREFUSED, true) {
+				f.t.Fatal("ICMP error rejected")
+			}
+			f.check("ICMP")
+		})},
 	}
 }

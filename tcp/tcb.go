@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"syscall"
+	"time"
 
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/wire"
@@ -51,7 +52,7 @@ type TCB struct {
 	dupAcksOwed      int  // immediate duplicate ACKs owed for out-of-order segments
 	ack              ackPolicy
 	tune             bufferTuning
-	rstPending       bool       // send rst (a reset not derived from snd.nxt)
+	rstPending       bool // send rst (a reset not derived from snd.nxt)
 	rst              resetToSend
 	keepalivePending bool // a keep-alive probe is due (RFC 1122 §4.2.3.6)
 	resendOne        bool // fast retransmit: resend one segment from snd.una
@@ -78,6 +79,11 @@ type TCB struct {
 
 	lastRecv  clock.Instant // when the last segment arrived (keep-alive idle)
 	keepalive KeepAlive
+	// userTimeout is TCP_USER_TIMEOUT (RFC 5482), from Config.UserTimeout.
+	userTimeout time.Duration
+	// probesStart is when the first of the window probes since the peer
+	// last answered went out, for the user timeout.
+	probesStart clock.Instant
 
 	nagle    bool // Nagle's algorithm on (TCP_NODELAY off)
 	rdShut   bool // the user shut down reading (CloseRead)
@@ -198,6 +204,8 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 		tsOffset:       p.TSOffset,
 		nagle:          !cfg.NoDelay,
 		keepalive:      cfg.KeepAlive,
+		userTimeout:    cfg.UserTimeout,
+		probesStart:    clock.Never,
 		ack:            ackPolicy{quick: cfg.QuickAcks},
 		lastInvalidAck: clock.Never,
 		rtt:            newRTTEstimator(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),

@@ -86,9 +86,9 @@ var arcs = map[arcKey][]causeRule{
 	{SynReceived, Listen}:      {byRST, bySYN},
 	{SynReceived, Established}: {byACK},
 	{SynReceived, FinWait1}:    {byClose, byShutdown},
-	// Refused (simultaneous open), SYN-ACK retries exhausted, aborted, or
-	// discarded with its closing listener.
-	{SynReceived, Closed}:    {byRST, byRetrans, byUser, byAbort, byClose, byCrash},
+	// Refused (simultaneous open), SYN-ACK retries exhausted, aborted,
+	// discarded with its closing listener, or dropped for a hard ICMP error.
+	{SynReceived, Closed}:    {byRST, byRetrans, byUser, byAbort, byClose, byCrash, byICMP},
 	{Established, FinWait1}:  {byClose, byShutdown},
 	{Established, CloseWait}: {byFIN},
 	{Established, Closed}:    dies,
