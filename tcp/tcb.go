@@ -35,6 +35,7 @@ type TCB struct {
 	mss      uint32 // largest payload we send in one segment (after option overhead)
 	ourMSS   uint16 // the MSS we advertise
 	defMSS   uint16 // the MSS assumed when the peer sends none (536 or 1220)
+	peerMSS  uint16 // the MSS option of the peer's SYN, 0 if it had none
 	tsOK     bool   // RFC 7323 timestamps in use
 	tsRecent uint32 // RFC 7323 §4.3 TS.Recent
 	tsOffset uint32 // added to our clock in TSval (RFC 7323 §5.4)
@@ -196,7 +197,15 @@ type OpenParams struct {
 }
 
 func newTCB(cfg *Config, p OpenParams) *TCB {
-	t := &TCB{
+	t := new(TCB)
+	initTCB(t, cfg, p)
+	return t
+}
+
+// initTCB makes *t a new TCB in CLOSED, as newTCB returns it, reusing the
+// memory of whatever it held before.
+func initTCB(t *TCB, cfg *Config, p OpenParams) {
+	*t = TCB{
 		cfg:            cfg,
 		obs:            p.Observer,
 		ourMSS:         p.MSS,
@@ -210,11 +219,7 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 		lastInvalidAck: clock.Never,
 		rtt:            newRTTEstimator(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
 	}
-	if cfg.CongestionControl == "reno" {
-		t.cc = newReno(uint32(p.MSS))
-	} else {
-		t.cc = newCubic(uint32(p.MSS))
-	}
+	t.cc = newCongestionControl(cfg.CongestionControl, uint32(p.MSS))
 	t.sendBuf.setLimit(cfg.SendBufferSize)
 	t.recvBuf.setLimit(cfg.ReceiveBufferSize)
 	t.snd.iss = p.ISS
@@ -232,7 +237,6 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 		t.rcv.wscaleOffered = t.rcv.wscale
 	}
 	t.tm.init()
-	return t
 }
 
 // windowShiftFor returns the smallest window scale shift that lets a
