@@ -37,9 +37,20 @@ type Segment struct {
 	Seq, Ack uint32
 	Flags    wire.TCPFlags
 	Window   uint16 // the raw header field, unscaled
-	Len      int    // payload bytes
-	Options  wire.TCPOptions
+	// WindowShift is the window scale shift in effect for Window as the
+	// recording host knew it (RFC 7323 §2.2): the sender's own shift for a
+	// segment sent, the peer's for one received. It is 0 on a SYN, whose
+	// window is never scaled, when scaling is off, and when the host no
+	// longer knows it (a segment received in TIME_WAIT, whose compact entry
+	// keeps only its own shift).
+	WindowShift uint8
+	Len         int // payload bytes
+	Options     wire.TCPOptions
 }
+
+// ScaledWindow returns the window the segment advertises in bytes: Window
+// shifted left by WindowShift, as Wireshark's "Win=" shows it.
+func (s Segment) ScaledWindow() uint32 { return uint32(s.Window) << s.WindowShift }
 
 // Event is one thing that happened on one host, about one connection.
 type Event struct {
