@@ -236,6 +236,8 @@ func TestDemoFlags(t *testing.T) {
 		{"--delay", "-1ms"},
 		{"--width", "40"},
 		{"--message", ""},
+		{"--format", "png"},
+		{"--trace", "x.jsonl", "-o", "x.jsonl"},
 		{"--bogus"},
 		{"extra"},
 	} {

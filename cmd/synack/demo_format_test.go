@@ -1,0 +1,112 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/synack-net/synack/trace"
+)
+
+// TestDemoFormats writes the demo in every format to a file, and its trace.
+func TestDemoFormats(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range ladderFormats {
+		path := filepath.Join(dir, "demo."+f)
+		out, errOut, code := runArgs("demo", "--scenario", "refused", "--format", f, "-o", path)
+		if code != 0 || out != "" || errOut != "" {
+			t.Errorf("--format %s: exit status %d, stdout %q, stderr %q", f, code, out, errOut)
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch f {
+		case "svg", "states":
+			checkSVG(t, f, string(b))
+		case "html":
+			if !strings.Contains(string(b), "<title>synack demo: refused</title>") ||
+				!strings.Contains(string(b), "ECONNREFUSED") {
+				t.Errorf("html: no title or description:\n%.600s", b)
+			}
+		case "text":
+			if !strings.Contains(string(b), "Echoed text: none") {
+				t.Errorf("text: not the report:\n%s", b)
+			}
+		}
+	}
+	// The graphic formats go to standard output without -o.
+	if out, _, code := runArgs("demo", "--format", "svg"); code != 0 || !strings.HasPrefix(out, "<svg ") {
+		t.Errorf("--format svg: exit status %d, output %.100q", code, out)
+	}
+}
+
+// TestDemoTrace: --trace writes the run's events as JSON Lines, which read
+// back into the same diagram.
+func TestDemoTrace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "echo.jsonl")
+	want, _, code := runArgs("demo", "--loss", "0.3", "--seed", "6", "--timers", "--trace", path)
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	events, err := trace.ReadJSONLines(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := lookupScenario("echo")
+	o := defaultOptions("echo")
+	o.loss, o.seed = 0.3, 6
+	if res := runScenario(sc, o); len(events) != len(res.events) || string(b) != mustRead(t, lossTrace) {
+		t.Errorf("the trace holds %d events, the run %d, or differs from %s", len(events), len(res.events), lossTrace)
+	}
+	got, _, _ := runArgs("ladder", path, "--width", "100")
+	if !strings.Contains(want, "\n"+strings.TrimRight(got, "\n")) {
+		t.Errorf("the ladder of the trace is not the demo's:\n%s", got)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestDemoUnfinishedGraphic: a run that does not end as expected says so
+// on stderr when the output is not the text report.
+func TestDemoUnfinishedGraphic(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.html")
+	_, errOut, code := runArgs("demo", "--loss", "0.9", "--seed", "1", "--format", "html", "-o", path)
+	if code != 1 || !strings.HasPrefix(errOut, "synack demo: did not end as expected: the echo is incomplete") {
+		t.Errorf("exit status %d, stderr %q", code, errOut)
+	}
+}
+
+// TestREADMELossExample runs the README's example of a demo with loss
+// and checks that it shows what the README says: lost segments and
+// retransmissions.
+func TestREADMELossExample(t *testing.T) {
+	readme := mustRead(t, filepath.Join("..", "..", "README.md"))
+	m := regexp.MustCompile(`go run \./cmd/synack demo (--loss 0\.3 --seed \d+) +# lost segments and retransmissions`).FindStringSubmatch(readme)
+	if m == nil {
+		t.Fatal("the README has no demo example with --loss 0.3")
+	}
+	out, errOut, code := runArgs(append([]string{"demo"}, strings.Fields(m[1])...)...)
+	if code != 0 || errOut != "" {
+		t.Fatalf("demo %s: exit status %d, stderr %q", m[1], code, errOut)
+	}
+	if !strings.Contains(out, "(retransmission)") || !strings.Contains(out, "(lost)") {
+		t.Errorf("demo %s shows no lost segment or no retransmission:\n%s", m[1], out)
+	}
+}
