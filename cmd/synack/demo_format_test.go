@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/synack-net/synack/trace"
+	"github.com/synack-net/synack/wire"
 )
 
 // TestDemoFormats writes the demo in every format to a file, and its trace.
@@ -108,5 +109,50 @@ func TestREADMELossExample(t *testing.T) {
 	}
 	if !strings.Contains(out, "(retransmission)") || !strings.Contains(out, "(lost)") {
 		t.Errorf("demo %s shows no lost segment or no retransmission:\n%s", m[1], out)
+	}
+}
+
+// TestDemoWindowsScaled checks the window scale the hosts record with each
+// segment (RFC 7323 §2.2): none on a SYN, else the shift the sender's SYN
+// offered (both ends offer one), so that the ladder prints the windows in
+// bytes, as tshark's Win= shows them.
+func TestDemoWindowsScaled(t *testing.T) {
+	sc, _ := lookupScenario("echo")
+	res := runScenario(sc, defaultOptions("echo"))
+	offered := map[string]uint8{} // host → the shift its SYN offered
+	for _, e := range res.events {
+		if o := e.Segment.Options; e.Kind == trace.KindSend && e.Segment.Flags.Has(wire.FlagSYN) && o.HasWScale {
+			offered[e.Host] = o.WScale
+		}
+	}
+	if len(offered) != 2 || offered["client"] == 0 {
+		t.Fatalf("the SYNs offered shifts %v, want a nonzero one from each host", offered)
+	}
+	peer := map[string]string{"client": "server", "server": "client"}
+	n := 0
+	for _, e := range res.events {
+		if e.Kind != trace.KindSend && e.Kind != trace.KindRecv {
+			continue
+		}
+		sender := e.Host
+		if e.Kind == trace.KindRecv {
+			sender = peer[e.Host]
+		}
+		want := offered[sender]
+		if e.Segment.Flags.Has(wire.FlagSYN) {
+			want = 0
+		}
+		if e.Segment.WindowShift != want {
+			t.Errorf("%v %s %s %v: window shift %d, want %d", e.Time, e.Host, e.Kind, e.Segment.Flags,
+				e.Segment.WindowShift, want)
+		}
+		n++
+	}
+	if n < 10 {
+		t.Errorf("only %d segment events checked", n)
+	}
+	out, _, _ := runArgs("demo")
+	if !strings.Contains(out, " win=1048448") || strings.Contains(out, " win=8192") {
+		t.Errorf("the ladder does not show the scaled windows:\n%s", out)
 	}
 }
