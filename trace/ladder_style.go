@@ -46,7 +46,7 @@ svg.ladder .timer text{font-size:11px;fill:#007b83}
 svg.ladder .drop{font-size:11px;fill:#d93025}
 svg.ladder .break rect{fill:#fff}
 svg.ladder .break path{stroke:#5f6368;stroke-width:1.5;fill:none}
-svg.ladder .break text{font-size:11px;fill:#5f6368;text-anchor:middle;font-style:italic}
+svg.ladder .break text{font-size:11px;fill:#5f6368;text-anchor:end;font-style:italic}
 `
 
 // stateDiagramStyle is the style sheet inside every state diagram.

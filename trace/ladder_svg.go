@@ -241,7 +241,7 @@ func (l *Ladder) segmentTitle(s LadderSegment, lb segmentLabel) string {
 }
 
 // svgBreakMarkup marks a cut in the time axis: the lifelines broken and
-// the idle time written across.
+// the idle time written in the time margin.
 func svgBreakMarkup(b *bytes.Buffer, br svgBreakMark) {
 	y0, y1 := br.y0+8, br.y1-8
 	fmt.Fprintf(b, `<g class="break"><rect x="%d" y="%.1f" width="%d" height="%.1f"/>`,
@@ -251,7 +251,7 @@ func svgBreakMarkup(b *bytes.Buffer, br svgBreakMark) {
 			fmt.Fprintf(b, `<path d="M%.0f %.1f l12 -5"/>`, x-6, y+2.5)
 		}
 	}
-	fmt.Fprintf(b, `<text x="%d" y="%.1f">%s idle</text></g>`+"\n", svgMidX, (y0+y1)/2+4, idleText(br.idle))
+	fmt.Fprintf(b, `<text x="%d" y="%.1f">%s idle</text></g>`+"\n", svgTimeRight, (y0+y1)/2+4, idleText(br.idle))
 }
 
 // idleText writes an idle time briefly, e.g. "59.99 s" or "200 ms".
