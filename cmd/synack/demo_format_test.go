@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -154,5 +155,52 @@ func TestDemoWindowsScaled(t *testing.T) {
 	out, _, _ := runArgs("demo")
 	if !strings.Contains(out, " win=1048448") || strings.Contains(out, " win=8192") {
 		t.Errorf("the ladder does not show the scaled windows:\n%s", out)
+	}
+}
+
+// TestREADMECommands runs every synack command of the README's demo and
+// ladder sections, in order, in an empty directory, as pasted: each must
+// succeed, and the files they write must appear.
+func TestREADMECommands(t *testing.T) {
+	readme := mustRead(t, filepath.Join("..", "..", "README.md"))
+	start := strings.Index(readme, "### `synack demo`")
+	end := strings.Index(readme, "### `synack drill`")
+	if start < 0 || end < start {
+		t.Fatal("the README has no demo and ladder sections")
+	}
+	var cmds [][]string
+	inBlock := false
+	for _, line := range strings.Split(readme[start:end], "\n") {
+		switch {
+		case strings.HasPrefix(line, "```"):
+			inBlock = !inBlock
+		case inBlock && strings.HasPrefix(line, "go run ./cmd/synack "):
+			cmd, _, _ := strings.Cut(line, "#")
+			cmds = append(cmds, strings.Fields(cmd)[3:])
+		}
+	}
+	if len(cmds) < 10 {
+		t.Fatalf("only %d commands found", len(cmds))
+	}
+	t.Chdir(t.TempDir())
+	for _, args := range cmds {
+		out, errOut, code := runArgs(args...)
+		if code != 0 || errOut != "" {
+			t.Errorf("synack %s: exit status %d, stderr %q", strings.Join(args, " "), code, errOut)
+		}
+		if i := slices.Index(args, "-o"); i >= 0 {
+			if _, err := os.Stat(args[i+1]); err != nil || out != "" {
+				t.Errorf("synack %s: %v, stdout %.80q", strings.Join(args, " "), err, out)
+			}
+		}
+	}
+}
+
+// TestREADMETextLadder: the text ladder the README shows is what synack
+// ladder draws of the same run.
+func TestREADMETextLadder(t *testing.T) {
+	out, _, code := runArgs("ladder", lossTrace, "--width", "96")
+	if code != 0 || !strings.Contains(mustRead(t, filepath.Join("..", "..", "README.md")), "```\n"+out+"```\n") {
+		t.Errorf("the README does not show this ladder (exit status %d):\n%s", code, out)
 	}
 }
