@@ -16,15 +16,9 @@ import (
 func TestDemoFormats(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range ladderFormats {
-		path := filepath.Join(dir, "demo."+f)
-		out, errOut, code := runArgs("demo", "--scenario", "refused", "--format", f, "-o", path)
-		if code != 0 || out != "" || errOut != "" {
-			t.Errorf("--format %s: exit status %d, stdout %q, stderr %q", f, code, out, errOut)
+		b, ok := renderToFile(t, dir, f, "demo", "--scenario", "refused")
+		if !ok {
 			continue
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
 		}
 		switch f {
 		case "svg", "states":

@@ -49,20 +49,7 @@ type pageSegment struct {
 // over its arrow and kept after a click, no console error, nothing
 // fetched; and it saves a screenshot.
 func TestHTMLLadderInChromium(t *testing.T) {
-	chromium := needChromium(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	dir := t.TempDir()
-	page := filepath.Join(dir, "echo.html")
-	if _, errOut, code := runArgs("demo", "--loss", "0.3", "--seed", "6", "--format", "html", "-o", page); code != 0 {
-		t.Fatalf("demo: exit status %d: %s", code, errOut)
-	}
-	b := startBrowser(t, ctx, chromium)
-	url := "file://" + page
-	if err := b.page.open(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	p := b.page
+	ctx, p, url := openRendering(t, "html", "demo", "--loss", "0.3", "--seed", "6")
 
 	var layout pageLayout
 	var data string
@@ -134,19 +121,7 @@ func TestHTMLLadderInChromium(t *testing.T) {
 // trace in headless Chromium: the eleven states, both ends' numbered
 // steps, no console error; and saves a screenshot.
 func TestStateDiagramInChromium(t *testing.T) {
-	chromium := needChromium(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	svg := filepath.Join(t.TempDir(), "states.svg")
-	if _, errOut, code := runArgs("ladder", lossTrace, "--format", "states", "-o", svg); code != 0 {
-		t.Fatalf("ladder: exit status %d: %s", code, errOut)
-	}
-	b := startBrowser(t, ctx, chromium)
-	url := "file://" + svg
-	if err := b.page.open(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	p := b.page
+	ctx, p, url := openRendering(t, "states", "ladder", lossTrace)
 	var states []string
 	must(t, p.eval(ctx, `[...document.querySelectorAll("g.node text")].map(e => e.textContent)`, &states))
 	slices.Sort(states)
@@ -170,6 +145,26 @@ func TestStateDiagramInChromium(t *testing.T) {
 	must(t, p.screenshot(ctx, shot))
 	t.Logf("screenshot: %s", shot)
 	checkPageClean(t, p, url)
+}
+
+// openRendering writes what the command line args draw in format f to a
+// file, and opens it in a new headless Chromium, for at most 90 seconds.
+func openRendering(t *testing.T, f string, args ...string) (context.Context, *cdpConn, string) {
+	t.Helper()
+	chromium := needChromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	ext := map[string]string{"html": ".html", "svg": ".svg", "states": ".states.svg"}[f]
+	path := filepath.Join(t.TempDir(), args[0]+ext) // the browser goes by the name
+	if _, errOut, code := runArgs(append(args, "--format", f, "-o", path)...); code != 0 {
+		t.Fatalf("%s: exit status %d: %s", args[0], code, errOut)
+	}
+	b := startBrowser(t, ctx, chromium)
+	url := "file://" + path
+	if err := b.page.open(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, b.page, url
 }
 
 // checkPageClean fails the test if the page logged an error or fetched

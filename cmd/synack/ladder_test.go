@@ -69,15 +69,9 @@ func TestLadderFormats(t *testing.T) {
 	dir := t.TempDir()
 	l := lossLadder(t)
 	for _, f := range ladderFormats {
-		path := filepath.Join(dir, "out."+f)
-		out, errOut, code := runArgs("ladder", "--format", f, "-o", path, lossTrace)
-		if code != 0 || out != "" || errOut != "" {
-			t.Errorf("--format %s: exit status %d, stdout %q, stderr %q", f, code, out, errOut)
+		b, ok := renderToFile(t, dir, f, "ladder", lossTrace)
+		if !ok {
 			continue
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
 		}
 		switch f {
 		case "text":
@@ -100,6 +94,24 @@ func TestLadderFormats(t *testing.T) {
 			}
 		}
 	}
+}
+
+// renderToFile runs the command line args with --format f and -o a file in
+// dir, and returns what it wrote; ok is false (and the test failed) when
+// it did not succeed quietly.
+func renderToFile(t *testing.T, dir, f string, args ...string) (b []byte, ok bool) {
+	t.Helper()
+	path := filepath.Join(dir, args[0]+"."+f)
+	out, errOut, code := runArgs(append(args, "--format", f, "-o", path)...)
+	if code != 0 || out != "" || errOut != "" {
+		t.Errorf("%s --format %s: exit status %d, stdout %q, stderr %q", args[0], f, code, out, errOut)
+		return nil, false
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, true
 }
 
 // lossLadder is the layout of lossTrace.
