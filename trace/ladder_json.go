@@ -146,7 +146,7 @@ func (r LadderRow) jsonForm() rowJSON {
 
 func (s LadderSegment) jsonForm(l *Ladder) segmentJSON {
 	seg := s.Segment
-	lb := s.Label(false)
+	lb := s.label(false)
 	j := segmentJSON{
 		From: s.From, Lost: s.Lost, Duplicate: s.Duplicate, Retransmission: s.Retransmission,
 		DroppedBy: s.DroppedBy, Flags: seg.Flags.String(), Seq: seg.Seq, Ack: seg.Ack,

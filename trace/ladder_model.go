@@ -121,9 +121,9 @@ func (s LadderSegment) Received(l *Ladder) (clock.Instant, bool) {
 	return l.Rows[s.RecvRow].Time, true
 }
 
-// Label is the segment's arrow text with relative numbers (or absolute),
+// label is the segment's arrow text with relative numbers (or absolute),
 // the window scaled, and a tag for a retransmission or a duplicate.
-func (s LadderSegment) Label(absolute bool) segmentLabel {
+func (s LadderSegment) label(absolute bool) segmentLabel {
 	seq := func(v uint32) uint32 { return v - s.SeqBase }
 	ack := func(v uint32) uint32 { return v - s.AckBase }
 	if absolute {

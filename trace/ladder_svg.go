@@ -184,7 +184,7 @@ func (l *Ladder) svgSegment(b *bytes.Buffer, g svgGeom, labels *labelPlacer, i i
 			class += " " + c.name
 		}
 	}
-	lb := s.Label(absolute)
+	lb := s.label(absolute)
 	fmt.Fprintf(b, `<g class="%s" id="seg-%d" data-seg="%d" tabindex="0">`, class, i, i)
 	fmt.Fprintf(b, "<title>%s</title>", esc(l.segmentTitle(s, lb)))
 	fmt.Fprintf(b, `<line class="hit" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, x1, y1, x2, y2)

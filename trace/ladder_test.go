@@ -227,7 +227,7 @@ func TestNewLadderFaults(t *testing.T) {
 	}
 	var lost, dup, retx, dropped []string
 	for i, s := range l.Segments {
-		lb := s.Label(false).head
+		lb := s.label(false).head
 		if s.SendRow >= 0 && l.Rows[s.SendRow].Segment != i && !s.Duplicate {
 			t.Errorf("segment %d (%s): its send row points to segment %d", i, lb, l.Rows[s.SendRow].Segment)
 		}

@@ -136,7 +136,7 @@ func (d *textLadder) row(r LadderRow) {
 		if s.Lost && !d.opt.ShowDrops {
 			return
 		}
-		d.add(r, g.arrow(s.From == 0, s.Lost, s.Label(d.opt.Absolute), segmentStyle(s))...)
+		d.add(r, g.arrow(s.From == 0, s.Lost, s.label(d.opt.Absolute), segmentStyle(s))...)
 	case KindRecv:
 		// A copy the network made, or one whose sender left no event:
 		// drawn when it arrived, since it was never sent as such.
@@ -144,7 +144,7 @@ func (d *textLadder) row(r LadderRow) {
 		if s.SendRow >= 0 && !s.Duplicate {
 			return
 		}
-		d.add(r, g.arrow(s.From == 0, false, s.Label(d.opt.Absolute), segmentStyle(s))...)
+		d.add(r, g.arrow(s.From == 0, false, s.label(d.opt.Absolute), segmentStyle(s))...)
 	case KindDrop:
 		if !d.opt.ShowDrops {
 			return
