@@ -34,7 +34,8 @@
       ["retransmission", s.retransmission ? "yes" : "no", s.retransmission ? "fate-retx" : ""],
       ["flags", s.flags],
       ["seq", s.relSeq + " (relative), " + s.seq + " (absolute)"],
-      ["ack", s.relAck + " (relative), " + s.ack + " (absolute)"],
+      ["ack", s.flags.split(",").indexOf("ACK") < 0 ? "\u2014 (no ACK flag; the field holds " + s.ack + ")" :
+        s.relAck + " (relative), " + s.ack + " (absolute)"],
       ["len", String(s.len)],
       ["window", s.window + " bytes (win " + s.win + " \u00d7 2^" + s.winScale + ")"],
       ["options", s.optionsText || "none"],
