@@ -79,7 +79,9 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 	seg.Flags, seg.Window, seg.Payload = tcpb.Flags(), tcpb.Window(), tcpb.Payload()
 	t := Tuple{Local: netip.AddrPortFrom(dst, tcpb.DstPort()), Remote: netip.AddrPortFrom(src, tcpb.SrcPort())}
 	if h.rec != nil {
-		h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindRecv, Segment: summary(&seg)})
+		sum := summary(&seg)
+		sum.WindowShift = h.peerWindowShift(t, &seg)
+		h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindRecv, Segment: sum})
 	}
 
 	h.mu.Lock()
@@ -132,6 +134,28 @@ func (h *Host) listenInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 	default:
 		h.drop(now, t, seg, DropListenNonSYN)
 	}
+}
+
+// peerWindowShift is the shift of the window the peer advertises in seg,
+// for the trace: none on a SYN (RFC 7323 §2.2), else the peer's shift as
+// the connection of t knows it; 0 when there is none, or only a TIME_WAIT
+// entry, which keeps no more than our own shift. Called without locks held.
+func (h *Host) peerWindowShift(t Tuple, seg *tcp.Segment) uint8 {
+	if seg.Flags&wire.FlagSYN != 0 {
+		return 0
+	}
+	h.mu.Lock()
+	c := h.conns[t]
+	h.mu.Unlock()
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tcb == nil {
+		return 0
+	}
+	return c.tcb.Info().SndWScale
 }
 
 // summary is a segment's trace form.
