@@ -91,7 +91,7 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 		c = nil // RFC 6191: the SYN opens a new incarnation
 	}
 	if c != nil {
-		if c.listener != nil && h.acceptQueueFull(now, c, &seg) {
+		if c.listener != nil && h.acceptQueueFull(now, c.listener, t, &seg) {
 			return
 		}
 		c.mu.Lock()
@@ -112,6 +112,12 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 		h.markDirty(c)
 		return
 	}
+	if k, ok := h.keyOf(t); ok {
+		if r := h.syn.get(k); r != nil {
+			h.requestInput(now, k, r, t, &seg)
+			return
+		}
+	}
 	if l := h.findListener(t.Local); l != nil {
 		h.listenInput(now, l, t, &seg)
 		return
@@ -125,6 +131,8 @@ func (h *Host) listenInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 	switch {
 	case seg.Flags&wire.FlagRST != 0:
 		h.drop(now, t, seg, DropNoSocket) // "An incoming RST should be ignored."
+	case seg.Flags&wire.FlagACK != 0 && seg.Flags&wire.FlagSYN == 0 && h.cookieInput(now, l, t, seg):
+		// A valid SYN cookie: the handshake completed (RFC 4987 §3.6).
 	case seg.Flags&wire.FlagACK != 0:
 		// "Any acknowledgment is bad if it arrives on a connection still
 		// in the LISTEN state": <SEQ=SEG.ACK><CTL=RST>.
@@ -146,6 +154,12 @@ func (h *Host) peerWindowShift(t Tuple, seg *tcp.Segment) uint8 {
 	}
 	h.mu.Lock()
 	c := h.conns[t]
+	if k, ok := h.keyOf(t); ok && c == nil {
+		if half := h.syn.get(k); half != nil {
+			defer h.mu.Unlock()
+			return half.PeerWScale()
+		}
+	}
 	h.mu.Unlock()
 	if c == nil {
 		return 0

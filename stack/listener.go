@@ -8,7 +8,6 @@ import (
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/tcp"
 	"github.com/synack-net/synack/trace"
-	"github.com/synack-net/synack/wire"
 )
 
 // Listener is a passive OPEN (RFC 9293 §3.10.1): it owns the connections
@@ -25,6 +24,10 @@ type Listener struct {
 	closed   bool
 	waker    func()
 	opts     OpenOptions // for the connections it opens
+	// overflowed says the SYN queue has overflowed, last at
+	// lastOverflow, for SynCookiesOnOverflow.
+	overflowed   bool
+	lastOverflow clock.Instant
 }
 
 // Listen creates a listener on addr (an unspecified address listens on all
@@ -148,6 +151,7 @@ func (l *Listener) Close(now clock.Instant) {
 	h.record(trace.Event{Time: now, Local: l.addr, Kind: trace.KindState, From: tcp.Listen, To: tcp.Closed,
 		Cause: tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallClose}})
 	h.mu.Lock()
+	h.discardRequests(now, l)
 	for _, c := range h.conns {
 		if c.listener == l {
 			c.listener = nil
@@ -187,87 +191,6 @@ func (h *Host) findListener(local netip.AddrPort) *Listener {
 		return l
 	}
 	return nil
-}
-
-// passiveOpen handles a SYN that reached a listener (RFC 9293 §3.10.7.2):
-// it creates a TCB in SYN_RCVD unless a queue is full. Called with h.mu held.
-func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment) {
-	l.mu.Lock()
-	full := len(l.accept) >= l.backlog
-	synFull := l.synQueue >= h.cfg.MaxSynBacklog
-	l.mu.Unlock()
-	var reason DropReason
-	switch {
-	case full:
-		// Linux drops SYNs while the accept queue is full; the client's
-		// SYN retransmission tries again later.
-		reason = DropListenOverflow
-		h.count(func(k *Counters) { k.ListenOverflows++; k.ListenDrops++ })
-	case synFull:
-		reason = DropSynQueueFull
-		h.count(func(k *Counters) { k.ListenDrops++ })
-	case len(h.conns) >= h.cfg.MaxConns:
-		reason = DropConnLimit
-		h.count(func(k *Counters) { k.ConnLimit++; k.ListenDrops++ })
-	default:
-		c := newConn(h, t)
-		c.listener = l
-		c.mu.Lock()
-		l.mu.Lock()
-		opts := l.opts
-		l.mu.Unlock()
-		c.tcb = tcp.NewPassive(h.tcpCfg, now, h.openParams(now, t, c, opts), seg)
-		c.mu.Unlock()
-		h.conns[t] = c
-		l.mu.Lock()
-		l.synQueue++
-		l.mu.Unlock()
-		h.markDirty(c)
-		return
-	}
-	h.drop(now, t, seg, reason)
-}
-
-// acceptQueueFull drops the ACK that would complete the handshake of a
-// listener's half-open connection while the accept queue is full: as on
-// Linux, the connection stays in SYN_RCVD, and the peer's next segment (or
-// our SYN-ACK retransmission) tries again once the application accepts.
-// Called with h.mu held.
-func (h *Host) acceptQueueFull(now clock.Instant, c *Conn, seg *tcp.Segment) bool {
-	if seg.Flags&(wire.FlagACK|wire.FlagRST|wire.FlagSYN) != wire.FlagACK {
-		return false
-	}
-	l := c.listener
-	l.mu.Lock()
-	full := len(l.accept) >= l.backlog
-	l.mu.Unlock()
-	if !full {
-		return false
-	}
-	h.count(func(k *Counters) { k.ListenOverflows++ })
-	h.drop(now, c.tuple, seg, DropListenOverflow)
-	return true
-}
-
-// settlePassive moves a listener's connection along after its TCB ran:
-// into the accept queue once established, out of the SYN queue when it
-// failed or went back to LISTEN. Called with h.mu held.
-func (h *Host) settlePassive(c *Conn, st tcp.State) {
-	l := c.listener
-	if l == nil || st == tcp.SynReceived {
-		return
-	}
-	c.listener = nil
-	l.mu.Lock()
-	l.synQueue--
-	ok := !l.closed && (st == tcp.Established || st == tcp.CloseWait)
-	if ok {
-		l.accept = append(l.accept, c)
-	}
-	l.mu.Unlock()
-	if ok {
-		l.wake()
-	}
 }
 
 // drop counts and traces a dropped segment.

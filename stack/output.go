@@ -124,7 +124,7 @@ func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
 	h.dirtyMu.Unlock()
 
 	h.mu.Lock()
-	maxPayload := h.cfg.MTU - wire.IPv4MinHeaderLen - wire.TCPMinHeaderLen
+	h.flushRequests(now, emit)
 	for _, c := range list {
 		if c.removed {
 			continue
@@ -138,11 +138,7 @@ func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
 				h.mu.Lock()
 				c.mu.Lock()
 			}
-			mp := maxPayload
-			if c.tuple.Local.Addr().Is6() {
-				mp -= wire.IPv6HeaderLen - wire.IPv4MinHeaderLen
-			}
-			seg, ok := c.nextSegment(now, h.out.payloadBuf(mp))
+			seg, ok := c.nextSegment(now, h.out.payloadBuf(h.maxPayload(c.tuple)))
 			if !ok {
 				break
 			}
@@ -167,6 +163,15 @@ func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
 		h.dirty = list[:0]
 	}
 	h.dirtyMu.Unlock()
+}
+
+// maxPayload is the most a segment of connection t may carry, options
+// included: the MTU less the IP header and the TCP header without options.
+func (h *Host) maxPayload(t Tuple) int {
+	if t.Local.Addr().Is6() {
+		return h.cfg.MTU - wire.IPv6HeaderLen - wire.TCPMinHeaderLen
+	}
+	return h.cfg.MTU - wire.IPv4MinHeaderLen - wire.TCPMinHeaderLen
 }
 
 // emitAll hands the queued packets to emit and empties the queue. Only the

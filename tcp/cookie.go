@@ -162,3 +162,8 @@ func DecodeCookieTS(tsecr, tsNow uint32) (CookieOptions, bool) {
 	}
 	return o, true
 }
+
+// TSValue is our TSval clock at now for a connection whose timestamp
+// offset is offset (RFC 7323 §5.4): what a host needs to check a cookie's
+// echoed timestamp without a TCB.
+func TSValue(now clock.Instant, offset uint32) uint32 { return tsValue(now, offset) }

@@ -38,6 +38,8 @@ const (
 	reqSACK                                // the SYN offered SACK
 	reqWScale                              // the SYN offered window scaling
 	reqTiming                              // the SYN-ACK is being timed for an RTT sample
+	reqSynAckDue                           // the SYN-ACK is to be sent (again) at once
+	reqUnsent                              // the SYN-ACK has never been sent
 )
 
 // InitPassive makes *t the TCB of a passive open from syn, as NewPassive
@@ -67,11 +69,12 @@ func initPassive(t *TCB, cfg *Config, now clock.Instant, p OpenParams, syn *Segm
 }
 
 // Request returns the compact form of the TCB, or ok=false unless it is a
-// passive open in SYN_RCVD whose SYN-ACK is out and that has nothing else
-// queued or held: no reset or ACK to send, no data, no FIN.
+// passive open in SYN_RCVD that holds no data and no FIN. A SYN-ACK still
+// to send is kept (SynAckDue); an ACK or reset still queued is not: the
+// host compacts a TCB after taking its output, and drops what its output
+// batch had no room for, as a loss.
 func (t *TCB) Request() (r Request, ok bool) {
-	if t.state != SynReceived || !t.passive || t.snd.nxt != t.snd.iss.Add(1) ||
-		t.rstPending || t.ackNow || t.dupAcksOwed > 0 || t.fin.queued || t.fin.rcvd || t.fin.pending ||
+	if t.state != SynReceived || !t.passive || t.fin.queued || t.fin.rcvd || t.fin.pending ||
 		t.recvBuf.readable() > 0 || t.recvBuf.hasOutOfOrder() || t.sendBuf.len() > 0 {
 		return Request{}, false
 	}
@@ -92,6 +95,12 @@ func (t *TCB) Request() (r Request, ok bool) {
 	}
 	if t.rttTiming {
 		r.flags |= reqTiming
+	}
+	if t.snd.nxt == t.snd.iss {
+		r.flags |= reqSynAckDue
+	}
+	if t.snd.max == t.snd.iss {
+		r.flags |= reqUnsent
 	}
 	return r, true
 }
@@ -114,8 +123,15 @@ func (r *Request) Expand(t *TCB, cfg *Config, p OpenParams) {
 	t.negotiate(&o)
 	t.snd.wnd, t.snd.maxWnd = uint32(r.peerWnd), uint32(r.peerWnd)
 	t.snd.wl1 = r.irs
-	// The SYN-ACK is out: SND.NXT and SND.MAX are past our SYN.
+	// SND.MAX is past our SYN, and so is SND.NXT unless the SYN-ACK is
+	// due (again).
 	t.snd.nxt, t.snd.max = r.iss.Add(1), r.iss.Add(1)
+	if r.flags&reqSynAckDue != 0 {
+		t.snd.nxt = r.iss
+	}
+	if r.flags&reqUnsent != 0 {
+		t.snd.max = r.iss
+	}
 	t.rcv.adv = t.rcv.nxt.Add(r.rcvWnd)
 	t.retransmit = int(r.retransmits)
 	for range r.retransmits {
@@ -129,5 +145,41 @@ func (r *Request) Expand(t *TCB, cfg *Config, p OpenParams) {
 // Deadline is when the request's SYN-ACK is due again.
 func (r *Request) Deadline() clock.Instant { return r.deadline }
 
+// SynAckDue reports whether the SYN-ACK is to be sent at once.
+func (r *Request) SynAckDue() bool { return r.flags&reqSynAckDue != 0 }
+
+// Retransmits is how many times the SYN-ACK was resent.
+func (r *Request) Retransmits() int { return int(r.retransmits) }
+
 // ISS is the request's initial send sequence number.
 func (r *Request) ISS() Seq { return r.iss }
+
+// SetObserver makes obs the receiver of the TCB's events from now on, as
+// when a host moves a half-open connection's expanded TCB into the
+// connection that keeps it.
+func (t *TCB) SetObserver(obs Observer) { t.obs = obs }
+
+// InitFromCookie makes *t the TCB that a valid SYN cookie stands for, at
+// the handshake's final ACK (RFC 4987 §3.6): a passive open in SYN_RCVD
+// whose SYN-ACK, with the cookie p.ISS, is out, as if the SYN had offered
+// mss and o (the rest of its options were not kept). The state change
+// LISTEN -> SYN_RCVD is recorded with the ACK as its cause; delivering the
+// ACK then completes the handshake.
+func InitFromCookie(t *TCB, cfg *Config, now clock.Instant, p OpenParams, ack *Segment, mss uint16, o CookieOptions) {
+	syn := Segment{Seq: ack.Seq.Add(^uint32(0)), Flags: wire.FlagSYN}
+	syn.Options = wire.TCPOptions{MSS: mss, HasMSS: true, WScale: o.WScale, HasWScale: o.WScaleOK,
+		SACKPermitted: o.SACKOK, HasTS: ack.Options.HasTS, TSVal: ack.Options.TSVal}
+	initPassive(t, cfg, now, p, &syn, segCause(ack))
+	t.snd.nxt, t.snd.max = p.ISS.Add(1), p.ISS.Add(1)
+	t.rcv.adv = t.rcv.nxt.Add(uint32(min(t.recvBuf.window(), 0xffff)))
+	t.Stats.SegsIn--
+}
+
+// PeerWScale is the window scale shift the peer's SYN offered, when both
+// ends use window scaling, else 0: the shift of the windows it sends.
+func (r *Request) PeerWScale() uint8 {
+	if r.flags&reqWScale == 0 {
+		return 0
+	}
+	return min(r.peerWScale, 14)
+}
