@@ -98,12 +98,12 @@ func (h *Host) checkRequests() error {
 		}
 	}
 	queued := map[synKey]bool{}
-	for l, q := range h.syn.queue {
-		for _, s := range q[h.syn.heads[l]:] {
+	for l := range h.syn.timers {
+		h.syn.timers[l].all(func(s synSlot) {
 			if h.syn.live(s) {
 				queued[s.key] = true
 			}
-		}
+		})
 	}
 	for k := range h.syn.reqs {
 		if !queued[k] {

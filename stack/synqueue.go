@@ -66,9 +66,8 @@ type synSlot struct {
 
 // synQueue holds the host's half-open connections. It is guarded by Host.mu.
 type synQueue struct {
-	reqs  map[synKey]*tcp.Request
-	queue [][]synSlot // per retry level, in deadline order
-	heads []int       // the next slot of each queue
+	reqs   map[synKey]*tcp.Request
+	timers []slotFIFO // per retry level, in deadline order
 }
 
 func (q *synQueue) len() int { return len(q.reqs) }
@@ -89,10 +88,10 @@ func (q *synQueue) put(k synKey, r tcp.Request, level int) {
 		return
 	}
 	*old = r
-	for len(q.queue) <= level {
-		q.queue, q.heads = append(q.queue, nil), append(q.heads, 0)
+	for len(q.timers) <= level {
+		q.timers = append(q.timers, slotFIFO{})
 	}
-	q.queue[level] = append(q.queue[level], synSlot{key: k, at: r.Deadline()})
+	q.timers[level].push(synSlot{key: k, at: r.Deadline()})
 }
 
 func (q *synQueue) remove(k synKey) { delete(q.reqs, k) }
@@ -107,13 +106,13 @@ func (q *synQueue) live(s synSlot) bool {
 // slots at the queues' heads.
 func (q *synQueue) next() clock.Instant {
 	d := clock.Never
-	for l := range q.queue {
-		for q.heads[l] < len(q.queue[l]) && !q.live(q.queue[l][q.heads[l]]) {
-			q.heads[l]++
+	for l := range q.timers {
+		f := &q.timers[l]
+		for s, ok := f.front(); ok && !q.live(s); s, ok = f.front() {
+			f.pop()
 		}
-		q.compact(l)
-		if h := q.heads[l]; h < len(q.queue[l]) {
-			d = clock.Min(d, q.queue[l][h].at)
+		if s, ok := f.front(); ok {
+			d = clock.Min(d, s.at)
 		}
 	}
 	return d
@@ -125,24 +124,61 @@ func (q *synQueue) popDue(now clock.Instant) (k synKey, ok bool) {
 		return synKey{}, false
 	}
 	best := -1
-	for l := range q.queue {
-		if h := q.heads[l]; h < len(q.queue[l]) && q.queue[l][h].at <= now && (best < 0 || q.queue[l][h].at < q.queue[best][q.heads[best]].at) {
-			best = l
+	var at clock.Instant
+	for l := range q.timers {
+		if s, ok := q.timers[l].front(); ok && s.at <= now && (best < 0 || s.at < at) {
+			best, at = l, s.at
 		}
 	}
-	s := q.queue[best][q.heads[best]]
-	q.heads[best]++
+	s, _ := q.timers[best].front()
+	q.timers[best].pop()
 	return s.key, true
-}
-
-// compact drops a queue's consumed front once it is half the queue.
-func (q *synQueue) compact(l int) {
-	if h := q.heads[l]; h > 64 && 2*h >= len(q.queue[l]) {
-		n := copy(q.queue[l], q.queue[l][h:])
-		clear(q.queue[l][n:])
-		q.queue[l], q.heads[l] = q.queue[l][:n], 0
-	}
 }
 
 // reset forgets every request (a host crash).
 func (q *synQueue) reset() { *q = synQueue{} }
+
+// slotFIFO is a queue of timer slots in chunks of fifoChunk, so that it
+// grows and shrinks without copying and wastes at most a chunk.
+type slotFIFO struct {
+	chunks [][]synSlot
+	head   int // the first live index in chunks[0]
+}
+
+const fifoChunk = 128
+
+func (f *slotFIFO) push(s synSlot) {
+	if n := len(f.chunks); n == 0 || len(f.chunks[n-1]) == fifoChunk {
+		f.chunks = append(f.chunks, make([]synSlot, 0, fifoChunk))
+	}
+	last := &f.chunks[len(f.chunks)-1]
+	*last = append(*last, s)
+}
+
+func (f *slotFIFO) front() (synSlot, bool) {
+	if len(f.chunks) == 0 || f.head == len(f.chunks[0]) {
+		return synSlot{}, false
+	}
+	return f.chunks[0][f.head], true
+}
+
+func (f *slotFIFO) pop() {
+	f.head++
+	if f.head == len(f.chunks[0]) && (len(f.chunks[0]) == fifoChunk || len(f.chunks) > 1) {
+		f.chunks[0] = nil
+		f.chunks, f.head = f.chunks[1:], 0
+	}
+}
+
+// all calls fn for every slot still queued.
+func (f *slotFIFO) all(fn func(synSlot)) {
+	for i, c := range f.chunks {
+		start := 0
+		if i == 0 {
+			start = f.head
+		}
+		for _, s := range c[start:] {
+			fn(s)
+		}
+	}
+}
