@@ -28,10 +28,10 @@ func rawSYN(src, dst netip.AddrPort, seq uint32) []byte {
 
 // floodSpec is a SYN flood beside legitimate clients.
 type floodSpec struct {
-	spoofed  int           // SYNs from random sources nobody owns
-	rate     int           // spoofed SYNs a second
-	clients  int           // legitimate connections, spread over the flood
-	backlog  int           // the listener's
+	spoofed  int // SYNs from random sources nobody owns
+	rate     int // spoofed SYNs a second
+	clients  int // legitimate connections, spread over the flood
+	backlog  int // the listener's
 	cookies  stack.SynCookieMode
 	duration time.Duration // how long the clients have to finish
 }

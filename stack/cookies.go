@@ -59,7 +59,14 @@ func (h *Host) sendCookie(now clock.Instant, l *Listener, t Tuple, syn *tcp.Segm
 	if h.scratch == nil {
 		h.scratch = new(tcp.TCB)
 	}
-	tcp.InitPassive(h.scratch, h.tcpCfg, now, p, syn)
+	// Without timestamps a cookie keeps only the MSS, so the SYN-ACK must
+	// not offer window scaling or SACK, which the connection made from
+	// the cookie will not have (Linux clears them: tcp_clear_options).
+	offer := *syn
+	if !syn.Options.HasTS || !h.tcpCfg.Timestamps {
+		offer.Options.HasWScale, offer.Options.SACKPermitted = false, false
+	}
+	tcp.InitPassive(h.scratch, h.tcpCfg, now, p, &offer)
 	seg, ok := h.scratch.NextSegment(now, h.out.payloadBuf(h.maxPayload(t)))
 	if !ok {
 		return

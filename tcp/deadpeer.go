@@ -28,6 +28,12 @@ func (t *TCB) retransmissionsTimedOut(now clock.Instant) bool {
 	if t.retransmit == 0 || t.tm.firstUnacked == clock.Never {
 		return false
 	}
+	if t.snd.wnd == 0 && !t.orphaned {
+		// Linux's tcp_retransmit_timer: a peer that keeps its window
+		// closed under our data is alive while it answers; give up only
+		// when it has said nothing for MaxRTO.
+		return now.Sub(t.lastRecv) > t.cfg.MaxRTO
+	}
 	return now.Sub(t.tm.firstUnacked) >= t.retriesTimeout()
 }
 
@@ -91,7 +97,7 @@ func (t *TCB) onKeepaliveTimeout(now clock.Instant) {
 		return
 	}
 	t.keepProbes = min(t.keepProbes+1, 255)
-	t.keepalivePending = true
+	t.bareProbePending = true
 }
 
 // SetUserTimeout sets the connection's user timeout (TCP_USER_TIMEOUT, RFC

@@ -188,3 +188,42 @@ func TestNoKeepaliveWhileDataOutstanding(t *testing.T) {
 	}
 	lastFired(t, f, TimerRetransmit)
 }
+
+// A peer that closes its window under data in flight (the data beyond it
+// is dropped): each retransmission timeout sends a bare probe, not
+// nothing, and the connection lives while the peer answers; once the peer
+// has been silent for MaxRTO it ends (Linux's tcp_retransmit_timer).
+func TestRetransmissionIntoAZeroWindow(t *testing.T) {
+	f := established(t, func(c *Config) { c.Retries = 2 }) // 1.4 s of retries would end it otherwise
+	f.at(time.Second)
+	f.write(2000)
+	f.drain()
+	closed := ack(500)
+	closed.Window = 0
+	f.in(closed) // 500 bytes taken, 1,500 in flight beyond the window
+	f.expect()
+	probes := 0
+	for f.now < clock.Instant(60*time.Second) {
+		f.at(time.Duration(f.tcb.NextDeadline()))
+		for _, s := range f.drain() {
+			if s != "<SEQ=1500><ACK=5001><CTL=ACK><LEN=0>" {
+				t.Fatalf("at %v sent %s, want a bare probe at SND.UNA-1", f.now, s)
+			}
+			probes++
+			f.in(closed) // answered: still closed
+		}
+	}
+	if f.tcb.State() != Established || probes < 5 {
+		t.Fatalf("after 60 s of answered probes: %v, %d probes", f.tcb.State(), probes)
+	}
+	// The peer goes silent: MaxRTO (120 s) after it last answered, the
+	// connection ends at the next timeout.
+	last := f.now
+	for f.tcb.State() != Closed {
+		f.at(time.Duration(f.tcb.NextDeadline()))
+		f.drain()
+	}
+	if f.tcb.Err() != syscall.ETIMEDOUT || f.now.Sub(last) <= 120*time.Second || f.now.Sub(last) > 240*time.Second {
+		t.Fatalf("ended at %v (%v after the last answer) with %v", f.now, f.now.Sub(last), f.tcb.Err())
+	}
+}

@@ -74,8 +74,8 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 	if t.ackNow {
 		return t.pureAck(now), true
 	}
-	if t.keepalivePending {
-		t.keepalivePending = false
+	if t.bareProbePending {
+		t.bareProbePending = false
 		return t.bareProbe(now), true
 	}
 	t.burst = 0

@@ -48,14 +48,16 @@ type TCB struct {
 	fin finState
 
 	// Output requests, consumed by NextSegment.
-	ackNow           bool // an ACK must go out now
-	ackDelayed       int  // in-order segments received since the last ACK we sent
-	dupAcksOwed      int  // immediate duplicate ACKs owed for out-of-order segments
-	ack              ackPolicy
-	tune             bufferTuning
-	rstPending       bool // send rst (a reset not derived from snd.nxt)
-	rst              resetToSend
-	keepalivePending bool // a keep-alive probe is due (RFC 1122 §4.2.3.6)
+	ackNow      bool // an ACK must go out now
+	ackDelayed  int  // in-order segments received since the last ACK we sent
+	dupAcksOwed int  // immediate duplicate ACKs owed for out-of-order segments
+	ack         ackPolicy
+	tune        bufferTuning
+	rstPending  bool // send rst (a reset not derived from snd.nxt)
+	rst         resetToSend
+	// bareProbePending asks for a bare probe <SEQ=SND.UNA-1>: a keep-alive
+	// (RFC 1122 §4.2.3.6), or a retransmission timeout into a zero window.
+	bareProbePending bool
 	resendOne        bool // fast retransmit: resend one segment from snd.una
 	// burst counts the data segments NextSegment has returned since it
 	// last had nothing to send. PSH marks the end of a write and the last
@@ -279,7 +281,7 @@ func (t *TCB) fail(now clock.Instant, err syscall.Errno, why Cause) {
 	t.sendBuf.release()
 	t.tm.stopAll()
 	t.ackNow, t.ackDelayed, t.resendOne, t.dupAcksOwed = false, 0, false, 0
-	t.keepalivePending, t.windowProbePending = false, false
+	t.bareProbePending, t.windowProbePending = false, false
 	t.setState(now, Closed, why)
 }
 

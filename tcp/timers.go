@@ -123,6 +123,13 @@ func (t *TCB) onRetransmitTimeout(now clock.Instant) {
 	// there (the SYN too, in SYN_SENT and SYN_RCVD).
 	t.snd.nxt = t.snd.una
 	t.tm.retransmit = now.Add(t.rtt.rto())
+	if t.state.IsSynchronized() && t.snd.wnd == 0 {
+		// The peer shrank its window to nothing under data in flight
+		// (RFC 9293 §3.8.6.2.2 discourages it, but it happens): nothing
+		// may be resent, so the timeout probes the window instead, as
+		// Linux's retransmissions become zero-window probes then.
+		t.bareProbePending = true
+	}
 }
 
 // armRetransmit starts the retransmission timer unless it runs already
