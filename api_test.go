@@ -21,7 +21,7 @@ import (
 
 // twoStacks joins a client stack (10.0.0.1) and a server stack
 // (10.0.0.2) by an in-memory pipe and closes both when the test ends.
-func twoStacks(t *testing.T) (client, server *synack.Stack) {
+func twoStacks(t testing.TB) (client, server *synack.Stack) {
 	t.Helper()
 	a, b := pipe.New(1500, 1024)
 	return newStack(t, "client", a, "10.0.0.1/24"), newStack(t, "server", b, "10.0.0.2/24")
@@ -29,7 +29,7 @@ func twoStacks(t *testing.T) (client, server *synack.Stack) {
 
 // newStack attaches a stack with one address to l and closes it when
 // the test ends.
-func newStack(t *testing.T, name string, l link.Link, addr string) *synack.Stack {
+func newStack(t testing.TB, name string, l link.Link, addr string) *synack.Stack {
 	t.Helper()
 	s, err := synack.New(synack.Config{Name: name, Links: []synack.Link{{Link: l, Addrs: []netip.Prefix{netip.MustParsePrefix(addr)}}}})
 	if err != nil {
@@ -40,7 +40,7 @@ func newStack(t *testing.T, name string, l link.Link, addr string) *synack.Stack
 }
 
 // dialDiscard connects to a server that reads everything and closes at EOF.
-func dialDiscard(t *testing.T) *synack.Conn {
+func dialDiscard(t testing.TB) *synack.Conn {
 	t.Helper()
 	cs, ss := twoStacks(t)
 	ln, err := ss.Listen("tcp", ":80")
