@@ -43,6 +43,13 @@ func newStack(t testing.TB, name string, l link.Link, addr string) *synack.Stack
 func dialDiscard(t testing.TB) *synack.Conn {
 	t.Helper()
 	cs, ss := twoStacks(t)
+	return dialDiscardOn(t, cs, ss)
+}
+
+// dialDiscardOn connects from cs to a discard server on port 80 of ss
+// (10.0.0.2).
+func dialDiscardOn(t testing.TB, cs, ss *synack.Stack) *synack.Conn {
+	t.Helper()
 	ln, err := ss.Listen("tcp", ":80")
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +87,18 @@ func serveEcho(t *testing.T, s *synack.Stack) *synack.Listener {
 	return ln
 }
 
+// dialEcho connects a new client stack to an echo server on 10.0.0.2:7.
+func dialEcho(t *testing.T) (*synack.Conn, *synack.Listener) {
+	t.Helper()
+	cs, ss := twoStacks(t)
+	ln := serveEcho(t, ss)
+	c, err := cs.Dial("tcp", "10.0.0.2:7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, ln
+}
+
 // echoRoundTrip sends msg on c, half-closes, and checks that the echo
 // brings msg back.
 func echoRoundTrip(t *testing.T, c *synack.Conn, msg []byte) {
@@ -93,12 +112,7 @@ func echoRoundTrip(t *testing.T, c *synack.Conn, msg []byte) {
 
 func TestDialAcceptEcho(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, ss := twoStacks(t)
-		ln := serveEcho(t, ss)
-		c, err := cs.Dial("tcp", "10.0.0.2:7")
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, ln := dialEcho(t)
 		if got := c.RemoteAddr().String(); got != "10.0.0.2:7" {
 			t.Errorf("RemoteAddr %s", got)
 		}

@@ -43,12 +43,7 @@ func (s *sizeRecorder) Write(p []byte) (int, error) {
 // (io.Copy's own buffer is 32 KiB) and delivers every byte.
 func TestReadFrom(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, ss := twoStacks(t)
-		ln := serveEcho(t, ss)
-		c, err := cs.Dial("tcp", "10.0.0.2:7")
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, ln := dialEcho(t)
 		msg := bytes.Repeat([]byte("readfrom "), 100000)
 		src := &sizeRecorder{r: bytes.NewReader(msg)}
 		echoed := make(chan []byte)
@@ -130,15 +125,10 @@ func TestWriteTo(t *testing.T) {
 // with Op "writeto"; a closed Conn gives net.ErrClosed.
 func TestWriteToErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, ss := twoStacks(t)
-		ln := serveEcho(t, ss)
-		c, err := cs.Dial("tcp", "10.0.0.2:7")
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, ln := dialEcho(t)
 		c.Write([]byte("echo me"))
 		boom := errors.New("boom")
-		_, err = c.WriteTo(&sizeRecorder{err: boom})
+		_, err := c.WriteTo(&sizeRecorder{err: boom})
 		var oe *net.OpError
 		if !errors.Is(err, boom) || !errors.As(err, &oe) || oe.Op != "writeto" {
 			t.Errorf("failing destination: %v, want a writeto *net.OpError wrapping it", err)

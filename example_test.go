@@ -53,10 +53,10 @@ func Example() {
 	// true dial 10.0.0.2:9 connect: connection refused
 }
 
-// examplePair starts a client (10.0.0.1, fd00::1) and a server (10.0.0.2,
-// fd00::2) joined by an in-memory link, and returns a function that stops
-// both.
-func examplePair(cfg synack.Config) (client, server *synack.Stack, stop func()) {
+// dualPair starts a client (10.0.0.1, fd00::1) configured by cfg and a
+// server (10.0.0.2, fd00::2) joined by an in-memory link, and returns a
+// function that stops both.
+func dualPair(cfg synack.Config) (client, server *synack.Stack, stop func()) {
 	a, b := pipe.New(1500, 1024)
 	addrs := func(v4, v6 string) []netip.Prefix {
 		return []netip.Prefix{netip.MustParsePrefix(v4), netip.MustParsePrefix(v6)}
@@ -111,7 +111,7 @@ func ExampleNew() {
 // Dial returns a connection once the handshake is done; io.Copy to and
 // from it takes the Conn's ReadFrom and WriteTo.
 func ExampleStack_Dial() {
-	client, server, stop := examplePair(synack.Config{})
+	client, server, stop := dualPair(synack.Config{})
 	defer stop()
 	ln, _ := server.Listen("tcp", "10.0.0.2:7")
 	defer ln.Close()
@@ -134,7 +134,7 @@ func ExampleStack_Dial() {
 
 // A context bounds a connection attempt: here nobody answers the SYNs.
 func ExampleStack_DialContext() {
-	client, _, stop := examplePair(synack.Config{})
+	client, _, stop := dualPair(synack.Config{})
 	defer stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -157,7 +157,7 @@ func (r staticResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.
 
 // With a Config.Resolver, Dial takes host names.
 func ExampleConfig_resolver() {
-	client, server, stop := examplePair(synack.Config{
+	client, server, stop := dualPair(synack.Config{
 		Resolver: staticResolver{"echo.test": {netip.MustParseAddr("10.0.0.2")}},
 	})
 	defer stop()
@@ -182,7 +182,7 @@ func ExampleConfig_resolver() {
 // "tcp" on a wildcard address listens on both families, as net.Listen
 // does.
 func ExampleStack_Listen() {
-	client, server, stop := examplePair(synack.Config{})
+	client, server, stop := dualPair(synack.Config{})
 	defer stop()
 	ln, err := server.Listen("tcp", ":80")
 	if err != nil {
@@ -210,7 +210,7 @@ func ExampleStack_Listen() {
 
 // Accept waits for the next connection, or until the listener's deadline.
 func ExampleListener_Accept() {
-	client, server, stop := examplePair(synack.Config{})
+	client, server, stop := dualPair(synack.Config{})
 	defer stop()
 	ln, _ := server.Listen("tcp", "10.0.0.2:80")
 	defer ln.Close()
@@ -242,7 +242,7 @@ func ExampleListener_Accept() {
 // Nagle, keep-alive, and SetLinger, which here makes Close wait until the
 // peer has acknowledged everything.
 func ExampleConn_SetLinger() {
-	client, server, stop := examplePair(synack.Config{})
+	client, server, stop := dualPair(synack.Config{})
 	defer stop()
 	ln, _ := server.Listen("tcp", "10.0.0.2:9")
 	defer ln.Close()

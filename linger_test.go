@@ -2,7 +2,6 @@ package synack_test
 
 import (
 	"bytes"
-	"io"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -47,24 +46,7 @@ func slowStacks(t *testing.T) (*synack.Conn, *slowLink) {
 	a, b := pipe.New(1500, 1024)
 	la, lb := &slowLink{Link: a, delay: 50 * time.Millisecond}, &slowLink{Link: b, delay: 50 * time.Millisecond}
 	cs, ss := newStack(t, "client", la, "10.0.0.1/24"), newStack(t, "server", lb, "10.0.0.2/24")
-	ln, err := ss.Listen("tcp", ":80")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		io.Copy(io.Discard, c)
-		c.Close()
-	}()
-	c, err := cs.Dial("tcp", "10.0.0.2:80")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, la
+	return dialDiscardOn(t, cs, ss), la
 }
 
 // TestLingerWaitsForAck: with SetLinger(10), Close returns once the data

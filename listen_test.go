@@ -11,24 +11,14 @@ import (
 	"time"
 
 	"github.com/synack-net/synack"
-	"github.com/synack-net/synack/link/pipe"
 )
 
-// dualStacks joins a client (10.0.0.1, fd00::1) and a server (10.0.0.2,
-// fd00::2), each with an address of both families.
-func dualStacks(t *testing.T) (client, server *synack.Stack) {
-	t.Helper()
-	a, b := pipe.New(1500, 1024)
-	mk := func(name string, l *pipe.Endpoint, v4, v6 string) *synack.Stack {
-		s, err := synack.New(synack.Config{Name: name, Links: []synack.Link{{Link: l,
-			Addrs: []netip.Prefix{netip.MustParsePrefix(v4), netip.MustParsePrefix(v6)}}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	return mk("client", a, "10.0.0.1/24", "fd00::1/64"), mk("server", b, "10.0.0.2/24", "fd00::2/64")
+// dualStacks joins a client (10.0.0.1, fd00::1) configured by cfg and a
+// server (10.0.0.2, fd00::2), and stops both when the test ends.
+func dualStacks(t *testing.T, cfg synack.Config) (client, server *synack.Stack) {
+	client, server, stop := dualPair(cfg)
+	t.Cleanup(stop)
+	return client, server
 }
 
 // acceptAddrs accepts connections on ln and sends each one's local
@@ -67,7 +57,7 @@ func TestListenBothFamilies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.network+" "+tt.address, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				cs, ss := dualStacks(t)
+				cs, ss := dualStacks(t, synack.Config{})
 				ln, err := ss.Listen(tt.network, tt.address)
 				if err != nil {
 					t.Fatal(err)
@@ -104,7 +94,7 @@ func TestListenBothFamilies(t *testing.T) {
 // specific address may share the port and takes its connections.
 func TestListenBothFamiliesConflicts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, ss := dualStacks(t)
+		cs, ss := dualStacks(t, synack.Config{})
 		dual, err := ss.Listen("tcp", ":80")
 		if err != nil {
 			t.Fatal(err)
@@ -149,7 +139,7 @@ func TestListenBothFamiliesConflicts(t *testing.T) {
 // families and takes connections of both on it.
 func TestListenBothFamiliesPortZero(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, ss := dualStacks(t)
+		cs, ss := dualStacks(t, synack.Config{})
 		ln, err := ss.Listen("tcp", ":0")
 		if err != nil {
 			t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/synack-net/synack"
-	"github.com/synack-net/synack/link/pipe"
 )
 
 // *net.Resolver is what a program on a real network hands Config.Resolver.
@@ -30,27 +29,6 @@ func (r *fakeResolver) LookupNetIP(ctx context.Context, network, host string) ([
 		return addrs, nil
 	}
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
-
-// resolvingClient is a client stack (10.0.0.1, fd00::1) with resolver r,
-// joined to a server stack (10.0.0.2, fd00::2).
-func resolvingClient(t *testing.T, r synack.Resolver) (client, server *synack.Stack) {
-	t.Helper()
-	a, b := pipe.New(1500, 1024)
-	addrs := func(v4, v6 string) []netip.Prefix {
-		return []netip.Prefix{netip.MustParsePrefix(v4), netip.MustParsePrefix(v6)}
-	}
-	cs, err := synack.New(synack.Config{Name: "client", Resolver: r, Links: []synack.Link{{Link: a, Addrs: addrs("10.0.0.1/24", "fd00::1/64")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Close() })
-	ss, err := synack.New(synack.Config{Name: "server", Links: []synack.Link{{Link: b, Addrs: addrs("10.0.0.2/24", "fd00::2/64")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ss.Close() })
-	return cs, ss
 }
 
 func TestDialNameWithoutResolver(t *testing.T) {
@@ -78,7 +56,7 @@ func TestDialNameTriesEachAddress(t *testing.T) {
 			"blackholed.test": {netip.MustParseAddr("10.0.0.9"), netip.MustParseAddr("10.0.0.2")},
 			"refused.test":    {netip.MustParseAddr("fd00::2"), netip.MustParseAddr("::ffff:10.0.0.2")},
 		}}
-		cs, ss := resolvingClient(t, r)
+		cs, ss := dualStacks(t, synack.Config{Resolver: r})
 		ln, err := ss.Listen("tcp4", ":80") // IPv6 connections are refused
 		if err != nil {
 			t.Fatal(err)
@@ -118,7 +96,7 @@ func TestDialNameFamilies(t *testing.T) {
 			"both.test": {netip.MustParseAddr("fd00::2"), netip.MustParseAddr("10.0.0.2")},
 			"v4.test":   {netip.MustParseAddr("10.0.0.2")},
 		}}
-		cs, ss := resolvingClient(t, r)
+		cs, ss := dualStacks(t, synack.Config{Resolver: r})
 		ln, err := ss.Listen("tcp", ":80")
 		if err != nil {
 			t.Fatal(err)
