@@ -282,5 +282,5 @@ func (h *Host) crashRequests(now clock.Instant) {
 // covers reports whether local is an address l listens on.
 func (l *Listener) covers(local netip.AddrPort) bool {
 	a := l.addr.Addr()
-	return local.Port() == l.addr.Port() && (a == local.Addr() || a.IsUnspecified() && a.Is4() == local.Addr().Is4())
+	return local.Port() == l.addr.Port() && (a == local.Addr() || a.IsUnspecified() && (l.dual || a.Is4() == local.Addr().Is4()))
 }
