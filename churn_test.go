@@ -171,8 +171,8 @@ func heapInUse() uint64 {
 
 // TestChurn opens, uses and closes churnSize connections through the
 // public API (echoed, aborted, refused and timed out ones) over a faulty
-// link, twice, and checks that the second round leaves goroutines, heap,
-// timers and tables where the first left them: nothing leaks per
+// link, three times, and checks that the third round leaves goroutines,
+// heap, timers and tables where the second left them: nothing leaks per
 // connection.
 func TestChurn(t *testing.T) {
 	n := churnSize(t)
@@ -190,13 +190,15 @@ func TestChurn(t *testing.T) {
 			time.Sleep(2 * time.Minute) // past TIME_WAIT (60 s), SYN timeouts and keep-alives
 			synctest.Wait()
 		}
-		// A first round grows the tables, pools and maps (which never
-		// shrink) to what the churn needs; what a second round of the same
-		// size adds to the heap would be a leak.
+		// Two rounds grow the tables, pools and maps (which never shrink)
+		// to what the churn needs, whatever the peaks of either; what a
+		// third round of the same size adds to the heap would be a leak.
 		churn(t, cs, 0, n, &out)
 		drain()
-		baseGoroutines, baseHeap := bubbleGoroutines(), heapInUse()
 		churn(t, cs, n, n, &out)
+		drain()
+		baseGoroutines, baseHeap := bubbleGoroutines(), heapInUse()
+		churn(t, cs, 2*n, n, &out)
 		drain()
 		goroutines, heap := bubbleGoroutines(), heapInUse()
 		for _, s := range []*synack.Stack{cs, ss} {
@@ -205,7 +207,7 @@ func TestChurn(t *testing.T) {
 			}
 		}
 		grown := int64(heap) - int64(baseHeap)
-		t.Logf("2 x %d connections: %d echoed, %d aborted, %d refused, %d timed out; over the second round goroutines %d -> %d, heap %d -> %d bytes (%+d, %.2f B per connection)",
+		t.Logf("3 x %d connections: %d echoed, %d aborted, %d refused, %d timed out; over the third round goroutines %d -> %d, heap %d -> %d bytes (%+d, %.2f B per connection)",
 			n, out.echoed.Load(), out.aborted.Load(), out.refused.Load(), out.timedOut.Load(), baseGoroutines, goroutines, baseHeap, heap, grown, float64(grown)/float64(n))
 		if goroutines != baseGoroutines {
 			t.Errorf("goroutines: %d before the churn, %d after", baseGoroutines, goroutines)
