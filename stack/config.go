@@ -7,6 +7,7 @@ package stack
 
 import (
 	"crypto/rand"
+	"time"
 	"net/netip"
 
 	"github.com/synack-net/synack/tcp"
@@ -50,6 +51,11 @@ type Config struct {
 	// queue is full (1), always (2), or never (0), when SYNs beyond a full
 	// queue are dropped.
 	SynCookies SynCookieMode
+	// TimeWaitReuse says when an active open may reuse a 4-tuple still in
+	// TIME_WAIT, if both ends of the old connection used timestamps and
+	// TIME_WAIT has lasted a second (Linux's tcp_tw_reuse): by default for
+	// loopback addresses only (2), always (1), or never (0).
+	TimeWaitReuse TimeWaitReuseMode
 	// AbortOnOverflow answers a handshake's final ACK that finds the
 	// accept queue full with a reset instead of dropping it (Linux's
 	// tcp_abort_on_overflow).
@@ -75,6 +81,21 @@ const (
 	SynCookiesAlways                          // 2: for every SYN
 	SynCookiesNever                           // 0: never; a full SYN queue drops SYNs
 )
+
+// TimeWaitReuseMode says when active opens reuse TIME_WAIT 4-tuples; the
+// zero value is Linux's default.
+type TimeWaitReuseMode uint8
+
+// The TIME_WAIT reuse modes, with the tcp_tw_reuse value each mirrors.
+const (
+	TimeWaitReuseLoopback TimeWaitReuseMode = iota // 2: loopback connections only
+	TimeWaitReuseOn                                // 1: every connection
+	TimeWaitReuseOff                               // 0: none
+)
+
+// timeWaitReuseDelay is how long TIME_WAIT must have lasted before an
+// active open may take over its 4-tuple (Linux's tcp_tw_reuse_delay).
+const timeWaitReuseDelay = time.Second
 
 func (c *Config) fill() {
 	if c.MTU == 0 {

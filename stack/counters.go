@@ -31,6 +31,7 @@ type Counters struct {
 	SyncookiesFailed   uint64 // TcpExt: ACKs to a listener whose cookie did not check out
 	TimeWaited         uint64 // TcpExt TW: connections that finished TIME_WAIT
 	TimeWaitRecycled   uint64 // TcpExt TWRecycled: TIME_WAIT pairs reused by a new SYN (RFC 6191)
+	TimeWaitReused     uint64 // TIME_WAIT pairs reused by an active open (tcp_tw_reuse; Linux counts them in TWRecycled)
 	TimeWaitOverflow   uint64 // TcpExt TCPTimeWaitOverflow: connections closed for want of room in the TIME_WAIT table
 	CurrTimeWait       uint64 // entries now in the TIME_WAIT table (ss -s "timewait")
 	TCPTimeouts        uint64 // TcpExt: retransmission timer expiries

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"syscall"
+	"time"
 
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/wire"
@@ -287,3 +288,17 @@ func (w *TimeWaitEntry) Info() Info {
 	return Info{State: w.State(), SndUna: w.sndNxt, SndNxt: w.sndNxt, RcvNxt: w.rcvNxt,
 		RcvWnd: w.rcvWnd, RcvWScale: w.wscale, Timestamps: w.has(twTimestamps)}
 }
+
+// ReusableBy reports whether an active open may take over the entry's
+// 4-tuple at now, as Linux's tcp_twsk_unique allows with tcp_tw_reuse:
+// only when both ends used timestamps, so that PAWS (RFC 7323 §5) tells
+// the old incarnation's segments from the new one's, and only once
+// TIME_WAIT has lasted delay (tcp_tw_reuse_delay: 1 s).
+func (w *TimeWaitEntry) ReusableBy(now clock.Instant, delay, msl2 time.Duration) bool {
+	return !w.has(twClosed) && w.has(twTimestamps) && now.Sub(w.deadline.Add(-msl2)) >= delay
+}
+
+// ReuseISS is the ISS for a new incarnation that takes over the entry's
+// 4-tuple: beyond anything the old one can still have in flight, as Linux
+// starts it at tw_snd_nxt + 65535 + 2.
+func (w *TimeWaitEntry) ReuseISS() Seq { return w.sndNxt.Add(65535 + 2) }

@@ -107,9 +107,10 @@ var arcs = map[arcKey][]causeRule{
 	{Closing, TimeWait}:  {byACK},
 	{Closing, Closed}:    dies,
 	{LastAck, Closed}:    append([]causeRule{byACK}, dies...),
-	// RFC 1337 off lets an RST end TIME_WAIT; RFC 6191 reuse and a full
-	// table end it early; an ABORT of a TCB in TIME_WAIT closes it.
-	{TimeWait, Closed}: {by2MSL, byRST, bySYN, byLimit, byAbort, byCrash},
+	// RFC 1337 off lets an RST end TIME_WAIT; RFC 6191 reuse by a SYN, an
+	// active open that reuses the 4-tuple (Linux's tcp_tw_reuse) and a
+	// full table end it early; an ABORT of a TCB in TIME_WAIT closes it.
+	{TimeWait, Closed}: {by2MSL, byRST, bySYN, byOpen, byLimit, byAbort, byCrash},
 }
 
 // ValidTransition reports whether the state diagram has an arc from one
