@@ -48,6 +48,8 @@ type Host struct {
 	dirty   []*Conn
 
 	out outQueue // packets built but not yet handed to the driver
+
+	dgram datagrams // UDP and ping sockets (datagrams.go)
 }
 
 // NewHost creates a host.
@@ -209,7 +211,7 @@ func (h *Host) NextDeadline() clock.Instant {
 func (h *Host) HasPendingOutput() bool {
 	h.dirtyMu.Lock()
 	defer h.dirtyMu.Unlock()
-	return len(h.dirty) > 0 || h.out.len() > 0
+	return len(h.dirty) > 0 || h.out.len() > 0 || h.dgram.out.pending()
 }
 
 // Tick runs the timers of every connection whose deadline is at or before now.
@@ -251,6 +253,7 @@ func (h *Host) Crash(now clock.Instant) {
 	h.dirty = h.dirty[:0]
 	h.dirtyMu.Unlock()
 	h.out.reset()
+	h.crashDatagrams()
 	for _, c := range conns {
 		c.crash(now)
 	}
