@@ -35,6 +35,14 @@ func dualStacks(t *testing.T) (client, server *synack.Stack) {
 	return mk("client", a, "10.0.0.1/24", "fd00::1/64"), mk("server", b, "10.0.0.2/24", "fd00::2/64")
 }
 
+// The API's datagram sockets are net.PacketConn and net.Conn values.
+var (
+	_ net.PacketConn = (*synack.UDPConn)(nil)
+	_ net.Conn       = (*synack.UDPConn)(nil)
+	_ net.PacketConn = (*synack.PingConn)(nil)
+	_ net.Conn       = (*synack.PingConn)(nil)
+)
+
 var udpFamilies = []struct {
 	network string
 	server  netip.Addr
