@@ -97,11 +97,12 @@ func (d *dgramSock) Queued() (datagrams, bytes int) {
 	return d.rq.n, d.rq.charged
 }
 
-// enqueue copies payload from from into the receive queue. It reports
+// enqueue copies payload from from into the receive queue, applying
+// queued to the host's counters before a reader can see it. It reports
 // false when the socket is closed, and counts a drop when the queue is
 // full: Linux accepts a datagram while the queue's charge is below
 // SO_RCVBUF, and so do we (so one datagram always fits).
-func (d *dgramSock) enqueue(from netip.AddrPort, payload []byte) (ok, full bool) {
+func (d *dgramSock) enqueue(from netip.AddrPort, payload []byte, queued func(k *Counters)) (ok, full bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
@@ -114,6 +115,9 @@ func (d *dgramSock) enqueue(from netip.AddrPort, payload []byte) (ok, full bool)
 	buf := getDgram(len(payload))
 	n := copy(*buf, payload)
 	d.rq.push(datagram{from: from, buf: buf, n: n})
+	if queued != nil {
+		d.h.count(queued) // countMu is a leaf lock
+	}
 	return true, false
 }
 

@@ -55,17 +55,19 @@ func (h *Host) flushDatagrams(emit func(pkt []byte)) {
 		h.restoreSpare(list)
 		return
 	}
-	var udp, echo uint64
+	// Counted before they go out, so that a peer holding one finds it
+	// counted.
+	var echo uint64
 	for i := range list {
-		o := &list[i]
-		emit((*o.buf)[:o.n])
-		if o.echo {
+		if list[i].echo {
 			echo++
-		} else {
-			udp++
 		}
 	}
+	udp := uint64(len(list)) - echo
 	h.count(func(k *Counters) { k.UDPOutDatagrams += udp; k.ICMPOutEchos += echo })
+	for i := range list {
+		emit((*list[i].buf)[:list[i].n])
+	}
 	for i := range list {
 		o := &list[i]
 		if o.owner.release(cap(*o.buf)) {

@@ -80,7 +80,7 @@ func (h *Host) deliverEchoReply(src, dst netip.Addr, m []byte) {
 		h.count(func(k *Counters) { k.Drops[DropNoSocket]++ })
 		return
 	}
-	ok, full := p.enqueue(netip.AddrPortFrom(src, 0), m)
+	ok, full := p.enqueue(netip.AddrPortFrom(src, 0), m, nil)
 	switch {
 	case ok:
 		p.wake()

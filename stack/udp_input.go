@@ -29,10 +29,9 @@ func (h *Host) deliverUDP(now clock.Instant, pkt []byte, src, dst netip.Addr, b 
 		h.portUnreachable(now, pkt, src, dst)
 		return
 	}
-	ok, full := s.enqueue(from, d.Payload())
+	ok, full := s.enqueue(from, d.Payload(), func(k *Counters) { k.UDPInDatagrams++ })
 	switch {
 	case ok:
-		h.count(func(k *Counters) { k.UDPInDatagrams++ })
 		s.wake()
 	case full:
 		// Linux counts a full receive queue in both.
