@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/synack-net/synack/wire"
 )
 
 // Default socket buffer limits, as Linux's net.core.rmem_default and
@@ -166,6 +168,34 @@ func (d *dgramSock) reserve(size int) error {
 	}
 	d.sndUsed += size
 	return nil
+}
+
+// prepare is the start of every send to to: the source address (local,
+// or the host's choice for to when local is unspecified; ENETUNREACH
+// when it has none), the IP header length, and storage for the packet of
+// an upper-layer message of l bytes, charged to the send buffer
+// (EMSGSIZE over the link MTU, or reserve's error).
+func (d *dgramSock) prepare(local, to netip.Addr, l int) (src netip.Addr, hl int, buf *[]byte, err error) {
+	src = local
+	if src.IsUnspecified() {
+		var ok bool
+		if src, ok = d.h.sourceFor(to); !ok {
+			return src, 0, nil, syscall.ENETUNREACH
+		}
+	}
+	hl = wire.IPv4MinHeaderLen
+	if to.Is6() {
+		hl = wire.IPv6HeaderLen
+	}
+	if hl+l > d.h.cfg.MTU {
+		return src, 0, nil, syscall.EMSGSIZE
+	}
+	buf = getDgram(hl + l)
+	if err := d.reserve(cap(*buf)); err != nil {
+		putDgram(buf)
+		return src, 0, nil, err
+	}
+	return src, hl, buf, nil
 }
 
 // release returns size bytes of send-buffer charge once a datagram has

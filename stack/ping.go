@@ -103,26 +103,11 @@ func (p *PingSocket) SendTo(msg []byte, to netip.Addr) error {
 	case to.Is6() != p.key.v6:
 		return syscall.EAFNOSUPPORT
 	}
-	src := p.local
-	if src.IsUnspecified() {
-		var ok bool
-		if src, ok = p.h.sourceFor(to); !ok {
-			return syscall.ENETUNREACH
-		}
-	}
-	hl := wire.IPv4MinHeaderLen
-	if p.key.v6 {
-		hl = wire.IPv6HeaderLen
-	}
-	n := hl + len(msg)
-	if n > p.h.cfg.MTU {
-		return syscall.EMSGSIZE
-	}
-	buf := getDgram(n)
-	if err := p.reserve(cap(*buf)); err != nil {
-		putDgram(buf)
+	src, hl, buf, err := p.prepare(p.local, to, len(msg))
+	if err != nil {
 		return err
 	}
+	n := hl + len(msg)
 	pkt := (*buf)[:n]
 	rest := uint32(p.key.id)<<16 | uint32(binary.BigEndian.Uint16(msg[icmpEchoSeq:]))
 	ttl := p.h.cfg.TTL

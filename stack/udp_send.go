@@ -29,29 +29,14 @@ func (s *UDPSocket) SendTo(p []byte, to netip.AddrPort) error {
 		return syscall.EINVAL
 	}
 	v6 := to.Addr().Is6()
-	src := s.local.Addr()
-	if !s.dual && src.Is6() != v6 {
+	if !s.dual && s.local.Addr().Is6() != v6 {
 		return syscall.EAFNOSUPPORT
 	}
-	if src.IsUnspecified() {
-		var ok bool
-		if src, ok = s.h.sourceFor(to.Addr()); !ok {
-			return syscall.ENETUNREACH
-		}
-	}
-	hl := wire.IPv4MinHeaderLen
-	if v6 {
-		hl = wire.IPv6HeaderLen
-	}
-	n := hl + wire.UDPHeaderLen + len(p)
-	if n > s.h.cfg.MTU {
-		return syscall.EMSGSIZE
-	}
-	buf := getDgram(n)
-	if err := s.reserve(cap(*buf)); err != nil {
-		putDgram(buf)
+	src, hl, buf, err := s.prepare(s.local.Addr(), to.Addr(), wire.UDPHeaderLen+len(p))
+	if err != nil {
 		return err
 	}
+	n := hl + wire.UDPHeaderLen + len(p)
 	s.build((*buf)[:n], hl, netip.AddrPortFrom(src, s.local.Port()), to, p)
 	s.h.queueDatagram(outDatagram{owner: &s.dgramSock, buf: buf, n: n})
 	return nil
