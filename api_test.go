@@ -21,7 +21,7 @@ import (
 
 // twoStacks joins a client stack (10.0.0.1) and a server stack
 // (10.0.0.2) by an in-memory pipe and closes both when the test ends.
-func twoStacks(t *testing.T) (client, server *synack.Stack) {
+func twoStacks(t testing.TB) (client, server *synack.Stack) {
 	t.Helper()
 	a, b := pipe.New(1500, 1024)
 	return newStack(t, "client", a, "10.0.0.1/24"), newStack(t, "server", b, "10.0.0.2/24")
@@ -29,7 +29,7 @@ func twoStacks(t *testing.T) (client, server *synack.Stack) {
 
 // newStack attaches a stack with one address to l and closes it when
 // the test ends.
-func newStack(t *testing.T, name string, l link.Link, addr string) *synack.Stack {
+func newStack(t testing.TB, name string, l link.Link, addr string) *synack.Stack {
 	t.Helper()
 	s, err := synack.New(synack.Config{Name: name, Links: []synack.Link{{Link: l, Addrs: []netip.Prefix{netip.MustParsePrefix(addr)}}}})
 	if err != nil {
@@ -40,9 +40,16 @@ func newStack(t *testing.T, name string, l link.Link, addr string) *synack.Stack
 }
 
 // dialDiscard connects to a server that reads everything and closes at EOF.
-func dialDiscard(t *testing.T) *synack.Conn {
+func dialDiscard(t testing.TB) *synack.Conn {
 	t.Helper()
 	cs, ss := twoStacks(t)
+	return dialDiscardOn(t, cs, ss)
+}
+
+// dialDiscardOn connects from cs to a discard server on port 80 of ss
+// (10.0.0.2).
+func dialDiscardOn(t testing.TB, cs, ss *synack.Stack) *synack.Conn {
+	t.Helper()
 	ln, err := ss.Listen("tcp", ":80")
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +87,18 @@ func serveEcho(t *testing.T, s *synack.Stack) *synack.Listener {
 	return ln
 }
 
+// dialEcho connects a new client stack to an echo server on 10.0.0.2:7.
+func dialEcho(t *testing.T) (*synack.Conn, *synack.Listener) {
+	t.Helper()
+	cs, ss := twoStacks(t)
+	ln := serveEcho(t, ss)
+	c, err := cs.Dial("tcp", "10.0.0.2:7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, ln
+}
+
 // echoRoundTrip sends msg on c, half-closes, and checks that the echo
 // brings msg back.
 func echoRoundTrip(t *testing.T, c *synack.Conn, msg []byte) {
@@ -93,12 +112,7 @@ func echoRoundTrip(t *testing.T, c *synack.Conn, msg []byte) {
 
 func TestDialAcceptEcho(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, ss := twoStacks(t)
-		ln := serveEcho(t, ss)
-		c, err := cs.Dial("tcp", "10.0.0.2:7")
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, ln := dialEcho(t)
 		if got := c.RemoteAddr().String(); got != "10.0.0.2:7" {
 			t.Errorf("RemoteAddr %s", got)
 		}

@@ -82,29 +82,33 @@ func (c *Conn) isClosed() bool { return isClosed(c.closed) }
 // (syscall.ECONNRESET, ETIMEDOUT, …), and one wrapping
 // os.ErrDeadlineExceeded when the read deadline passes.
 func (c *Conn) Read(p []byte) (int, error) {
+	n, err := c.read(p)
+	if err != nil && err != io.EOF {
+		return n, c.opErr("read", err)
+	}
+	return n, err
+}
+
+// read is Read returning the bare error (net.ErrClosed,
+// os.ErrDeadlineExceeded, the errno), for its callers to wrap.
+func (c *Conn) read(p []byte) (int, error) {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
 	for {
 		if c.isClosed() {
-			return 0, c.opErr("read", net.ErrClosed)
+			return 0, net.ErrClosed
 		}
 		if len(p) == 0 {
 			return 0, nil
 		}
 		n, err := c.c.Read(p)
-		if n > 0 {
-			return n, nil
-		}
-		if err == io.EOF {
-			return 0, io.EOF
-		}
-		if err != nil {
-			return 0, c.opErr("read", err)
+		if n > 0 || err != nil {
+			return n, err
 		}
 		select {
 		case <-c.readable:
 		case <-c.readDeadline.wait():
-			return 0, c.opErr("read", os.ErrDeadlineExceeded)
+			return 0, os.ErrDeadlineExceeded
 		case <-c.closed:
 		}
 	}
@@ -115,23 +119,29 @@ func (c *Conn) Read(p []byte) (int, error) {
 // the connection is closing, the connection's errno if it failed, and
 // os.ErrDeadlineExceeded when the write deadline passes.
 func (c *Conn) Write(p []byte) (int, error) {
+	n, err := c.write(p)
+	if err != nil {
+		return n, c.opErr("write", err)
+	}
+	return n, nil
+}
+
+// write is Write returning the bare error, for its callers to wrap.
+func (c *Conn) write(p []byte) (int, error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	written := 0
 	for {
 		if c.isClosed() {
-			return written, c.opErr("write", net.ErrClosed)
+			return written, net.ErrClosed
 		}
 		if isClosed(c.writeDeadline.wait()) {
-			return written, c.opErr("write", os.ErrDeadlineExceeded)
+			return written, os.ErrDeadlineExceeded
 		}
 		n, err := c.c.Write(p[written:])
 		written += n
-		if err != nil {
-			return written, c.opErr("write", err)
-		}
-		if written == len(p) {
-			return written, nil
+		if err != nil || written == len(p) {
+			return written, err
 		}
 		if n > 0 {
 			continue
@@ -139,7 +149,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		select {
 		case <-c.writable:
 		case <-c.writeDeadline.wait():
-			return written, c.opErr("write", os.ErrDeadlineExceeded)
+			return written, os.ErrDeadlineExceeded
 		case <-c.closed:
 		}
 	}
@@ -148,23 +158,55 @@ func (c *Conn) Write(p []byte) (int, error) {
 // Close closes the connection: an orderly close (FIN after the queued
 // data) unless SetLinger(0) asked for an abortive one (RST, queued data
 // dropped). Unread received data also turns it into a reset, as on Linux.
-// It returns at once; the connection finishes closing in the background.
+// It returns at once, or after SetLinger(n > 0) once the peer has
+// acknowledged everything (FIN included) or n seconds have passed; the
+// connection finishes closing in the background either way.
 func (c *Conn) Close() error {
 	err := net.ErrClosed
 	c.closeOnce.Do(func() {
 		err = nil
 		close(c.closed)
 		now := c.s.clk.Now()
-		if c.linger.Load() == 0 {
+		linger := c.linger.Load()
+		if linger == 0 {
 			c.c.Abort(now)
 			return
 		}
 		c.c.Close(now)
+		if linger > 0 {
+			c.lingerClose(time.Duration(linger) * time.Second)
+		}
 	})
 	if err != nil {
 		return c.opErr("close", err)
 	}
 	return nil
+}
+
+// lingerClose waits, for at most d, while our FIN is unacknowledged: as
+// Linux's close(2) with SO_LINGER does (sk_stream_wait_close), it waits
+// in FIN_WAIT_1, CLOSING and LAST_ACK, and returns success either way.
+func (c *Conn) lingerClose(d time.Duration) {
+	// Writers see c.closed and leave; after that the writable tokens are
+	// ours alone.
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		switch c.c.State() {
+		case tcp.FinWait1, tcp.Closing, tcp.LastAck:
+		default:
+			return
+		}
+		select {
+		case <-c.writable:
+		case <-timer.C:
+			return
+		case <-c.s.done:
+			return
+		}
+	}
 }
 
 // CloseWrite shuts down the sending direction (shutdown(SHUT_WR)): the
@@ -203,9 +245,10 @@ func (c *Conn) SetReadDeadline(t time.Time) error { c.readDeadline.set(t); retur
 // SetWriteDeadline sets the deadline for Write calls, current and future.
 func (c *Conn) SetWriteDeadline(t time.Time) error { c.writeDeadline.set(t); return nil }
 
-// SetLinger sets the behaviour of Close: sec < 0 (the default) closes in
-// the background, sec == 0 aborts with a reset and discards unsent data.
-// A positive value is treated like the default (Close never blocks).
+// SetLinger sets the behaviour of Close, as SO_LINGER does on Linux: sec
+// < 0 (the default) closes in the background; sec == 0 aborts with a
+// reset and discards unsent data; sec > 0 makes Close block until the
+// peer has acknowledged all data and the FIN, or sec seconds have passed.
 func (c *Conn) SetLinger(sec int) error {
 	c.linger.Store(int64(sec))
 	return nil

@@ -33,9 +33,9 @@ func syscallName(op string) string {
 	switch op {
 	case "dial":
 		return "connect"
-	case "write":
+	case "write", "readfrom":
 		return "write"
-	case "read":
+	case "read", "writeto":
 		return "read"
 	case "accept":
 		return "accept"

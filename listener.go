@@ -3,23 +3,29 @@ package synack
 import (
 	"net"
 	"net/netip"
+	"os"
 	"sync"
+	"time"
 
 	"github.com/synack-net/synack/stack"
 )
 
 // Listener accepts connections on a Stack. It implements net.Listener.
 type Listener struct {
-	s     *Stack
-	l     *stack.Listener
-	ready chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	s        *Stack
+	l        *stack.Listener
+	ready    chan struct{}
+	done     chan struct{}
+	once     sync.Once
+	deadline deadline
 }
 
-// Listen listens on address ("ip:port"; an empty or unspecified IP listens
-// on all of the stack's addresses of that family). network is "tcp",
-// "tcp4" or "tcp6". backlog is the host's default (4096).
+// Listen listens on address ("ip:port", a literal IP) for network "tcp",
+// "tcp4" or "tcp6", with the host's default backlog (4096). As with Go's
+// net.Listen, an empty or unspecified IP with "tcp" (":80", "[::]:80",
+// "0.0.0.0:80") listens on all of the stack's addresses of both families,
+// and Addr reports [::]:port; with "tcp4" or "tcp6" it listens on that
+// family's addresses only.
 func (s *Stack) Listen(network, address string) (*Listener, error) {
 	return s.ListenBacklog(network, address, 0)
 }
@@ -36,11 +42,16 @@ func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, 
 	if err := checkNetwork(network, ap.Addr()); err != nil {
 		return nil, opError("listen", ap, netipZero, err)
 	}
-	l, err := s.host.Listen(s.clk.Now(), ap, backlog)
+	bind := ap
+	if network == "tcp" && ap.Addr().IsUnspecified() {
+		// Go's net.Listen: an IPv6 socket with IPV6_V6ONLY off.
+		bind = netip.AddrPortFrom(netip.Addr{}, ap.Port())
+	}
+	l, err := s.host.Listen(s.clk.Now(), bind, backlog)
 	if err != nil {
 		return nil, opError("listen", ap, netipZero, err)
 	}
-	ln := &Listener{s: s, l: l, ready: make(chan struct{}, 1), done: make(chan struct{})}
+	ln := &Listener{s: s, l: l, ready: make(chan struct{}, 1), done: make(chan struct{}), deadline: newDeadline()}
 	l.SetWaker(func() {
 		select {
 		case ln.ready <- struct{}{}:
@@ -50,7 +61,9 @@ func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, 
 	return ln, nil
 }
 
-// Accept waits for and returns the next established connection.
+// Accept waits for and returns the next established connection. After
+// the deadline set with SetDeadline it returns a *net.OpError wrapping
+// os.ErrDeadlineExceeded.
 func (ln *Listener) Accept() (net.Conn, error) { return ln.AcceptTCP() }
 
 // AcceptTCP is Accept returning the concrete *Conn.
@@ -59,6 +72,10 @@ func (ln *Listener) AcceptTCP() (*Conn, error) {
 		select {
 		case <-ln.done:
 			return nil, opError("accept", ln.l.Addr(), netipZero, net.ErrClosed)
+		case <-ln.deadline.wait():
+			// As Go's poller: a passed deadline fails Accept even when
+			// a connection is waiting.
+			return nil, opError("accept", ln.l.Addr(), netipZero, os.ErrDeadlineExceeded)
 		default:
 		}
 		c, err := ln.l.Accept()
@@ -71,6 +88,7 @@ func (ln *Listener) AcceptTCP() (*Conn, error) {
 		select {
 		case <-ln.ready:
 		case <-ln.done:
+		case <-ln.deadline.wait():
 		case <-ln.s.done:
 			return nil, opError("accept", ln.l.Addr(), netipZero, net.ErrClosed)
 		}
@@ -88,6 +106,16 @@ func (ln *Listener) Close() error {
 	if err != nil {
 		return opError("close", ln.l.Addr(), netipZero, err)
 	}
+	return nil
+}
+
+// SetDeadline sets the deadline for Accept calls, current and future, as
+// *net.TCPListener's does; the zero time means none.
+func (ln *Listener) SetDeadline(t time.Time) error {
+	if isClosed(ln.done) {
+		return opError("set", ln.l.Addr(), netipZero, net.ErrClosed)
+	}
+	ln.deadline.set(t)
 	return nil
 }
 

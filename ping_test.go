@@ -13,6 +13,8 @@ import (
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+
+	"github.com/synack-net/synack"
 )
 
 // echoRequest marshals an echo request with x/net/icmp, an independent
@@ -54,7 +56,7 @@ func TestPingBetweenStacks(t *testing.T) {
 	}{{"ping4", "10.0.0.2", false}, {"ping6", "fd00::2", true}} {
 		t.Run(f.network, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				cs, ss := dualStacks(t)
+				cs, ss := dualStacks(t, synack.Config{})
 				c, err := cs.ListenPing(f.network, "")
 				if err != nil {
 					t.Fatal(err)
@@ -91,7 +93,7 @@ func TestPingBetweenStacks(t *testing.T) {
 // deadline when no reply comes (10.0.0.3 is nobody's).
 func TestDialPing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, _ := dualStacks(t)
+		cs, _ := dualStacks(t, synack.Config{})
 		c, err := cs.DialPing("ping4", "10.0.0.2")
 		if err != nil {
 			t.Fatal(err)
@@ -118,7 +120,7 @@ func TestDialPing(t *testing.T) {
 
 func TestPingErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, _ := dualStacks(t)
+		cs, _ := dualStacks(t, synack.Config{})
 		c, err := cs.ListenPing("ping4", "10.0.0.1")
 		if err != nil {
 			t.Fatal(err)

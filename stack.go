@@ -41,6 +41,10 @@ type Config struct {
 	Recorder trace.Recorder
 	// Logger receives diagnostics; nil means slog.Default().
 	Logger *slog.Logger
+	// Resolver, if not nil, looks up the host names given to Dial and
+	// DialContext (a *net.Resolver, or one that asks a DNS server through
+	// this stack). Without one, Dial takes literal IP addresses only.
+	Resolver Resolver
 	// Host holds the remaining host settings (ports, limits, secret);
 	// its Name, Addrs, MTU, TCP, Recorder and OnOutput are set from the
 	// fields above.
@@ -55,11 +59,12 @@ type Link struct {
 
 // Stack is a TCP/IP host running on its own event-loop goroutine.
 type Stack struct {
-	name  string
-	host  *stack.Host
-	clk   clock.Clock
-	log   *slog.Logger
-	links []Link
+	name     string
+	host     *stack.Host
+	clk      clock.Clock
+	log      *slog.Logger
+	links    []Link
+	resolver Resolver
 
 	kick    chan struct{} // wakes the loop: user calls queued output
 	inbound chan packet   // packets from the link readers
@@ -82,13 +87,14 @@ func New(cfg Config) (*Stack, error) {
 		return nil, errors.New("synack: Config.Links is empty")
 	}
 	s := &Stack{
-		name:    cfg.Name,
-		clk:     cfg.Clock,
-		log:     cfg.Logger,
-		links:   cfg.Links,
-		kick:    make(chan struct{}, 1),
-		inbound: make(chan packet, 256),
-		done:    make(chan struct{}),
+		name:     cfg.Name,
+		clk:      cfg.Clock,
+		log:      cfg.Logger,
+		links:    cfg.Links,
+		resolver: cfg.Resolver,
+		kick:     make(chan struct{}, 1),
+		inbound:  make(chan packet, 256),
+		done:     make(chan struct{}),
 	}
 	if s.clk == nil {
 		s.clk = clock.NewReal()

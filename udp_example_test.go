@@ -4,26 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"syscall"
 
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 
 	"github.com/synack-net/synack"
-	"github.com/synack-net/synack/link/pipe"
 )
 
 // UDP between two stacks: a request and its answer, a closed port
 // reported to a connected socket as ECONNREFUSED, and a ping.
 func ExampleStack_ListenUDP() {
-	a, b := pipe.New(1500, 1024)
-	client, _ := synack.New(synack.Config{Name: "client",
-		Links: []synack.Link{{Link: a, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}}}})
-	server, _ := synack.New(synack.Config{Name: "server",
-		Links: []synack.Link{{Link: b, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/24")}}}})
-	defer client.Close()
-	defer server.Close()
+	client, server, stop := dualPair(synack.Config{})
+	defer stop()
 
 	srv, _ := server.ListenUDP("udp", &net.UDPAddr{Port: 53})
 	go func() {

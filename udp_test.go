@@ -12,28 +12,7 @@ import (
 	"time"
 
 	"github.com/synack-net/synack"
-	"github.com/synack-net/synack/link/pipe"
 )
-
-// dualStacks joins a client (10.0.0.1, fd00::1) and a server (10.0.0.2,
-// fd00::2) by an in-memory pipe; both are closed when the test ends.
-func dualStacks(t *testing.T) (client, server *synack.Stack) {
-	t.Helper()
-	a, b := pipe.New(1500, 1024)
-	mk := func(name string, l *pipe.Endpoint, addrs ...string) *synack.Stack {
-		var ps []netip.Prefix
-		for _, a := range addrs {
-			ps = append(ps, netip.MustParsePrefix(a))
-		}
-		s, err := synack.New(synack.Config{Name: name, Links: []synack.Link{{Link: l, Addrs: ps}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	return mk("client", a, "10.0.0.1/24", "fd00::1/64"), mk("server", b, "10.0.0.2/24", "fd00::2/64")
-}
 
 // The API's datagram sockets are net.PacketConn and net.Conn values.
 var (
@@ -67,7 +46,7 @@ func TestUDPEcho(t *testing.T) {
 	for _, f := range udpFamilies {
 		t.Run(f.network, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				cs, ss := dualStacks(t)
+				cs, ss := dualStacks(t, synack.Config{})
 				// "udp" with no address takes both families, as in Go.
 				srv, err := ss.ListenUDP("udp", &net.UDPAddr{Port: 7})
 				if err != nil {
@@ -109,7 +88,7 @@ func TestUDPEcho(t *testing.T) {
 // ReadFrom reporting each sender.
 func TestUDPPacketConn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, ss := dualStacks(t)
+		cs, ss := dualStacks(t, synack.Config{})
 		srv, err := ss.ListenUDPAddrPort("udp4", netip.MustParseAddrPort("10.0.0.2:9000"))
 		if err != nil {
 			t.Fatal(err)
@@ -139,7 +118,7 @@ func TestUDPPacketConn(t *testing.T) {
 
 func TestUDPReadDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		_, ss := dualStacks(t)
+		_, ss := dualStacks(t, synack.Config{})
 		c, err := ss.ListenUDP("udp", nil)
 		if err != nil {
 			t.Fatal(err)
@@ -176,7 +155,7 @@ func TestUDPReadDeadline(t *testing.T) {
 // dropped and counted on the socket and the stack.
 func TestUDPQueueOverflow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, ss := dualStacks(t)
+		cs, ss := dualStacks(t, synack.Config{})
 		srv, _ := ss.ListenUDPAddrPort("udp", netip.MustParseAddrPort("10.0.0.2:9"))
 		defer srv.Close()
 		if err := srv.SetReadBuffer(1); err != nil { // clamped to 2304
@@ -210,7 +189,7 @@ func TestUDPConnRefused(t *testing.T) {
 	for _, f := range udpFamilies {
 		t.Run(f.network, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				cs, ss := dualStacks(t)
+				cs, ss := dualStacks(t, synack.Config{})
 				c, err := cs.DialUDPAddrPort(f.network, netip.AddrPort{}, netip.AddrPortFrom(f.server, 9))
 				if err != nil {
 					t.Fatal(err)
@@ -236,7 +215,7 @@ func TestUDPConnRefused(t *testing.T) {
 
 func TestUDPClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, _ := dualStacks(t)
+		cs, _ := dualStacks(t, synack.Config{})
 		c, _ := cs.ListenUDP("udp", nil)
 		done := make(chan error)
 		go func() {
@@ -269,7 +248,7 @@ func TestUDPClose(t *testing.T) {
 // TestUDPStackClose: closing the stack ends a blocked read.
 func TestUDPStackClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, _ := dualStacks(t)
+		cs, _ := dualStacks(t, synack.Config{})
 		c, _ := cs.ListenUDP("udp4", nil)
 		done := make(chan error)
 		go func() {
@@ -286,7 +265,7 @@ func TestUDPStackClose(t *testing.T) {
 
 func TestUDPErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cs, _ := dualStacks(t)
+		cs, _ := dualStacks(t, synack.Config{})
 		c, _ := cs.DialUDP("udp", nil, &net.UDPAddr{IP: net.ParseIP("10.0.0.2"), Port: 9})
 		defer c.Close()
 		to := &net.UDPAddr{IP: net.ParseIP("10.0.0.2"), Port: 10}

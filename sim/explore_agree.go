@@ -53,7 +53,8 @@ func (r *exploreRun) errExplained(c *connRun, a, b *streamApp) bool {
 	case syscall.ETIMEDOUT:
 		// A network that loses packets, or a listener too slow to
 		// accept, so that its SYN queue overflowed.
-		return r.p.Faulty() || r.hosts[c.plan.Server].Counters().ListenDrops > 0
+		k := r.hosts[c.plan.Server].Counters()
+		return r.p.Faulty() || k.ListenDrops > 0 || k.ListenOverflows > 0
 	case syscall.ECONNREFUSED:
 		// Both ends of a simultaneous open are active openers: either
 		// is refused once the other's connection has gone.
@@ -66,10 +67,11 @@ func (r *exploreRun) errExplained(c *connRun, a, b *streamApp) bool {
 }
 
 // mayHang reports whether an application still waiting at the horizon
-// may wait for ever: its peer's host rebooted, or its peer reset or gave up
-// on the connection and the reset may have been lost (a faulty network,
-// or a reset the host had no room to send), or its connection was never
-// accepted and its listener went away.
+// may wait for ever: its peer's host rebooted, its peer gave up on the
+// connection (silently, as Linux does), its peer reset the connection and
+// the reset may have been lost (a faulty network, or a reset the host had
+// no room to send), or its connection was never accepted and its listener
+// went away.
 func (r *exploreRun) mayHang(c *connRun, a *streamApp) bool {
 	b := c.peerOf(a)
 	peerHost := c.plan.Server
@@ -83,7 +85,10 @@ func (r *exploreRun) mayHang(c *connRun, a *streamApp) bool {
 	if b == nil {
 		return resetMayBeLost || c.plan.Listen >= 0 && r.closedListen[c.plan.Listen]
 	}
-	return resetMayBeLost && (b.aborted || b.closeEarly || b.gaveUp())
+	// A peer that gave up on its retransmissions went silently (Linux sends
+	// no reset then); one that aborted sent a reset, which only a faulty
+	// network can lose.
+	return b.gaveUp() || resetMayBeLost && (b.aborted || b.closeEarly)
 }
 
 // gaveUp reports whether the application's connection failed, whether or

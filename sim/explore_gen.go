@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/synack-net/synack/link/netem"
+	"github.com/synack-net/synack/stack"
 	"github.com/synack-net/synack/tcp"
 )
 
@@ -77,10 +78,16 @@ func (g *planGen) host() PlanHost {
 	c.SynRetries = 2 + g.r.IntN(5)
 	c.SynAckRetries = 2 + g.r.IntN(4)
 	c.Retries = g.pick(3, 5, 8, 15)
+	c.OrphanRetries = g.pick(2, 4, 8)
 	h := PlanHost{MTU: g.pick(1280, 1500, 1500, 1500, 9000), TCP: c, MaxTimeWait: 0}
 	if g.chance(0.1) {
 		h.MaxTimeWait = 1 + g.r.IntN(3)
 	}
+	if g.chance(0.2) {
+		h.MaxSynBacklog = 1 + g.r.IntN(3) // the SYN queue overflows: cookies
+	}
+	h.SynCookies = stack.SynCookieMode(g.pick(0, 0, 0, 1, 2))
+	h.AbortOnOverflow = g.chance(0.1)
 	return h
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/synack-net/synack/link/netem"
+	"github.com/synack-net/synack/stack"
 	"github.com/synack-net/synack/tcp"
 )
 
@@ -27,9 +28,12 @@ type Plan struct {
 
 // PlanHost is one host: its link MTU and its TCP settings.
 type PlanHost struct {
-	MTU         int
-	TCP         tcp.Config
-	MaxTimeWait int
+	MTU             int
+	TCP             tcp.Config
+	MaxTimeWait     int
+	MaxSynBacklog   int // 0: the default
+	SynCookies      stack.SynCookieMode
+	AbortOnOverflow bool
 }
 
 // PlanPath is the impairment of one direction between two hosts.
@@ -140,10 +144,11 @@ func (p *Plan) String() string {
 	fmt.Fprintf(&b, "seed %d, %d hosts, faulty %v, black hole %v\n", p.Seed, len(p.Hosts), p.Faulty(), p.BlackHole)
 	for i, h := range p.Hosts {
 		c := h.TCP
-		fmt.Fprintf(&b, "  host %s: mtu %d snd %d..%d rcv %d..%d nodelay %v ts %v sack %v ws %v cc %s tw %v fw2 %v ka %+v uto %v retries %d/%d/%d maxtw %d\n",
+		fmt.Fprintf(&b, "  host %s: mtu %d snd %d..%d rcv %d..%d nodelay %v ts %v sack %v ws %v cc %s tw %v fw2 %v ka %+v uto %v retries %d/%d/%d/%d maxtw %d synq %d cookies %d abort-on-overflow %v\n",
 			hostName(i), h.MTU, c.SendBufferSize, c.SendBufferMax, c.ReceiveBufferSize, c.ReceiveBufferMax,
 			c.NoDelay, c.Timestamps, c.SACK, c.WindowScaling, c.CongestionControl, c.TimeWait, c.FinWait2Timeout,
-			c.KeepAlive, c.UserTimeout, c.SynRetries, c.SynAckRetries, c.Retries, h.MaxTimeWait)
+			c.KeepAlive, c.UserTimeout, c.SynRetries, c.SynAckRetries, c.Retries, c.OrphanRetries, h.MaxTimeWait,
+			h.MaxSynBacklog, h.SynCookies, h.AbortOnOverflow)
 	}
 	for _, path := range p.Paths {
 		fmt.Fprintf(&b, "  path %s>%s: %+v\n", hostName(path.From), hostName(path.To), path.Imp)

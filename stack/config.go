@@ -41,9 +41,19 @@ type Config struct {
 	// DefaultBacklog is the accept queue bound when Listen gets 0
 	// (Linux somaxconn: 4096).
 	DefaultBacklog int
-	// MaxSynBacklog bounds each listener's half-open connections
-	// (tcp_max_syn_backlog).
+	// MaxSynBacklog bounds each listener's half-open connections, beside
+	// its listen backlog, which bounds both queues as on Linux
+	// (tcp_max_syn_backlog: 4096).
 	MaxSynBacklog int
+	// SynCookies says when a listener answers SYNs with SYN cookies
+	// (RFC 4987 §3.6; Linux's tcp_syncookies): by default once its SYN
+	// queue is full (1), always (2), or never (0), when SYNs beyond a full
+	// queue are dropped.
+	SynCookies SynCookieMode
+	// AbortOnOverflow answers a handshake's final ACK that finds the
+	// accept queue full with a reset instead of dropping it (Linux's
+	// tcp_abort_on_overflow).
+	AbortOnOverflow bool
 	// TTL is the IPv4 TTL and IPv6 hop limit of sent packets (64).
 	TTL uint8
 	// Recorder, if not nil, receives every trace event.
@@ -54,6 +64,17 @@ type Config struct {
 	// must not block.
 	OnOutput func()
 }
+
+// SynCookieMode says when SYN cookies are used; the zero value is Linux's
+// default.
+type SynCookieMode uint8
+
+// The SYN cookie modes, with the tcp_syncookies value each mirrors.
+const (
+	SynCookiesOnOverflow SynCookieMode = iota // 1: once a listener's SYN queue is full
+	SynCookiesAlways                          // 2: for every SYN
+	SynCookiesNever                           // 0: never; a full SYN queue drops SYNs
+)
 
 func (c *Config) fill() {
 	if c.MTU == 0 {

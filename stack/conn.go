@@ -7,7 +7,6 @@ import (
 
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/tcp"
-	"github.com/synack-net/synack/trace"
 )
 
 // Conn is a host's handle on one connection. Its methods are non-blocking
@@ -244,44 +243,12 @@ func (c *Conn) stateAndDeadline() (tcp.State, clock.Instant) {
 	return c.tcb.State(), c.tcb.NextDeadline()
 }
 
-// StateChanged implements tcp.Observer: it keeps the MIB counters and
-// records the transition. It runs with c.mu held.
+// StateChanged implements tcp.Observer: the connection's state changes
+// take the host's one recorded path (Host.stateChanged). It runs with
+// c.mu held.
 func (c *Conn) StateChanged(now clock.Instant, from, to tcp.State, why tcp.Cause) {
-	h := c.h
-	h.countMu.Lock()
-	k := &h.counters
-	switch {
-	case from == tcp.Closed && to == tcp.SynSent:
-		k.ActiveOpens++
-	case from == tcp.Listen && to == tcp.SynReceived:
-		k.PassiveOpens++
-	case (from == tcp.SynSent || from == tcp.SynReceived) && (to == tcp.Closed || to == tcp.Listen):
-		k.AttemptFails++
-	case (from == tcp.Established || from == tcp.CloseWait) && to == tcp.Closed && why.Kind == tcp.CauseSegment:
-		k.EstabResets++
-	case from == tcp.TimeWait && to == tcp.Closed:
-		k.TimeWaited++
-	}
-	if to == tcp.Established || to == tcp.CloseWait {
-		if from != tcp.Established && from != tcp.CloseWait {
-			k.CurrEstab++
-		}
-	} else if from == tcp.Established || from == tcp.CloseWait {
-		k.CurrEstab--
-	}
-	h.countMu.Unlock()
-	h.record(trace.Event{Time: now, Local: c.tuple.Local, Remote: c.tuple.Remote,
-		Kind: trace.KindState, From: from, To: to, Cause: why})
+	c.h.stateChanged(now, c.tuple, from, to, why)
 }
 
 // TimerFired implements tcp.Observer.
-func (c *Conn) TimerFired(now clock.Instant, t tcp.Timer) {
-	h := c.h
-	if t == tcp.TimerRetransmit {
-		h.countMu.Lock()
-		h.counters.TCPTimeouts++
-		h.countMu.Unlock()
-	}
-	h.record(trace.Event{Time: now, Local: c.tuple.Local, Remote: c.tuple.Remote,
-		Kind: trace.KindTimer, Timer: t})
-}
+func (c *Conn) TimerFired(now clock.Instant, t tcp.Timer) { c.h.timerFired(now, c.tuple, t) }

@@ -26,6 +26,9 @@ type Counters struct {
 
 	ListenOverflows    uint64 // TcpExt: SYNs dropped because an accept queue was full
 	ListenDrops        uint64 // TcpExt: SYNs dropped by a listener for any reason
+	SyncookiesSent     uint64 // TcpExt: SYN-ACKs sent with a SYN cookie
+	SyncookiesRecv     uint64 // TcpExt: valid SYN cookies received
+	SyncookiesFailed   uint64 // TcpExt: ACKs to a listener whose cookie did not check out
 	TimeWaited         uint64 // TcpExt TW: connections that finished TIME_WAIT
 	TimeWaitRecycled   uint64 // TcpExt TWRecycled: TIME_WAIT pairs reused by a new SYN (RFC 6191)
 	TimeWaitOverflow   uint64 // TcpExt TCPTimeWaitOverflow: connections closed for want of room in the TIME_WAIT table

@@ -49,6 +49,15 @@ type Host struct {
 
 	out outQueue // packets built but not yet handed to the driver
 
+	// The SYN queue (half-open requests), the requests whose SYN-ACK waits
+	// for the next Flush, the TCB they are expanded into and its observer,
+	// and the SYN cookies. Guarded by mu.
+	syn     synQueue
+	synDue  []synKey
+	scratch *tcp.TCB
+	reqObs  requestObserver
+	cookies *tcp.CookieJar
+
 	dgram datagrams // UDP and ping sockets (datagrams.go)
 }
 
@@ -59,6 +68,7 @@ func NewHost(cfg Config) *Host {
 		cfg:       cfg,
 		tcpCfg:    cfg.TCP,
 		isn:       tcp.NewISNGenerator(cfg.Secret),
+		cookies:   tcp.NewCookieJar(cookieKey(cfg.Secret)),
 		rec:       cfg.Recorder,
 		conns:     make(map[Tuple]*Conn),
 		listeners: make(map[netip.AddrPort]*Listener),
@@ -168,7 +178,7 @@ func (h *Host) mssFor(remote netip.Addr) (mss, def uint16) {
 }
 
 // openParams computes the per-connection inputs of an OPEN.
-func (h *Host) openParams(now clock.Instant, t Tuple, c *Conn, o OpenOptions) tcp.OpenParams {
+func (h *Host) openParams(now clock.Instant, t Tuple, obs tcp.Observer, o OpenOptions) tcp.OpenParams {
 	mss, def := h.mssFor(t.Remote.Addr())
 	if o.MaxSegment > 0 {
 		mss = min(mss, uint16(o.MaxSegment))
@@ -180,7 +190,7 @@ func (h *Host) openParams(now clock.Instant, t Tuple, c *Conn, o OpenOptions) tc
 		// RFC 7323 §5.4: a per-connection offset, here the tuple's ISN
 		// hash at time zero, so that it needs no extra randomness.
 		TSOffset: uint32(h.isn.ISN(0, t.Remote, t.Local)),
-		Observer: c,
+		Observer: obs,
 	}
 }
 
@@ -204,7 +214,7 @@ func (h *Host) markDirty(c *Conn) {
 func (h *Host) NextDeadline() clock.Instant {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.timers.next()
+	return clock.Min(h.timers.next(), h.syn.next())
 }
 
 // HasPendingOutput reports whether Flush has work.
@@ -227,6 +237,7 @@ func (h *Host) Tick(now clock.Instant) {
 		c.mu.Unlock()
 		h.markDirty(c)
 	}
+	h.tickRequests(now)
 	h.mu.Unlock()
 }
 
@@ -241,6 +252,8 @@ func (h *Host) Crash(now clock.Instant) {
 	h.listeners = make(map[netip.AddrPort]*Listener)
 	h.timers = timerWheel{}
 	h.timeWaits = 0
+	h.crashRequests(now)
+	h.synDue = nil
 	for _, c := range conns {
 		c.removed = true
 		c.timer = unarmed

@@ -81,7 +81,9 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 	seg.Flags, seg.Window, seg.Payload = tcpb.Flags(), tcpb.Window(), tcpb.Payload()
 	t := Tuple{Local: netip.AddrPortFrom(dst, tcpb.DstPort()), Remote: netip.AddrPortFrom(src, tcpb.SrcPort())}
 	if h.rec != nil {
-		h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindRecv, Segment: summary(&seg)})
+		sum := summary(&seg)
+		sum.WindowShift = h.peerWindowShift(t, &seg)
+		h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindRecv, Segment: sum})
 	}
 
 	h.mu.Lock()
@@ -91,7 +93,7 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 		c = nil // RFC 6191: the SYN opens a new incarnation
 	}
 	if c != nil {
-		if c.listener != nil && h.acceptQueueFull(now, c, &seg) {
+		if c.listener != nil && h.acceptQueueFull(now, c.listener, t, &seg) {
 			return
 		}
 		c.mu.Lock()
@@ -112,6 +114,12 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 		h.markDirty(c)
 		return
 	}
+	if k, ok := h.keyOf(t); ok {
+		if r := h.syn.get(k); r != nil {
+			h.requestInput(now, k, r, t, &seg)
+			return
+		}
+	}
 	if l := h.findListener(t.Local); l != nil {
 		h.listenInput(now, l, t, &seg)
 		return
@@ -125,6 +133,8 @@ func (h *Host) listenInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 	switch {
 	case seg.Flags&wire.FlagRST != 0:
 		h.drop(now, t, seg, DropNoSocket) // "An incoming RST should be ignored."
+	case seg.Flags&wire.FlagACK != 0 && seg.Flags&wire.FlagSYN == 0 && h.cookieInput(now, l, t, seg):
+		// A valid SYN cookie: the handshake completed (RFC 4987 §3.6).
 	case seg.Flags&wire.FlagACK != 0:
 		// "Any acknowledgment is bad if it arrives on a connection still
 		// in the LISTEN state": <SEQ=SEG.ACK><CTL=RST>.
@@ -134,6 +144,34 @@ func (h *Host) listenInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 	default:
 		h.drop(now, t, seg, DropListenNonSYN)
 	}
+}
+
+// peerWindowShift is the shift of the window the peer advertises in seg,
+// for the trace: none on a SYN (RFC 7323 §2.2), else the peer's shift as
+// the connection of t knows it; 0 when there is none, or only a TIME_WAIT
+// entry, which keeps no more than our own shift. Called without locks held.
+func (h *Host) peerWindowShift(t Tuple, seg *tcp.Segment) uint8 {
+	if seg.Flags&wire.FlagSYN != 0 {
+		return 0
+	}
+	h.mu.Lock()
+	c := h.conns[t]
+	if k, ok := h.keyOf(t); ok && c == nil {
+		if half := h.syn.get(k); half != nil {
+			defer h.mu.Unlock()
+			return half.PeerWScale()
+		}
+	}
+	h.mu.Unlock()
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tcb == nil {
+		return 0
+	}
+	return c.tcb.Info().SndWScale
 }
 
 // summary is a segment's trace form.

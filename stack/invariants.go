@@ -10,8 +10,9 @@ import (
 // Census counts what a host holds: what a drained host must be back to
 // zero on, and what a leak shows in.
 type Census struct {
-	Conns     int // connections in the table, in every form
+	Conns     int // connections in the table, in every form but half-open requests
 	TimeWait  int // of them, compact TIME_WAIT entries
+	SynQueue  int // half-open requests (SYN_RCVD) in the SYN queue
 	Listeners int
 	// Timers is the number of connections armed in the timer wheel.
 	Timers int
@@ -27,7 +28,8 @@ type Census struct {
 func (h *Host) Census() Census {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	c := Census{Conns: len(h.conns), TimeWait: h.timeWaits, Listeners: len(h.listeners)}
+	c := Census{Conns: len(h.conns), TimeWait: h.timeWaits, Listeners: len(h.listeners), SynQueue: h.syn.len()}
+	c.States[tcp.SynReceived] += h.syn.len()
 	for _, conn := range h.conns {
 		if conn.timer.deadline != clock.Never {
 			c.Timers++
@@ -70,6 +72,44 @@ func (h *Host) CheckInvariants() error {
 	}
 	if timeWaits != h.timeWaits {
 		return fmt.Errorf("%d TIME_WAIT entries, counted %d", timeWaits, h.timeWaits)
+	}
+	return h.checkRequests()
+}
+
+// checkRequests checks the SYN queue: each listener counts the requests
+// it has, and each request's SYN-ACK timer is queued. Called with h.mu held.
+func (h *Host) checkRequests() error {
+	counts := map[*Listener]int{}
+	for k, r := range h.syn.reqs {
+		t := h.tupleOf(k)
+		if l := h.findListener(t.Local); l != nil {
+			counts[l]++
+		}
+		if r.Deadline() == clock.Never {
+			return fmt.Errorf("%v->%v: a half-open request without a SYN-ACK timer", t.Local, t.Remote)
+		}
+	}
+	for _, l := range h.listeners {
+		l.mu.Lock()
+		n := l.synQueue
+		l.mu.Unlock()
+		if n != counts[l] {
+			return fmt.Errorf("listener %v counts %d half-open requests, holds %d", l.addr, n, counts[l])
+		}
+	}
+	queued := map[synKey]bool{}
+	for l := range h.syn.timers {
+		h.syn.timers[l].all(func(s synSlot) {
+			if h.syn.live(s) {
+				queued[s.key] = true
+			}
+		})
+	}
+	for k := range h.syn.reqs {
+		if !queued[k] {
+			t := h.tupleOf(k)
+			return fmt.Errorf("%v->%v: a half-open request whose SYN-ACK timer is not queued", t.Local, t.Remote)
+		}
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/tcp"
 	"github.com/synack-net/synack/trace"
-	"github.com/synack-net/synack/wire"
 )
 
 // Listener is a passive OPEN (RFC 9293 §3.10.1): it owns the connections
@@ -18,6 +17,9 @@ type Listener struct {
 	h       *Host
 	addr    netip.AddrPort
 	backlog int
+	// dual: an IPv6 wildcard that takes IPv4 connections too, as a Linux
+	// socket on [::] with IPV6_V6ONLY off does.
+	dual bool
 
 	mu       sync.Mutex // guards the fields below
 	synQueue int        // connections in SYN_RCVD
@@ -25,43 +27,75 @@ type Listener struct {
 	closed   bool
 	waker    func()
 	opts     OpenOptions // for the connections it opens
+	// overflowed says the SYN queue has overflowed, last at
+	// lastOverflow, for SynCookiesOnOverflow.
+	overflowed   bool
+	lastOverflow clock.Instant
 }
 
-// Listen creates a listener on addr (an unspecified address listens on all
-// of the host's addresses of that family; port 0 picks a free one). backlog
-// bounds the accept queue; 0 means the host's default.
+// Listen creates a listener on addr: an unspecified address (0.0.0.0 or
+// ::) listens on all of the host's addresses of that family, and an
+// address with no IP at all (netip.AddrPortFrom(netip.Addr{}, port)) on
+// all addresses of both families, as a Linux socket bound to [::] with
+// IPV6_V6ONLY off does (its Addr is then [::]:port). Port 0 picks a free
+// one. backlog bounds the accept queue; 0 means the host's default.
 func (h *Host) Listen(now clock.Instant, addr netip.AddrPort, backlog int) (*Listener, error) {
 	if backlog <= 0 {
 		backlog = h.cfg.DefaultBacklog
 	}
+	dual := !addr.Addr().IsValid()
+	if dual {
+		addr = netip.AddrPortFrom(netip.IPv6Unspecified(), addr.Port())
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if addr.Addr().IsValid() && !addr.Addr().IsUnspecified() && !h.isLocal(addr.Addr()) {
+	if !addr.Addr().IsUnspecified() && !h.isLocal(addr.Addr()) {
 		return nil, syscall.EADDRNOTAVAIL
 	}
 	if addr.Port() == 0 {
 		// Like bind(2) with port 0: the first free ephemeral port.
-		port, ok := h.freeListenPort(addr.Addr())
+		port, ok := h.freeListenPort(addr.Addr(), dual)
 		if !ok {
 			return nil, syscall.EADDRINUSE
 		}
 		addr = netip.AddrPortFrom(addr.Addr(), port)
 	}
-	if _, ok := h.listeners[addr]; ok {
+	if h.listenConflict(addr, dual) {
 		return nil, syscall.EADDRINUSE
 	}
-	l := &Listener{h: h, addr: addr, backlog: backlog}
+	l := &Listener{h: h, addr: addr, backlog: backlog, dual: dual}
 	h.listeners[addr] = l
 	h.record(trace.Event{Time: now, Local: addr, Kind: trace.KindState, From: tcp.Closed, To: tcp.Listen,
 		Cause: tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallListen}})
 	return l, nil
 }
 
-// freeListenPort finds an ephemeral port with no listener on a. Called
-// with h.mu held.
-func (h *Host) freeListenPort(a netip.Addr) (uint16, bool) {
+// listenConflict reports whether a listener on addr (dual: of both
+// families) would take the place of one that exists. As on Linux, a
+// dual-family wildcard and an IPv4 wildcard on one port exclude each
+// other. Called with h.mu held.
+func (h *Host) listenConflict(addr netip.AddrPort, dual bool) bool {
+	if _, ok := h.listeners[addr]; ok {
+		return true
+	}
+	v4any := netip.AddrPortFrom(netip.IPv4Unspecified(), addr.Port())
+	v6any := netip.AddrPortFrom(netip.IPv6Unspecified(), addr.Port())
+	switch {
+	case dual:
+		_, ok := h.listeners[v4any]
+		return ok
+	case addr == v4any:
+		l, ok := h.listeners[v6any]
+		return ok && l.dual
+	}
+	return false
+}
+
+// freeListenPort finds an ephemeral port where a listener on a (dual: of
+// both families) conflicts with none. Called with h.mu held.
+func (h *Host) freeListenPort(a netip.Addr, dual bool) (uint16, bool) {
 	for p := uint32(h.cfg.EphemeralPortLow); p <= uint32(h.cfg.EphemeralPortHigh); p++ {
-		if _, busy := h.listeners[netip.AddrPortFrom(a, uint16(p))]; !busy {
+		if !h.listenConflict(netip.AddrPortFrom(a, uint16(p)), dual) {
 			return uint16(p), true
 		}
 	}
@@ -148,6 +182,7 @@ func (l *Listener) Close(now clock.Instant) {
 	h.record(trace.Event{Time: now, Local: l.addr, Kind: trace.KindState, From: tcp.Listen, To: tcp.Closed,
 		Cause: tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallClose}})
 	h.mu.Lock()
+	h.discardRequests(now, l)
 	for _, c := range h.conns {
 		if c.listener == l {
 			c.listener = nil
@@ -174,100 +209,23 @@ func (l *Listener) crash() {
 }
 
 // findListener returns the listener for a local address: an exact match,
-// else a wildcard of the same family. Called with h.mu held.
+// else a wildcard of the same family, else for IPv4 a dual-family
+// wildcard. Called with h.mu held.
 func (h *Host) findListener(local netip.AddrPort) *Listener {
 	if l, ok := h.listeners[local]; ok {
 		return l
 	}
-	any := netip.IPv4Unspecified()
+	v6any := netip.AddrPortFrom(netip.IPv6Unspecified(), local.Port())
 	if local.Addr().Is6() {
-		any = netip.IPv6Unspecified()
+		return h.listeners[v6any]
 	}
-	if l, ok := h.listeners[netip.AddrPortFrom(any, local.Port())]; ok {
+	if l, ok := h.listeners[netip.AddrPortFrom(netip.IPv4Unspecified(), local.Port())]; ok {
+		return l
+	}
+	if l, ok := h.listeners[v6any]; ok && l.dual {
 		return l
 	}
 	return nil
-}
-
-// passiveOpen handles a SYN that reached a listener (RFC 9293 §3.10.7.2):
-// it creates a TCB in SYN_RCVD unless a queue is full. Called with h.mu held.
-func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment) {
-	l.mu.Lock()
-	full := len(l.accept) >= l.backlog
-	synFull := l.synQueue >= h.cfg.MaxSynBacklog
-	l.mu.Unlock()
-	var reason DropReason
-	switch {
-	case full:
-		// Linux drops SYNs while the accept queue is full; the client's
-		// SYN retransmission tries again later.
-		reason = DropListenOverflow
-		h.count(func(k *Counters) { k.ListenOverflows++; k.ListenDrops++ })
-	case synFull:
-		reason = DropSynQueueFull
-		h.count(func(k *Counters) { k.ListenDrops++ })
-	case len(h.conns) >= h.cfg.MaxConns:
-		reason = DropConnLimit
-		h.count(func(k *Counters) { k.ConnLimit++; k.ListenDrops++ })
-	default:
-		c := newConn(h, t)
-		c.listener = l
-		c.mu.Lock()
-		l.mu.Lock()
-		opts := l.opts
-		l.mu.Unlock()
-		c.tcb = tcp.NewPassive(h.tcpCfg, now, h.openParams(now, t, c, opts), seg)
-		c.mu.Unlock()
-		h.conns[t] = c
-		l.mu.Lock()
-		l.synQueue++
-		l.mu.Unlock()
-		h.markDirty(c)
-		return
-	}
-	h.drop(now, t, seg, reason)
-}
-
-// acceptQueueFull drops the ACK that would complete the handshake of a
-// listener's half-open connection while the accept queue is full: as on
-// Linux, the connection stays in SYN_RCVD, and the peer's next segment (or
-// our SYN-ACK retransmission) tries again once the application accepts.
-// Called with h.mu held.
-func (h *Host) acceptQueueFull(now clock.Instant, c *Conn, seg *tcp.Segment) bool {
-	if seg.Flags&(wire.FlagACK|wire.FlagRST|wire.FlagSYN) != wire.FlagACK {
-		return false
-	}
-	l := c.listener
-	l.mu.Lock()
-	full := len(l.accept) >= l.backlog
-	l.mu.Unlock()
-	if !full {
-		return false
-	}
-	h.count(func(k *Counters) { k.ListenOverflows++ })
-	h.drop(now, c.tuple, seg, DropListenOverflow)
-	return true
-}
-
-// settlePassive moves a listener's connection along after its TCB ran:
-// into the accept queue once established, out of the SYN queue when it
-// failed or went back to LISTEN. Called with h.mu held.
-func (h *Host) settlePassive(c *Conn, st tcp.State) {
-	l := c.listener
-	if l == nil || st == tcp.SynReceived {
-		return
-	}
-	c.listener = nil
-	l.mu.Lock()
-	l.synQueue--
-	ok := !l.closed && (st == tcp.Established || st == tcp.CloseWait)
-	if ok {
-		l.accept = append(l.accept, c)
-	}
-	l.mu.Unlock()
-	if ok {
-		l.wake()
-	}
 }
 
 // drop counts and traces a dropped segment.

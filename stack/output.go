@@ -48,9 +48,16 @@ func (q *outQueue) payloadBuf(maxPayload int) []byte {
 	return s[headroom : headroom+maxPayload]
 }
 
-// push builds the packet for seg (whose payload, if any, already sits in
-// payloadBuf) and queues it, counting and tracing it.
+// push queues a segment of no connection (a reset for a stray), whose
+// window is unscaled.
 func (q *outQueue) push(now clock.Instant, h *Host, t Tuple, seg *tcp.Segment) {
+	q.pushShifted(now, h, t, seg, 0)
+}
+
+// pushShifted builds the packet for seg (whose payload, if any, already
+// sits in payloadBuf) and queues it, counting it and tracing it with the
+// window scale shift in effect for its window.
+func (q *outQueue) pushShifted(now clock.Instant, h *Host, t Tuple, seg *tcp.Segment, shift uint8) {
 	slot := q.next()
 	tcpHdrLen := wire.TCPMinHeaderLen + seg.Options.Len()
 	ipLen := wire.IPv4MinHeaderLen
@@ -85,8 +92,23 @@ func (q *outQueue) push(now clock.Instant, h *Host, t Tuple, seg *tcp.Segment) {
 		}
 	})
 	if h.rec != nil {
-		h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindSend, Segment: summary(seg)})
+		sum := summary(seg)
+		sum.WindowShift = shift
+		h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindSend, Segment: sum})
 	}
+}
+
+// ourWindowShift is the shift of the window c advertises in seg, for the
+// trace: none on a SYN (RFC 7323 §2.2), else our shift. Called with c.mu
+// held; it costs nothing when the host records no trace.
+func (c *Conn) ourWindowShift(seg *tcp.Segment) uint8 {
+	switch {
+	case c.h.rec == nil || seg.Flags&wire.FlagSYN != 0:
+		return 0
+	case c.tcb == nil:
+		return c.tw.Info().RcvWScale
+	}
+	return c.tcb.Info().RcvWScale
 }
 
 // Flush builds every segment the host's connections want to send and
@@ -104,7 +126,7 @@ func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
 	h.dirtyMu.Unlock()
 
 	h.mu.Lock()
-	maxPayload := h.cfg.MTU - wire.IPv4MinHeaderLen - wire.TCPMinHeaderLen
+	h.flushRequests(now, emit)
 	for _, c := range list {
 		if c.removed {
 			continue
@@ -118,15 +140,11 @@ func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
 				h.mu.Lock()
 				c.mu.Lock()
 			}
-			mp := maxPayload
-			if c.tuple.Local.Addr().Is6() {
-				mp -= wire.IPv6HeaderLen - wire.IPv4MinHeaderLen
-			}
-			seg, ok := c.nextSegment(now, h.out.payloadBuf(mp))
+			seg, ok := c.nextSegment(now, h.out.payloadBuf(h.maxPayload(c.tuple)))
 			if !ok {
 				break
 			}
-			h.out.push(now, h, c.tuple, &seg)
+			h.out.pushShifted(now, h, c.tuple, &seg, c.ourWindowShift(&seg))
 		}
 		h.compactTimeWait(now, c)
 		st, d := c.stateAndDeadline()
@@ -147,6 +165,15 @@ func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
 		h.dirty = list[:0]
 	}
 	h.dirtyMu.Unlock()
+}
+
+// maxPayload is the most a segment of connection t may carry, options
+// included: the MTU less the IP header and the TCP header without options.
+func (h *Host) maxPayload(t Tuple) int {
+	if t.Local.Addr().Is6() {
+		return h.cfg.MTU - wire.IPv6HeaderLen - wire.TCPMinHeaderLen
+	}
+	return h.cfg.MTU - wire.IPv4MinHeaderLen - wire.TCPMinHeaderLen
 }
 
 // emitAll hands the queued packets to emit and empties the queue. Only the

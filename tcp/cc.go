@@ -53,6 +53,15 @@ type congestionControl interface {
 	name() string
 }
 
+// newCongestionControl returns the algorithm name chooses ("reno", else
+// CUBIC) for a sender whose MSS is mss.
+func newCongestionControl(name string, mss uint32) congestionControl {
+	if name == "reno" {
+		return newReno(mss)
+	}
+	return newCubic(mss)
+}
+
 // ccMaxWindow caps cwnd and ssthresh, so that window arithmetic in uint32
 // cannot overflow. It is also the "arbitrarily high" initial ssthresh of
 // RFC 5681 §3.1.

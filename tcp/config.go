@@ -29,9 +29,13 @@ type Config struct {
 	// SynRetries is how many times a SYN is retransmitted before connect
 	// fails with ETIMEDOUT (Linux tcp_syn_retries: 6, giving up 127 s after
 	// the first SYN). SynAckRetries is the same for a SYN-ACK
-	// (tcp_synack_retries: 5). Retries is how many consecutive RTO expiries a
-	// synchronized connection survives (tcp_retries2: 15).
-	SynRetries, SynAckRetries, Retries int
+	// (tcp_synack_retries: 5). Retries bounds a synchronized connection's
+	// retransmissions as Linux's tcp_retries2 (15) does: by the time that
+	// many would take from the RTO floor, 924.6 s with 200 ms; and the
+	// window probes that go unanswered. OrphanRetries is the same for a
+	// connection its user has closed (tcp_orphan_retries, which Linux
+	// treats as 8 when it is 0).
+	SynRetries, SynAckRetries, Retries, OrphanRetries int
 
 	// TimeWait is how long a connection stays in TIME_WAIT, 2×MSL
 	// (RFC 9293 §3.4.2). Linux uses 60 s.
@@ -77,8 +81,10 @@ type Config struct {
 	// Zero disables the limit.
 	AckRateLimit time.Duration
 
-	// UserTimeout, when non-zero, aborts a connection whose sent data stays
-	// unacknowledged this long (RFC 9293 §3.8.3, RFC 5482; TCP_USER_TIMEOUT).
+	// UserTimeout, when non-zero, is each connection's initial user timeout
+	// (RFC 9293 §3.8.3, RFC 5482; TCP_USER_TIMEOUT): a connection whose sent
+	// data stays unacknowledged this long, or whose window probes or
+	// keep-alives go unanswered this long, ends with ETIMEDOUT.
 	UserTimeout time.Duration
 }
 
@@ -103,6 +109,7 @@ func DefaultConfig() Config {
 		SynRetries:        6,
 		SynAckRetries:     5,
 		Retries:           15,
+		OrphanRetries:     8,
 		TimeWait:          60 * time.Second,
 		FinWait2Timeout:   60 * time.Second,
 		DelayedAck:        40 * time.Millisecond,

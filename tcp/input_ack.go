@@ -125,7 +125,7 @@ func (t *TCB) updateWindow(seg *Segment) {
 		t.snd.wl1, t.snd.wl2 = seg.Seq, seg.Ack
 		t.snd.maxWnd = max(t.snd.maxWnd, t.snd.wnd)
 		if t.snd.wnd > 0 {
-			t.tm.persist = clock.Never
+			t.tm.persist, t.probesStart = clock.Never, clock.Never
 		}
 	}
 }

@@ -67,5 +67,5 @@ func (t *TCB) rcvSynSent(now clock.Instant, seg *Segment) {
 // §3.10.7.4 fifth for SYN_RCVD).
 func (t *TCB) queueReset(seq, ack Seq, flags wire.TCPFlags) {
 	t.rstPending = true
-	t.rst = Segment{Seq: seq, Ack: ack, Flags: flags}
+	t.rst = resetToSend{seq: seq, ack: ack, flags: flags}
 }

@@ -26,7 +26,8 @@ func (t *TCB) rcvText(now clock.Instant, seg *Segment) {
 				// the segment as if no connection existed.
 				if seq.Add(uint32(len(data))).GreaterThan(t.rcv.nxt) {
 					t.fail(now, syscall.ECONNRESET, segCause(seg))
-					t.rstPending, t.rst = true, ResetFor(seg)
+					r := ResetFor(seg)
+					t.queueReset(r.Seq, r.Ack, r.Flags)
 					return
 				}
 			} else {
@@ -142,7 +143,7 @@ func (t *TCB) abortWithReset(now clock.Instant, why Cause) {
 	synced := t.state != SynSent
 	t.fail(now, syscall.ECONNRESET, why)
 	if synced {
-		t.queueAbortReset(now)
+		t.queueAbortReset()
 	}
 }
 
@@ -150,11 +151,9 @@ func (t *TCB) abortWithReset(now clock.Instant, why Cause) {
 // (RFC 9293 §3.10.5). Like Linux it also acknowledges RCV.NXT and, when
 // timestamps are in use, carries a fresh one (RFC 7323 §3.2: every segment
 // of such a connection does).
-func (t *TCB) queueAbortReset(now clock.Instant) {
+func (t *TCB) queueAbortReset() {
 	t.queueReset(t.snd.nxt, t.rcv.nxt, wire.FlagRST|wire.FlagACK)
-	if t.tsOK {
-		t.rst.Options.TSVal, t.rst.Options.TSEcr, t.rst.Options.HasTS = t.tsNow(now), t.tsRecent, true
-	}
+	t.rst.withTS = t.tsOK
 }
 
 // discardReadable throws away in-order data nobody will read.

@@ -20,22 +20,8 @@ func NewActive(cfg *Config, now clock.Instant, p OpenParams) *TCB {
 // SYN_RCVD and its first NextSegment is the SYN-ACK. The caller has checked
 // that syn carries SYN and neither RST nor ACK.
 func NewPassive(cfg *Config, now clock.Instant, p OpenParams, syn *Segment) *TCB {
-	t := newTCB(cfg, p)
-	t.passive = true
-	t.state = Listen
-	t.lastRecv = now
-	t.rcv.irs = syn.Seq
-	t.rcv.nxt = syn.Seq.Add(1)
-	t.rcv.lastAck = t.rcv.nxt
-	t.negotiate(&syn.Options)
-	// RFC 9293 §3.10.7.2: SND.WND from the SYN's (never scaled) window.
-	t.snd.wnd = uint32(syn.Window)
-	t.snd.maxWnd = t.snd.wnd
-	t.snd.wl1 = syn.Seq
-	t.rcv.adv = t.rcv.nxt
-	t.setState(now, SynReceived, segCause(syn))
-	t.armRetransmit(now)
-	t.Stats.SegsIn++
+	t := new(TCB)
+	InitPassive(t, cfg, now, p, syn)
 	return t
 }
 
@@ -45,8 +31,9 @@ func NewPassive(cfg *Config, now clock.Instant, p OpenParams, syn *Segment) *TCB
 // only with what the peer offered.
 func (t *TCB) negotiate(o *wire.TCPOptions) {
 	peerMSS := t.defMSS
+	t.peerMSS = 0
 	if o.HasMSS && o.MSS > 0 {
-		peerMSS = o.MSS
+		peerMSS, t.peerMSS = o.MSS, o.MSS
 	}
 	mss := uint32(min(peerMSS, t.ourMSS))
 	if t.cfg.WindowScaling && o.HasWScale {

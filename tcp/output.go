@@ -12,7 +12,10 @@ import (
 func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) {
 	if t.rstPending {
 		t.rstPending = false
-		seg = t.rst
+		seg = Segment{Seq: t.rst.seq, Ack: t.rst.ack, Flags: t.rst.flags}
+		if t.rst.withTS {
+			seg.Options.TSVal, seg.Options.TSEcr, seg.Options.HasTS = t.tsNow(now), t.tsRecent, true
+		}
 		t.Stats.SegsOut++
 		return seg, true
 	}
@@ -71,8 +74,8 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 	if t.ackNow {
 		return t.pureAck(now), true
 	}
-	if t.keepalivePending {
-		t.keepalivePending = false
+	if t.bareProbePending {
+		t.bareProbePending = false
 		return t.bareProbe(now), true
 	}
 	t.burst = 0

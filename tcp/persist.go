@@ -17,7 +17,8 @@ import (
 // ACK numbered SND.UNA-1, which the peer must answer with its window and
 // which, carrying no data, cannot desynchronise the sequence space. The
 // probes back off exponentially while the window stays closed, and a peer
-// that answers none of Retries probes is given up for dead.
+// that answers none of them (Retries, fewer for an orphan, or for the
+// user timeout) is given up for dead.
 
 // armPersistIfStalled starts the persist timer when data waits for the
 // peer's window and nothing is in flight to bring a window update.
@@ -28,14 +29,21 @@ func (t *TCB) armPersistIfStalled(now clock.Instant) {
 }
 
 // onPersistTimeout asks for a window probe and backs off the next one, or
-// gives the connection up when Retries probes went unanswered (Linux
-// tcp_probe_timer with tcp_retries2).
+// gives the connection up when retries() probes went unanswered (Linux's
+// tcp_probe_timer with tcp_retries2, or tcp_orphan_retries for an
+// orphan), or when probes have gone unanswered for the user timeout.
 func (t *TCB) onPersistTimeout(now clock.Instant) {
 	t.tm.persist = clock.Never
 	if t.snd.max != t.snd.una || t.unsent() <= 0 {
+		t.probesStart = clock.Never
 		return // data in flight: the retransmission timer takes over
 	}
-	if int(t.probesOut) >= t.cfg.Retries {
+	if t.probesStart == clock.Never {
+		// Linux's icsk_probes_tstamp: the user timeout counts from the
+		// first probe, however the peer answers, until the window opens.
+		t.probesStart = now
+	}
+	if int(t.probesOut) >= t.retries() || t.userTimeout > 0 && now.Sub(t.probesStart) >= t.userTimeout {
 		t.fail(now, t.timeoutErr(), timerCause(TimerPersist))
 		return
 	}

@@ -43,14 +43,14 @@ func keepAlive(c *Config) {
 }
 
 // endByKeepAlive builds with keepAlive and expects the probe
-// <SEQ=SND.NXT-1> at probe and, unanswered, the end at probe+2 s with
-// ETIMEDOUT (RFC 1122 §4.2.3.6).
-func endByKeepAlive(build stateBuilder, probe time.Duration, want string) func(*testing.T, opening) *fixture {
+// <SEQ=SND.UNA-1> at probe and, unanswered, the end at probe+2 s with
+// ETIMEDOUT (RFC 1122 §4.2.3.6) and, as Linux sends, the reset rst.
+func endByKeepAlive(build stateBuilder, probe time.Duration, want, rst string) func(*testing.T, opening) *fixture {
 	return func(t *testing.T, o opening) *fixture {
 		f := build(t, o, keepAlive)
 		f.edge(probe, want)
 		lastFired(t, f, TimerKeepalive)
-		f.edge(probe + 2*time.Second)
+		f.edge(probe+2*time.Second, rst)
 		endedBy(t, f, TimerKeepalive, syscall.ETIMEDOUT)
 		return f
 	}
@@ -129,7 +129,8 @@ func closeArcCases() []arcCase {
 		{Established, Closed, "rcv RST", b, endByReset(establishedBy, "<SEQ=5001><CTL=RST>")},
 		{Established, Closed, "timer retransmit", b, endByRetransmit(establishedBy, sendAt1s(estData), estData,
 			[3]time.Duration{1300 * time.Millisecond, 1900 * time.Millisecond, 3100 * time.Millisecond})},
-		{Established, Closed, "timer keepalive", b, endByKeepAlive(establishedBy, 10100*time.Millisecond, "<SEQ=1000><ACK=5001><CTL=ACK><LEN=0>")},
+		{Established, Closed, "timer keepalive", b, endByKeepAlive(establishedBy, 10100*time.Millisecond, "<SEQ=1000><ACK=5001><CTL=ACK><LEN=0>",
+			"<SEQ=1001><ACK=5001><CTL=RST,ACK><LEN=0>")},
 		{Established, Closed, "timer user-timeout", b, endByUserTimeout(establishedBy, sendAt1s(estData), 1250*time.Millisecond)},
 		{Established, Closed, "call abort", b, endByAbort(establishedBy, "<SEQ=1001><ACK=5001><CTL=RST,ACK><LEN=0>")},
 		{Established, Closed, "call close", b, closeUnread(establishedBy, "<SEQ=5001><ACK=1001><CTL=ACK><LEN=10>",
@@ -165,13 +166,18 @@ func closeArcCases() []arcCase {
 		{FinWait2, Closed, "call close", b, closeUnread(finWait2Half, "<SEQ=5001><ACK=1002><CTL=ACK><LEN=10>",
 			ack5011, "<SEQ=1002><ACK=5011><CTL=RST,ACK><LEN=0>")},
 		{FinWait2, Closed, "host crash", b, endByCrash(finWait2)},
+		// A half-closed connection to a dead peer: no FIN_WAIT_2 timeout
+		// applies, keep-alive ends it (Linux runs keep-alive here too).
+		{FinWait2, Closed, "timer keepalive", b, endByKeepAlive(finWait2Half, 11100*time.Millisecond,
+			"<SEQ=1001><ACK=5001><CTL=ACK><LEN=0>", "<SEQ=1002><ACK=5001><CTL=RST,ACK><LEN=0>")},
 
 		{CloseWait, LastAck, "call close", b, func(t *testing.T, o opening) *fixture { return lastAck(t, o, nil) }},
 		{CloseWait, LastAck, "call shutdown", b, shutdownAt(closeWait, 2*time.Second, fin2FIN)},
 		{CloseWait, Closed, "rcv RST", b, endByReset(closeWait, "<SEQ=5002><CTL=RST>")},
 		{CloseWait, Closed, "timer retransmit", b, endByRetransmit(closeWait, sendAt1s(cwData), cwData,
 			[3]time.Duration{1300 * time.Millisecond, 1900 * time.Millisecond, 3100 * time.Millisecond})},
-		{CloseWait, Closed, "timer keepalive", b, endByKeepAlive(closeWait, 11*time.Second, "<SEQ=1000><ACK=5002><CTL=ACK><LEN=0>")},
+		{CloseWait, Closed, "timer keepalive", b, endByKeepAlive(closeWait, 11*time.Second, "<SEQ=1000><ACK=5002><CTL=ACK><LEN=0>",
+			"<SEQ=1001><ACK=5002><CTL=RST,ACK><LEN=0>")},
 		{CloseWait, Closed, "timer user-timeout", b, endByUserTimeout(closeWait, sendAt1s(cwData), 1250*time.Millisecond)},
 		{CloseWait, Closed, "call abort", b, endByAbort(closeWait, "<SEQ=1001><ACK=5002><CTL=RST,ACK><LEN=0>")},
 		{CloseWait, Closed, "call close", b, closeUnread(establishedBy, "<SEQ=5001><ACK=1001><CTL=FIN,ACK><LEN=10>",

@@ -1,6 +1,8 @@
 package tcp
 
 import (
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/wire"
 	"syscall"
 	"testing"
 	"time"
@@ -32,10 +34,39 @@ func callCrash(f *fixture)    { f.tcb.Crash(f.now); f.check("Crash") }
 
 const synAck = "<SEQ=1000><ACK=5001><CTL=SYN,ACK><LEN=0>"
 
+// cookieACK is the final ACK, with 10 bytes of data, of a handshake our
+// SYN cookie 1000 answered.
+var cookieACK = Segment{Seq: testIRS + 1, Ack: testISS + 1, Flags: wire.FlagACK, Window: 100, Payload: make([]byte, 10)}
+
+// fromCookie: cookieACK arrives at 100 ms and rebuilds the half-open
+// connection (LISTEN -> SYN_RCVD by the ACK, RFC 4987 §3.6).
+func fromCookie(t *testing.T, mod func(*Config)) *fixture {
+	f := newFixture(t, mod)
+	f.now = clock.Instant(100 * time.Millisecond)
+	f.tcb = new(TCB)
+	ack := cookieACK
+	InitFromCookie(f.tcb, &f.cfg, f.now, f.params(testISS), &ack, 1460, CookieOptions{})
+	f.check("InitFromCookie")
+	return f
+}
+
+// Delivered to the rebuilt connection, the cookie's ACK completes the
+// handshake and its data is kept.
+func TestCookieACKCompletesWithData(t *testing.T) {
+	f := fromCookie(t, nil)
+	f.in(cookieACK)
+	f.state(Established)
+	if f.tcb.Readable() != 10 {
+		t.Fatalf("the ACK's data was not kept: %d bytes readable", f.tcb.Readable())
+	}
+	f.expect("<SEQ=1001><ACK=5011><CTL=ACK><LEN=0>")
+}
+
 func openArcCases() []arcCase {
 	return []arcCase{
 		{Closed, SynSent, "call open", activeOnly, built(synSent)},
 		{Listen, SynReceived, "rcv SYN", passiveOnly, built(synRcvdPassive)},
+		{Listen, SynReceived, "rcv ACK", passiveOnly, built(fromCookie)},
 		{Listen, Closed, "call close", passiveOnly, closedBy(listenAgain, callClose)},
 		{Listen, Closed, "call shutdown", passiveOnly, closedBy(listenAgain, callShutdown)},
 		{Listen, Closed, "call abort", passiveOnly, closedBy(listenAgain, callAbort)},
@@ -78,5 +109,13 @@ func openArcCases() []arcCase {
 			f.check("Discard")
 		})},
 		{SynReceived, Closed, "host crash", passiveOnly, closedBy(synRcvdPassive, callCrash)},
+		// A port unreachable about our SYN-ACK drops the half-open
+		// connection silently, as Linux drops its request.
+		{SynReceived, Closed, "icmp", passiveOnly, closedBy(synRcvdPassive, func(f *fixture) {
+			if !f.tcb.ICMPError(f.now, testISS, syscall.ECONNREFUSED, true) {
+				f.t.Fatal("ICMP error rejected")
+			}
+			f.check("ICMP")
+		})},
 	}
 }

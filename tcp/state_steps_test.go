@@ -96,10 +96,12 @@ func checkInvalidAckRateLimit(t *testing.T, f *fixture, in, ack string) {
 	}
 }
 
-// fewRetries lets a synchronized connection survive two retransmission
-// timeouts (Linux tcp_retries2, 15 by default) and a SYN or SYN-ACK two
-// retries, so that the tests of giving up stay short.
-func fewRetries(c *Config) { c.Retries, c.SynRetries, c.SynAckRetries = 2, 2, 2 }
+// fewRetries lets a synchronized connection, orphaned or not, retransmit
+// for as long as two doubling timeouts from the RTO floor take (Linux's
+// tcp_retries2, 15 by default, as a time: 200 ms + 400 ms here, 0.6 s
+// after the first resend), and a SYN or SYN-ACK two retries, so that the
+// tests of giving up stay short.
+func fewRetries(c *Config) { c.Retries, c.OrphanRetries, c.SynRetries, c.SynAckRetries = 2, 2, 2, 2 }
 
 // lastFired fails the test unless the last timer that fired is want.
 func lastFired(t *testing.T, f *fixture, want Timer) {

@@ -2,8 +2,10 @@ package tcp
 
 import (
 	"syscall"
+	"time"
 
 	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/wire"
 )
 
 // TCB is the Transmission Control Block of one connection (RFC 9293 §3.3.1):
@@ -33,6 +35,7 @@ type TCB struct {
 	mss      uint32 // largest payload we send in one segment (after option overhead)
 	ourMSS   uint16 // the MSS we advertise
 	defMSS   uint16 // the MSS assumed when the peer sends none (536 or 1220)
+	peerMSS  uint16 // the MSS option of the peer's SYN, 0 if it had none
 	tsOK     bool   // RFC 7323 timestamps in use
 	tsRecent uint32 // RFC 7323 §4.3 TS.Recent
 	tsOffset uint32 // added to our clock in TSval (RFC 7323 §5.4)
@@ -45,14 +48,16 @@ type TCB struct {
 	fin finState
 
 	// Output requests, consumed by NextSegment.
-	ackNow           bool // an ACK must go out now
-	ackDelayed       int  // in-order segments received since the last ACK we sent
-	dupAcksOwed      int  // immediate duplicate ACKs owed for out-of-order segments
-	ack              ackPolicy
-	tune             bufferTuning
-	rstPending       bool // send rst (a reset not derived from snd.nxt)
-	rst              Segment
-	keepalivePending bool // a keep-alive probe is due (RFC 1122 §4.2.3.6)
+	ackNow      bool // an ACK must go out now
+	ackDelayed  int  // in-order segments received since the last ACK we sent
+	dupAcksOwed int  // immediate duplicate ACKs owed for out-of-order segments
+	ack         ackPolicy
+	tune        bufferTuning
+	rstPending  bool // send rst (a reset not derived from snd.nxt)
+	rst         resetToSend
+	// bareProbePending asks for a bare probe <SEQ=SND.UNA-1>: a keep-alive
+	// (RFC 1122 §4.2.3.6), or a retransmission timeout into a zero window.
+	bareProbePending bool
 	resendOne        bool // fast retransmit: resend one segment from snd.una
 	// burst counts the data segments NextSegment has returned since it
 	// last had nothing to send. PSH marks the end of a write and the last
@@ -77,6 +82,11 @@ type TCB struct {
 
 	lastRecv  clock.Instant // when the last segment arrived (keep-alive idle)
 	keepalive KeepAlive
+	// userTimeout is TCP_USER_TIMEOUT (RFC 5482), from Config.UserTimeout.
+	userTimeout time.Duration
+	// probesStart is when the first of the window probes since the peer
+	// last answered went out, for the user timeout.
+	probesStart clock.Instant
 
 	nagle    bool // Nagle's algorithm on (TCP_NODELAY off)
 	rdShut   bool // the user shut down reading (CloseRead)
@@ -90,6 +100,16 @@ type TCB struct {
 	probesOut uint8
 	// Stats counts what this connection did; the host sums them.
 	Stats ConnStats
+}
+
+// resetToSend is a queued reset: its numbers and flags, and whether it
+// carries a timestamp (an abort's does, RFC 7323 §3.2; one built from the
+// offending segment does not). It is kept this small, rather than as a
+// Segment, because every TCB carries it.
+type resetToSend struct {
+	seq, ack Seq
+	flags    wire.TCPFlags
+	withTS   bool
 }
 
 // sendVars are the send sequence variables of RFC 9293 §3.3.1.
@@ -179,7 +199,15 @@ type OpenParams struct {
 }
 
 func newTCB(cfg *Config, p OpenParams) *TCB {
-	t := &TCB{
+	t := new(TCB)
+	initTCB(t, cfg, p)
+	return t
+}
+
+// initTCB makes *t a new TCB in CLOSED, as newTCB returns it, reusing the
+// memory of whatever it held before.
+func initTCB(t *TCB, cfg *Config, p OpenParams) {
+	*t = TCB{
 		cfg:            cfg,
 		obs:            p.Observer,
 		ourMSS:         p.MSS,
@@ -187,15 +215,13 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 		tsOffset:       p.TSOffset,
 		nagle:          !cfg.NoDelay,
 		keepalive:      cfg.KeepAlive,
+		userTimeout:    cfg.UserTimeout,
+		probesStart:    clock.Never,
 		ack:            ackPolicy{quick: cfg.QuickAcks},
 		lastInvalidAck: clock.Never,
 		rtt:            newRTTEstimator(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
 	}
-	if cfg.CongestionControl == "reno" {
-		t.cc = newReno(uint32(p.MSS))
-	} else {
-		t.cc = newCubic(uint32(p.MSS))
-	}
+	t.cc = newCongestionControl(cfg.CongestionControl, uint32(p.MSS))
 	t.sendBuf.setLimit(cfg.SendBufferSize)
 	t.recvBuf.setLimit(cfg.ReceiveBufferSize)
 	t.snd.iss = p.ISS
@@ -213,7 +239,6 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 		t.rcv.wscaleOffered = t.rcv.wscale
 	}
 	t.tm.init()
-	return t
 }
 
 // windowShiftFor returns the smallest window scale shift that lets a
@@ -256,7 +281,7 @@ func (t *TCB) fail(now clock.Instant, err syscall.Errno, why Cause) {
 	t.sendBuf.release()
 	t.tm.stopAll()
 	t.ackNow, t.ackDelayed, t.resendOne, t.dupAcksOwed = false, 0, false, 0
-	t.keepalivePending, t.windowProbePending = false, false
+	t.bareProbePending, t.windowProbePending = false, false
 	t.setState(now, Closed, why)
 }
 

@@ -2,7 +2,6 @@ package tcp
 
 import (
 	"syscall"
-	"time"
 
 	"github.com/synack-net/synack/clock"
 )
@@ -34,20 +33,10 @@ func (t *TCB) NextDeadline() clock.Instant {
 	d = clock.Min(d, t.tm.timeWait)
 	d = clock.Min(d, t.tm.finWait2)
 	d = clock.Min(d, t.keepaliveDeadline())
-	if t.cfg.UserTimeout > 0 && t.tm.firstUnacked != clock.Never {
-		d = clock.Min(d, t.tm.firstUnacked.Add(t.cfg.UserTimeout))
+	if t.userTimeout > 0 && t.tm.firstUnacked != clock.Never {
+		d = clock.Min(d, t.tm.firstUnacked.Add(t.userTimeout))
 	}
 	return d
-}
-
-// keepaliveDeadline is when the next keep-alive probe is due
-// (RFC 1122 §4.2.3.6): Idle after the last segment received, then every
-// Interval while probes go unanswered.
-func (t *TCB) keepaliveDeadline() clock.Instant {
-	if !t.keepalive.Enable || t.state != Established && t.state != CloseWait {
-		return clock.Never
-	}
-	return t.lastRecv.Add(t.keepalive.Idle + t.keepalive.Interval*time.Duration(t.keepProbes))
 }
 
 // Tick runs every timer whose deadline is at or before now.
@@ -64,7 +53,7 @@ func (t *TCB) Tick(now clock.Instant) {
 		t.fail(now, 0, timerCause(TimerFinWait2))
 		return
 	}
-	if t.cfg.UserTimeout > 0 && t.tm.firstUnacked != clock.Never && now >= t.tm.firstUnacked.Add(t.cfg.UserTimeout) {
+	if t.userTimeout > 0 && t.tm.firstUnacked != clock.Never && now >= t.tm.firstUnacked.Add(t.userTimeout) {
 		t.fire(now, TimerUser)
 		t.fail(now, t.timeoutErr(), timerCause(TimerUser))
 		return
@@ -105,14 +94,7 @@ func (t *TCB) timeoutErr() syscall.Errno {
 
 // onRetransmitTimeout handles an RTO expiry (RFC 6298 §5.4–5.6).
 func (t *TCB) onRetransmitTimeout(now clock.Instant) {
-	limit := t.cfg.Retries
-	switch t.state {
-	case SynSent:
-		limit = t.cfg.SynRetries
-	case SynReceived:
-		limit = t.cfg.SynAckRetries
-	}
-	if t.retransmit >= limit {
+	if t.retransmissionsTimedOut(now) {
 		// Linux gives up silently: no RST is sent for a connection whose
 		// peer has stopped answering.
 		t.fail(now, t.timeoutErr(), timerCause(TimerRetransmit))
@@ -141,17 +123,13 @@ func (t *TCB) onRetransmitTimeout(now clock.Instant) {
 	// there (the SYN too, in SYN_SENT and SYN_RCVD).
 	t.snd.nxt = t.snd.una
 	t.tm.retransmit = now.Add(t.rtt.rto())
-}
-
-// onKeepaliveTimeout sends a keep-alive probe, or gives up after Count
-// unanswered ones (RFC 1122 §4.2.3.6).
-func (t *TCB) onKeepaliveTimeout(now clock.Instant) {
-	if int(t.keepProbes) >= t.keepalive.Count {
-		t.fail(now, t.timeoutErr(), timerCause(TimerKeepalive))
-		return
+	if t.state.IsSynchronized() && t.snd.wnd == 0 {
+		// The peer shrank its window to nothing under data in flight
+		// (RFC 9293 §3.8.6.2.2 discourages it, but it happens): nothing
+		// may be resent, so the timeout probes the window instead, as
+		// Linux's retransmissions become zero-window probes then.
+		t.bareProbePending = true
 	}
-	t.keepProbes = min(t.keepProbes+1, 255)
-	t.keepalivePending = true
 }
 
 // armRetransmit starts the retransmission timer unless it runs already

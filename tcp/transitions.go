@@ -75,8 +75,10 @@ var arcs = map[arcKey][]causeRule{
 	{Closed, SynSent}: {byOpen},
 	// A listener's SYN creates the TCB in LISTEN and moves it on at once
 	// (RFC 9293 §3.10.7.2).
-	{Closed, Listen}:       {{kind: CauseCall, call: CallListen}},
-	{Listen, SynReceived}:  {bySYN},
+	{Closed, Listen}: {{kind: CauseCall, call: CallListen}},
+	// A SYN, or the final ACK of a handshake answered with a SYN cookie,
+	// which rebuilds the half-open connection (RFC 4987 §3.6).
+	{Listen, SynReceived}:  {bySYN, byACK},
 	{Listen, Closed}:       {byClose, byShutdown, byAbort, byCrash},
 	{SynSent, SynReceived}: {bySYN},
 	{SynSent, Established}: {bySYNACK},
@@ -86,9 +88,9 @@ var arcs = map[arcKey][]causeRule{
 	{SynReceived, Listen}:      {byRST, bySYN},
 	{SynReceived, Established}: {byACK},
 	{SynReceived, FinWait1}:    {byClose, byShutdown},
-	// Refused (simultaneous open), SYN-ACK retries exhausted, aborted, or
-	// discarded with its closing listener.
-	{SynReceived, Closed}:    {byRST, byRetrans, byUser, byAbort, byClose, byCrash},
+	// Refused (simultaneous open), SYN-ACK retries exhausted, aborted,
+	// discarded with its closing listener, or dropped for a hard ICMP error.
+	{SynReceived, Closed}:    {byRST, byRetrans, byUser, byAbort, byClose, byCrash, byICMP},
 	{Established, FinWait1}:  {byClose, byShutdown},
 	{Established, CloseWait}: {byFIN},
 	{Established, Closed}:    dies,

@@ -1,5 +1,11 @@
 // Package trace records what happens inside synack hosts, connection by
-// connection, and renders it: ladder (sequence) diagrams and JSON lines.
+// connection, and renders it. Events are written and read back as JSON
+// Lines (JSONLines, ReadJSONLines). NewLadder lays out one connection's
+// events as a ladder (sequence) diagram, which renders as text for a
+// terminal (WriteText, in colour or not), an SVG image (WriteSVG), a
+// self-contained HTML page (WriteHTML), the layout's JSON (WriteJSON), and
+// the RFC 9293 state diagram with the path each end took
+// (WriteStateDiagram).
 package trace
 
 import (
@@ -37,9 +43,20 @@ type Segment struct {
 	Seq, Ack uint32
 	Flags    wire.TCPFlags
 	Window   uint16 // the raw header field, unscaled
-	Len      int    // payload bytes
-	Options  wire.TCPOptions
+	// WindowShift is the window scale shift in effect for Window as the
+	// recording host knew it (RFC 7323 §2.2): the sender's own shift for a
+	// segment sent, the peer's for one received. It is 0 on a SYN, whose
+	// window is never scaled, when scaling is off, and when the host no
+	// longer knows it (a segment received in TIME_WAIT, whose compact entry
+	// keeps only its own shift).
+	WindowShift uint8
+	Len         int // payload bytes
+	Options     wire.TCPOptions
 }
+
+// ScaledWindow returns the window the segment advertises in bytes: Window
+// shifted left by WindowShift, as Wireshark's "Win=" shows it.
+func (s Segment) ScaledWindow() uint32 { return uint32(s.Window) << s.WindowShift }
 
 // Event is one thing that happened on one host, about one connection.
 type Event struct {

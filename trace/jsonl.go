@@ -15,13 +15,15 @@ import (
 // object on a line of its own (the JSON Lines format), for tools such as jq:
 //
 //	{"time":1.005,"host":"server","local":"10.0.0.2:80","remote":"10.0.0.1:40000","kind":"state","from":"LISTEN","to":"SYN_RCVD","cause":"rcv SYN"}
-//	{"time":1.005,"host":"server",...,"kind":"send","seq":4294967000,"ack":1000001,"flags":"SYN,ACK","win":65160,"len":0,"options":{"mss":1460,"sackOK":true,"ts":[5000,1000],"wscale":7}}
+//	{"time":1.005,"host":"server",...,"kind":"send","seq":4294967000,"ack":1000001,"flags":"SYN,ACK","win":65160,"winScale":0,"len":0,"options":{"mss":1460,"sackOK":true,"ts":[5000,1000],"wscale":7}}
 //
 // Every object has time (seconds, exact to the nanosecond), host and kind,
 // and local and remote (ip:port) when known. The other fields depend on the
 // kind: from, to and cause for "state"; timer for "timer"; seq, ack, flags,
-// win, len and options (left out when there are none) for "send", "recv" and
-// "drop"; and reason for "drop". Sequence numbers are absolute.
+// win (the header field), winScale (Segment.WindowShift: the window is
+// win << winScale bytes), len and options (left out when there are none)
+// for "send", "recv" and "drop"; and reason for "drop". Sequence numbers
+// are absolute. ReadJSONLines reads the format back.
 //
 // It is safe for concurrent use. The first write error stops the output and
 // is kept for Err.
@@ -80,12 +82,13 @@ type jsonState struct {
 
 // jsonSegment holds the fields of a segment.
 type jsonSegment struct {
-	Seq     uint32       `json:"seq"`
-	Ack     uint32       `json:"ack"`
-	Flags   string       `json:"flags"`
-	Win     uint16       `json:"win"`
-	Len     int          `json:"len"`
-	Options *jsonOptions `json:"options,omitempty"`
+	Seq      uint32       `json:"seq"`
+	Ack      uint32       `json:"ack"`
+	Flags    string       `json:"flags"`
+	Win      uint16       `json:"win"`
+	WinScale uint8        `json:"winScale"`
+	Len      int          `json:"len"`
+	Options  *jsonOptions `json:"options,omitempty"`
 }
 
 // jsonOptions holds the TCP options a segment carried.
@@ -118,7 +121,7 @@ func newJSONEvent(e Event) jsonEvent {
 	case KindSend, KindRecv, KindDrop:
 		s := e.Segment
 		j.jsonSegment = &jsonSegment{Seq: s.Seq, Ack: s.Ack, Flags: s.Flags.String(),
-			Win: s.Window, Len: s.Len, Options: newJSONOptions(s.Options)}
+			Win: s.Window, WinScale: s.WindowShift, Len: s.Len, Options: newJSONOptions(s.Options)}
 		if e.Kind == KindDrop {
 			j.Reason = e.Reason
 		}

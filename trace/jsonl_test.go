@@ -28,6 +28,7 @@ type decodedEvent struct {
 	Ack     *uint32         `json:"ack"`
 	Flags   string          `json:"flags"`
 	Win     *uint16         `json:"win"`
+	Scale   *uint8          `json:"winScale"`
 	Len     *int            `json:"len"`
 	Options json.RawMessage `json:"options"`
 	Reason  string          `json:"reason"`
@@ -72,12 +73,13 @@ func TestJSONLinesDecode(t *testing.T) {
 		if (e.Kind == KindTimer) != (d.Timer != "") || (e.Kind == KindTimer && d.Timer != e.Timer.String()) {
 			t.Errorf("line %d: timer %q, want %v", i+1, d.Timer, e.Timer)
 		}
-		if isSeg != (d.Seq != nil && d.Ack != nil && d.Win != nil && d.Len != nil && d.Flags != "") {
+		if isSeg != (d.Seq != nil && d.Ack != nil && d.Win != nil && d.Scale != nil && d.Len != nil && d.Flags != "") {
 			t.Errorf("line %d: segment fields wrong: %s", i+1, sc.Text())
 		}
 		if isSeg {
 			s := e.Segment
-			if *d.Seq != s.Seq || *d.Ack != s.Ack || *d.Win != s.Window || *d.Len != s.Len || d.Flags != s.Flags.String() {
+			if *d.Seq != s.Seq || *d.Ack != s.Ack || *d.Win != s.Window || *d.Scale != s.WindowShift ||
+				*d.Len != s.Len || d.Flags != s.Flags.String() {
 				t.Errorf("line %d: segment %s, want %+v", i+1, sc.Text(), s)
 			}
 			if (d.Options == nil) != (s.Options == wire.TCPOptions{}) {
@@ -123,10 +125,10 @@ func TestJSONLinesLine(t *testing.T) {
 	j.Record(Segments(refused(), "server", KindDrop)[0])
 	j.Record(Segments(refused(), "server", KindSend)[0])
 	want := `{"time":0.005,"host":"server","local":"10.0.0.2:80","remote":"10.0.0.1:40000",` +
-		`"kind":"drop","seq":1000000,"ack":0,"flags":"SYN","win":64240,"len":0,` +
+		`"kind":"drop","seq":1000000,"ack":0,"flags":"SYN","win":64240,"winScale":0,"len":0,` +
 		`"options":{"mss":1460,"sackOK":true,"ts":[100,0],"wscale":7},"reason":"no-socket"}` + "\n" +
 		`{"time":0.005,"host":"server","local":"10.0.0.2:80","remote":"10.0.0.1:40000",` +
-		`"kind":"send","seq":0,"ack":1000001,"flags":"RST,ACK","win":0,"len":0}` + "\n"
+		`"kind":"send","seq":0,"ack":1000001,"flags":"RST,ACK","win":0,"winScale":0,"len":0}` + "\n"
 	if b.String() != want {
 		t.Errorf("got  %s\nwant %s", b.String(), want)
 	}

@@ -7,14 +7,14 @@ import (
 	"github.com/synack-net/synack/wire"
 )
 
-// numbering turns each side's sequence numbers into relative ones, as
-// Wireshark does: counted from the side's ISN, the sequence number of the
-// last SYN it sent. For a side seen without a SYN, the ISN is taken to be
-// one less than the first sequence number it used, so its data starts at 1.
+// numbering finds the base of each side's relative sequence numbers, as
+// Wireshark counts them: the side's ISN, the sequence number of the last
+// SYN it sent. For a side seen without a SYN, the ISN is taken to be one
+// less than the first sequence number it used (or the peer acknowledged),
+// so its data starts at 1.
 type numbering struct {
-	absolute bool
-	isn      [2]uint32
-	known    [2]bool
+	isn   [2]uint32
+	known [2]bool
 }
 
 // sent notes that side sent s, which may reveal its ISN.
@@ -27,25 +27,12 @@ func (n *numbering) sent(side int, s Segment) {
 	}
 }
 
-// seq renders a sequence number that side sent.
-func (n *numbering) seq(side int, v uint32) uint32 {
-	if n.absolute {
-		return v
-	}
-	return v - n.isn[side]
-}
-
-// ack renders an acknowledgment number (or SACK edge) that side sent, which
-// counts in the peer's sequence space.
-func (n *numbering) ack(side int, v uint32) uint32 {
-	peer := 1 - side
-	if n.absolute {
-		return v
-	}
-	if !n.known[peer] {
+// acked notes that side acknowledged v, which counts in the peer's
+// sequence space and may reveal the peer's ISN.
+func (n *numbering) acked(side int, v uint32) {
+	if peer := 1 - side; !n.known[peer] {
 		n.isn[peer], n.known[peer] = v-1, true
 	}
-	return v - n.isn[peer]
 }
 
 // segmentLabel is the text of an arrow: the header fields, and the options
@@ -83,7 +70,7 @@ func formatSegment(s Segment, seq, ack func(uint32) uint32) segmentLabel {
 		b.WriteString(strconv.FormatUint(uint64(ack(s.Ack)), 10))
 	}
 	b.WriteString(" win=")
-	b.WriteString(strconv.Itoa(int(s.Window)))
+	b.WriteString(strconv.FormatUint(uint64(s.ScaledWindow()), 10))
 	return segmentLabel{head: b.String(), opts: formatOptions(s.Options, ack)}
 }
 

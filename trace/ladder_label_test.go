@@ -56,26 +56,28 @@ func TestNumbering(t *testing.T) {
 	var n numbering
 	// The right side is seen first through the left side's ACK; its own
 	// first segment carries no SYN.
-	if got := n.ack(0, 501); got != 1 {
+	n.acked(0, 501)
+	if got := 501 - n.isn[1]; got != 1 {
 		t.Errorf("ack before the peer's ISN is known = %d, want 1", got)
 	}
 	n.sent(1, Segment{Seq: 501, Flags: wire.FlagACK})
-	if got := n.seq(1, 511); got != 11 {
+	if got := 511 - n.isn[1]; got != 11 {
 		t.Errorf("seq = %d, want 11", got)
 	}
 	n.sent(0, Segment{Seq: 4294967290, Flags: wire.FlagSYN})
-	if got := n.seq(0, 5); got != 11 {
+	if got := 5 - n.isn[0]; got != 11 {
 		t.Errorf("seq across the wrap = %d, want 11", got)
 	}
 	// A new SYN (a new incarnation of the connection) restarts the count.
 	n.sent(0, Segment{Seq: 100, Flags: wire.FlagSYN})
-	if got := n.seq(0, 101); got != 1 {
+	if got := 101 - n.isn[0]; got != 1 {
 		t.Errorf("seq after a new SYN = %d, want 1", got)
 	}
-	abs := numbering{absolute: true}
-	abs.sent(0, Segment{Seq: 100, Flags: wire.FlagSYN})
-	if got := abs.seq(0, 101); got != 101 {
-		t.Errorf("absolute seq = %d, want 101", got)
+	// A side seen first through its own data counts from one before it.
+	var m numbering
+	m.sent(0, Segment{Seq: 7000, Flags: wire.FlagACK})
+	if m.isn[0] != 6999 {
+		t.Errorf("ISN of a side seen without a SYN = %d, want 6999", m.isn[0])
 	}
 }
 

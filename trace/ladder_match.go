@@ -8,6 +8,9 @@ type segmentMatch struct {
 	delivered []bool // a send whose segment arrived
 	orphan    []bool // a receive that matches no send
 	duplicate []bool // an orphan receive of a segment that was sent before
+	// sendOf is, for a receive, the send it is paired with or, for a
+	// duplicate, the latest send of the segment it copies; else -1.
+	sendOf []int
 }
 
 // segmentKey identifies a segment in flight: who sent it and its header
@@ -40,22 +43,26 @@ func matchSegments(evs []Event, c connection) segmentMatch {
 		delivered: make([]bool, len(evs)),
 		orphan:    make([]bool, len(evs)),
 		duplicate: make([]bool, len(evs)),
+		sendOf:    make([]int, len(evs)),
 	}
 	pending := map[segmentKey][]int{} // unpaired sends, oldest first
-	sent := map[segmentKey]bool{}
+	latest := map[segmentKey]int{}    // the latest send of each segment
 	for i, e := range evs {
+		m.sendOf[i] = -1
 		side := c.side(e)
 		switch e.Kind {
 		case KindSend:
 			k := keyOf(side, e.Segment)
 			pending[k] = append(pending[k], i)
-			sent[k] = true
+			latest[k] = i
 		case KindRecv:
 			k := keyOf(1-side, e.Segment)
 			cand := pending[k]
 			if len(cand) == 0 {
 				m.orphan[i] = true
-				m.duplicate[i] = sent[k]
+				if j, ok := latest[k]; ok {
+					m.duplicate[i], m.sendOf[i] = true, j
+				}
 				continue
 			}
 			pick := len(cand) - 1
@@ -66,6 +73,7 @@ func matchSegments(evs []Event, c connection) segmentMatch {
 				}
 			}
 			m.delivered[cand[pick]] = true
+			m.sendOf[i] = cand[pick]
 			pending[k] = cand[pick+1:]
 		}
 	}

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/synack-net/synack/wire"
@@ -33,6 +34,10 @@ func TestMatchSegments(t *testing.T) {
 		if got != want {
 			t.Errorf("event %d: got %+v, want %+v", i, got, want)
 		}
+	}
+	// The delivered SYN pairs with the second send; the copy copies it.
+	if want := []int{-1, -1, 1, 1, -1, -1}; !slices.Equal(m.sendOf, want) {
+		t.Errorf("sendOf = %v, want %v", m.sendOf, want)
 	}
 }
 

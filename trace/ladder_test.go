@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,6 +35,8 @@ func TestRenderLadderGolden(t *testing.T) {
 		{"refused_rst", refused(), "client", "server", all},
 		{"listener_and_strays", listenerAndStrays(), "client", "server", all},
 		{"faults_narrow", faults(), "client", "server", LadderOptions{Width: 80, ShowTimers: true, ShowDrops: true}},
+		{"faults_color", faults(), "client", "server", LadderOptions{ShowTimers: true, ShowDrops: true, Color: true}},
+		{"handshake_data_close_color", handshakeDataClose(), "client", "server", LadderOptions{Color: true}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -44,7 +48,7 @@ func TestRenderLadderGolden(t *testing.T) {
 			if width == 0 {
 				width = defaultLadderWidth
 			}
-			for i, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+			for i, line := range strings.Split(strings.TrimSuffix(stripANSI(b.String()), "\n"), "\n") {
 				if len(line) > width {
 					t.Errorf("line %d is %d columns wide, more than %d: %q", i+1, len(line), width, line)
 				}
@@ -171,3 +175,121 @@ var errWrite = errors.New("write failed")
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errWrite }
+
+// ansiEscape matches the escape sequences of a colour ladder.
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// stripANSI removes the colour from a text ladder.
+func stripANSI(s string) string { return ansiEscape.ReplaceAllString(s, "") }
+
+// TestRenderLadderColor: the colour changes no character and no column,
+// colours the states by phase and the faults by kind, and leaves no line
+// in colour.
+func TestRenderLadderColor(t *testing.T) {
+	opt := LadderOptions{ShowTimers: true, ShowDrops: true}
+	var plain, color bytes.Buffer
+	if err := RenderLadder(&plain, faults(), "client", "server", opt); err != nil {
+		t.Fatal(err)
+	}
+	opt.Color = true
+	if err := RenderLadder(&color, faults(), "client", "server", opt); err != nil {
+		t.Fatal(err)
+	}
+	if stripANSI(color.String()) != plain.String() {
+		t.Errorf("without its escapes the colour ladder differs:\n%s", stripANSI(color.String()))
+	}
+	for _, want := range []string{
+		"\x1b[0;1;34mSYN_SENT", "\x1b[0;1;32mESTABLISHED", // opening blue, established green
+		"\x1b[0;31m-------------------------------X (lost)",                   // lost red
+		"\x1b[0;35m---------- PSH,ACK seq=1:101(100) ack=1 win=502 (dup) ---", // duplicate magenta
+		"\x1b[0;33m", "\x1b[0;36mtimer retransmit fired", "\x1b[0;31mdropped ACK: bad-checksum",
+	} {
+		if !strings.Contains(color.String(), want) {
+			t.Errorf("colour ladder lacks %q:\n%s", want, color.String())
+		}
+	}
+	for i, line := range strings.Split(color.String(), "\n") {
+		if k := strings.LastIndex(line, "\x1b["); k >= 0 && !strings.HasPrefix(line[k:], "\x1b[0m") {
+			t.Errorf("line %d ends in colour: %q", i+1, line)
+		}
+	}
+}
+
+// TestNewLadderFaults checks the layout of the faults scenario: each
+// segment's arrow, and the lost, duplicate, retransmitted and dropped ones.
+func TestNewLadderFaults(t *testing.T) {
+	l, err := NewLadder(faults(), "client", "server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Rows) != len(faults()) {
+		t.Errorf("%d rows for %d events", len(l.Rows), len(faults()))
+	}
+	var lost, dup, retx, dropped []string
+	for i, s := range l.Segments {
+		lb := s.label(false).head
+		if s.SendRow >= 0 && l.Rows[s.SendRow].Segment != i && !s.Duplicate {
+			t.Errorf("segment %d (%s): its send row points to segment %d", i, lb, l.Rows[s.SendRow].Segment)
+		}
+		if s.RecvRow >= 0 && l.Rows[s.RecvRow].Segment != i {
+			t.Errorf("segment %d (%s): its receive row points to segment %d", i, lb, l.Rows[s.RecvRow].Segment)
+		}
+		if sent, ok := s.Sent(l); ok {
+			if recv, ok := s.Received(l); ok && recv < sent {
+				t.Errorf("segment %d (%s) arrives at %v, before it left at %v", i, lb, recv, sent)
+			}
+		}
+		if s.Lost != (s.RecvRow < 0) {
+			t.Errorf("segment %d (%s): lost %v with receive row %d", i, lb, s.Lost, s.RecvRow)
+		}
+		for _, c := range []struct {
+			on   bool
+			list *[]string
+		}{{s.Lost, &lost}, {s.Duplicate, &dup}, {s.Retransmission, &retx}, {s.DroppedBy != "", &dropped}} {
+			if c.on {
+				*c.list = append(*c.list, lb)
+			}
+		}
+	}
+	want := [][]string{
+		{"PSH,ACK seq=101:201(100) ack=1 win=502"},
+		{"PSH,ACK seq=1:101(100) ack=1 win=502 (dup)"},
+		{"PSH,ACK seq=101:201(100) ack=1 win=502 (retransmission)"},
+		{"ACK seq=1 ack=301 win=501"},
+	}
+	for i, got := range [][]string{lost, dup, retx, dropped} {
+		if !slices.Equal(got, want[i]) {
+			t.Errorf("%s: %q, want %q", []string{"lost", "dup", "retransmission", "dropped"}[i], got, want[i])
+		}
+	}
+	if l.Hosts[0].Initial != tcp.Closed || !l.Hosts[1].HasInitial || l.Hosts[1].Addr != serverAddr {
+		t.Errorf("hosts %+v", l.Hosts)
+	}
+}
+
+func TestSequenceSentRetransmits(t *testing.T) {
+	var q sequenceSent
+	steps := []struct {
+		seg  Segment
+		want bool
+	}{
+		{Segment{Seq: 100, Flags: wire.FlagSYN}, false},
+		{Segment{Seq: 100, Flags: wire.FlagSYN}, true},                                // the SYN again
+		{Segment{Seq: 100, Ack: 7, Flags: wire.FlagSYN | wire.FlagACK}, false},        // simultaneous open
+		{Segment{Seq: 101, Flags: wire.FlagACK}, false},                               // takes no space
+		{Segment{Seq: 101, Flags: wire.FlagACK, Len: 10}, false},                      // new data
+		{Segment{Seq: 111, Flags: wire.FlagACK, Len: 10}, false},                      // new data
+		{Segment{Seq: 101, Flags: wire.FlagACK, Len: 20}, true},                       // all of it again
+		{Segment{Seq: 120, Flags: wire.FlagACK, Len: 5}, true},                        // overlaps the end
+		{Segment{Seq: 125, Flags: wire.FlagFIN | wire.FlagACK}, false},                // the FIN
+		{Segment{Seq: 125, Flags: wire.FlagFIN | wire.FlagACK}, true},                 // the FIN again
+		{Segment{Seq: 4294967295, Flags: wire.FlagSYN}, false},                        // a new incarnation
+		{Segment{Seq: 0, Flags: wire.FlagACK, Len: 1}, false},                         // data across the wrap
+		{Segment{Seq: 4294967295, Flags: wire.FlagSYN | wire.FlagACK, Ack: 1}, false}, // its own SYN,ACK
+	}
+	for i, s := range steps {
+		if got := q.retransmits(s.seg); got != s.want {
+			t.Errorf("step %d (%v seq %d len %d): retransmission %v, want %v", i, s.seg.Flags, s.seg.Seq, s.seg.Len, got, s.want)
+		}
+	}
+}

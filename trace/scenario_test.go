@@ -108,6 +108,7 @@ func ts(val, ecr uint32) wire.TCPOptions {
 
 // handshakeDataClose is a whole connection: three-way handshake, data both
 // ways, the four-segment close and TIME_WAIT ending with the 2msl timer.
+// Both ends scale their windows by 2^7 after the SYNs.
 func handshakeDataClose() []Event {
 	s := newScenario()
 	c, v := clientISN, serverISN
@@ -117,23 +118,23 @@ func handshakeDataClose() []Event {
 	s.state(1_005_000, "server", tcp.Listen, tcp.SynReceived, rcv(syn))
 	s.flight(1_005_000, "server", Segment{Seq: v, Ack: c + 1, Flags: synAck, Window: 65160, Options: synOptions(5000, 1000)})
 	s.state(1_010_000, "client", tcp.SynSent, tcp.Established, rcv(synAck))
-	s.flight(1_010_000, "client", Segment{Seq: c + 1, Ack: v + 1, Flags: ack, Window: 502, Options: ts(1010, 5000)})
+	s.flight(1_010_000, "client", Segment{Seq: c + 1, Ack: v + 1, Flags: ack, Window: 502, WindowShift: 7, Options: ts(1010, 5000)})
 	s.state(1_015_000, "server", tcp.SynReceived, tcp.Established, rcv(ack))
 
-	s.flight(1_020_000, "client", Segment{Seq: c + 1, Ack: v + 1, Flags: pshAck, Window: 502, Len: 100, Options: ts(1020, 5000)})
-	s.flight(1_025_000, "server", Segment{Seq: v + 1, Ack: c + 101, Flags: ack, Window: 509, Options: ts(5025, 1020)})
-	s.flight(1_026_000, "server", Segment{Seq: v + 1, Ack: c + 101, Flags: pshAck, Window: 509, Len: 1000, Options: ts(5026, 1020)})
-	s.flight(1_031_000, "client", Segment{Seq: c + 101, Ack: v + 1001, Flags: ack, Window: 501, Options: ts(1031, 5026)})
+	s.flight(1_020_000, "client", Segment{Seq: c + 1, Ack: v + 1, Flags: pshAck, Window: 502, WindowShift: 7, Len: 100, Options: ts(1020, 5000)})
+	s.flight(1_025_000, "server", Segment{Seq: v + 1, Ack: c + 101, Flags: ack, Window: 509, WindowShift: 7, Options: ts(5025, 1020)})
+	s.flight(1_026_000, "server", Segment{Seq: v + 1, Ack: c + 101, Flags: pshAck, Window: 509, WindowShift: 7, Len: 1000, Options: ts(5026, 1020)})
+	s.flight(1_031_000, "client", Segment{Seq: c + 101, Ack: v + 1001, Flags: ack, Window: 501, WindowShift: 7, Options: ts(1031, 5026)})
 
 	s.state(2_000_000, "client", tcp.Established, tcp.FinWait1, call(tcp.CallClose))
-	s.flight(2_000_000, "client", Segment{Seq: c + 101, Ack: v + 1001, Flags: finAck, Window: 501, Options: ts(2000, 5026)})
+	s.flight(2_000_000, "client", Segment{Seq: c + 101, Ack: v + 1001, Flags: finAck, Window: 501, WindowShift: 7, Options: ts(2000, 5026)})
 	s.state(2_005_000, "server", tcp.Established, tcp.CloseWait, rcv(finAck))
-	s.flight(2_005_000, "server", Segment{Seq: v + 1001, Ack: c + 102, Flags: ack, Window: 509, Options: ts(6005, 2000)})
+	s.flight(2_005_000, "server", Segment{Seq: v + 1001, Ack: c + 102, Flags: ack, Window: 509, WindowShift: 7, Options: ts(6005, 2000)})
 	s.state(2_010_000, "client", tcp.FinWait1, tcp.FinWait2, rcv(ack))
 	s.state(2_500_000, "server", tcp.CloseWait, tcp.LastAck, call(tcp.CallClose))
-	s.flight(2_500_000, "server", Segment{Seq: v + 1001, Ack: c + 102, Flags: finAck, Window: 509, Options: ts(6500, 2000)})
+	s.flight(2_500_000, "server", Segment{Seq: v + 1001, Ack: c + 102, Flags: finAck, Window: 509, WindowShift: 7, Options: ts(6500, 2000)})
 	s.state(2_505_000, "client", tcp.FinWait2, tcp.TimeWait, rcv(finAck))
-	s.flight(2_505_000, "client", Segment{Seq: c + 102, Ack: v + 1002, Flags: ack, Window: 501, Options: ts(2505, 6500)})
+	s.flight(2_505_000, "client", Segment{Seq: c + 102, Ack: v + 1002, Flags: ack, Window: 501, WindowShift: 7, Options: ts(2505, 6500)})
 	s.state(2_510_000, "server", tcp.LastAck, tcp.Closed, rcv(ack))
 	s.timer(62_505_000, "client", tcp.TimerTimeWait)
 	s.state(62_505_000, "client", tcp.TimeWait, tcp.Closed, fired(tcp.TimerTimeWait))

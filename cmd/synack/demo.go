@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/synack-net/synack/trace"
 )
 
 // demoOptions are the settings of one demo run, from the demo's flags.
@@ -15,9 +17,13 @@ type demoOptions struct {
 	delay    time.Duration
 	loss     float64
 	message  string
-	width    int
+	width    int // 0: fit the terminal (see textTarget)
 	absolute bool
 	timers   bool
+	color    bool // the text ladder in colour
+	format   string
+	output   string // -o: the file to write, or "" for standard output
+	trace    string // --trace: the file to write the trace to, or ""
 }
 
 // Bounds of the demo's flags. The ladder needs 78 columns for timestamps of
@@ -43,15 +49,21 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.delay, "delay", 10*time.Millisecond, "one-way delay of the network, each direction")
 	fs.Float64Var(&o.loss, "loss", 0, "probability that a packet is lost, each direction, in [0, 1)")
 	fs.StringVar(&o.message, "message", "hello, synack\n", "the text the client sends to the echo server")
-	fs.IntVar(&o.width, "width", 100, fmt.Sprintf("width of the output in columns (at least %d)", minWidth))
+	fs.IntVar(&o.width, "width", 0, fmt.Sprintf("width of the text in columns, at least %d (default: the terminal's, else $COLUMNS, else %d)",
+		minWidth, defaultTextWidth))
 	fs.BoolVar(&o.absolute, "absolute", false, "show sequence numbers as on the wire, not relative to the ISN")
-	fs.BoolVar(&o.timers, "timers", false, "show the timers that fired")
+	fs.BoolVar(&o.timers, "timers", false, "show the timers that fired (the other formats always do)")
+	fs.StringVar(&o.format, "format", "text", formatUsage)
+	fs.StringVar(&o.output, "o", "", "write the diagram to this file instead of standard output")
+	fs.StringVar(&o.trace, "trace", "", "also write the run's trace to this file, in JSON Lines (for synack ladder)")
 	if code, ok := parseFlags(fs, args, `Usage: synack demo [flags]
 
 Demo runs two synack hosts, client 10.0.0.1 and server 10.0.0.2, on a simulated
 network in virtual time, plays a scenario (by default: a connection to an echo
 server, one line echoed, an orderly close) until every connection is CLOSED, and
 prints the ladder diagram of the connection and each host's sequence of states.
+With --format, it writes the diagram alone as SVG, HTML, JSON or the state
+diagram instead.
 
 `); !ok {
 		return code
@@ -72,14 +84,49 @@ prints the ladder diagram of the connection and each host's sequence of states.
 		return 2
 	}
 	res := runScenario(sc, o)
-	if err := report(stdout, sc, o, res); err != nil {
+	if err := o.write(stdout, sc, res); err != nil {
 		fmt.Fprintf(stderr, "synack demo: %v\n", err)
 		return 1
 	}
-	if res.problem(sc, o) != "" {
+	if p := res.problem(sc, o); p != "" {
+		if o.format != "text" || o.output != "" {
+			fmt.Fprintf(stderr, "synack demo: did not end as expected: %s\n", p)
+		}
 		return 1
 	}
 	return 0
+}
+
+// write writes the run's trace, if asked, and its report or diagram.
+func (o demoOptions) write(stdout io.Writer, sc scenario, res demoResult) error {
+	if o.trace != "" {
+		err := toOutput(o.trace, stdout, func(w io.Writer) error {
+			j := trace.NewJSONLines(w)
+			for _, e := range res.events {
+				j.Record(e)
+			}
+			return j.Err()
+		})
+		if err != nil {
+			return fmt.Errorf("--trace: %w", err)
+		}
+	}
+	return toOutput(o.output, stdout, func(w io.Writer) error {
+		if o.format == "text" {
+			width, color := textTarget(outputWriter(o.output, stdout))
+			if o.width == 0 {
+				o.width = width
+			}
+			o.color = color
+			return report(w, sc, o, res)
+		}
+		l, err := trace.NewLadder(res.events, sc.hosts[0], sc.hosts[1])
+		if err != nil {
+			return err
+		}
+		return writeGraphic(w, l, o.format, graphic{title: "synack demo: " + sc.name,
+			about: scenarioText(sc, o), absolute: o.absolute})
+	})
 }
 
 // check validates the options and the arguments left after the flags.
@@ -91,10 +138,12 @@ func (o demoOptions) check(args []string) error {
 		return fmt.Errorf("--loss %v: want a probability in [0, 1)", o.loss)
 	case o.delay < 0 || o.delay > maxDelay:
 		return fmt.Errorf("--delay %v: want a duration from 0 to %v", o.delay, maxDelay)
-	case o.width < minWidth:
+	case o.width != 0 && o.width < minWidth:
 		return fmt.Errorf("--width %d: want at least %d columns", o.width, minWidth)
+	case o.trace != "" && o.trace == o.output:
+		return fmt.Errorf("--trace and -o name the same file %q", o.trace)
 	case o.message == "":
 		return errors.New("--message: want a non-empty text")
 	}
-	return nil
+	return checkFormat(o.format)
 }

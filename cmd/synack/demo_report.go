@@ -24,6 +24,7 @@ func report(w io.Writer, sc scenario, o demoOptions, res demoResult) error {
 		Absolute:   o.absolute,
 		ShowTimers: o.timers || sc.timers,
 		ShowDrops:  true,
+		Color:      o.color,
 	})
 	if err != nil {
 		return err
@@ -59,15 +60,26 @@ func report(w io.Writer, sc scenario, o demoOptions, res demoResult) error {
 	return err
 }
 
-// header is the paragraph above the diagram: the scenario, the network and
-// how to read the diagram.
+// scenarioText says what the scenario shows and what the network does,
+// for the HTML page.
+func scenarioText(sc scenario, o demoOptions) string {
+	return sc.about + networkText(o) + fmt.Sprintf(". The seed of its randomness is %d.", o.seed)
+}
+
+// networkText is the sentence about the network, without its full stop.
+func networkText(o demoOptions) string {
+	s := fmt.Sprintf(" The network delays each packet by %v in each direction", o.delay)
+	if o.loss > 0 {
+		s += fmt.Sprintf(" and loses it with probability %v (a lost segment stops half-way in an X)", o.loss)
+	}
+	return s
+}
+
+// header is the paragraph above the text diagram: the scenario, the
+// network and how to read the diagram.
 func header(sc scenario, o demoOptions) string {
 	var b strings.Builder
-	b.WriteString(sc.about)
-	fmt.Fprintf(&b, " The network delays each packet by %v in each direction", o.delay)
-	if o.loss > 0 {
-		fmt.Fprintf(&b, " and loses it with probability %v (a lost segment stops half-way in an X)", o.loss)
-	}
+	b.WriteString(sc.about + networkText(o))
 	b.WriteString(". Below, virtual time runs down the left margin; each arrow is a segment, drawn " +
 		"when it was sent, with ")
 	if o.absolute {

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -236,6 +234,8 @@ func TestDemoFlags(t *testing.T) {
 		{"--delay", "-1ms"},
 		{"--width", "40"},
 		{"--message", ""},
+		{"--format", "png"},
+		{"--trace", "x.jsonl", "-o", "x.jsonl"},
 		{"--bogus"},
 		{"extra"},
 	} {
@@ -257,19 +257,7 @@ func TestDemoGolden(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit status %d", code)
 	}
-	path := filepath.Join("testdata", "demo_echo.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n%s", path, out)
-	}
+	checkCmdGolden(t, "demo_echo.golden", out)
 }
 
 // isSubsequence reports whether want appears in got in order, not

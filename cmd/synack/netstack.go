@@ -13,7 +13,6 @@ import (
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/link"
 	"github.com/synack-net/synack/link/pcap"
-	"github.com/synack-net/synack/link/tun"
 	"github.com/synack-net/synack/tcp"
 )
 
@@ -51,10 +50,17 @@ func (o *netOptions) prefix() (netip.Prefix, error) {
 	return p, nil
 }
 
+// device is the TUN device a netStack runs on (a *tun.Device on Linux;
+// openDevice fails elsewhere).
+type device interface {
+	link.Link
+	Name() string
+}
+
 // netStack is a synack stack on a TUN device, with an optional capture.
 type netStack struct {
 	*synack.Stack
-	dev     *tun.Device
+	dev     device
 	capture *os.File
 	buf     *bufio.Writer
 	tap     *pcap.Tap
@@ -64,7 +70,7 @@ type netStack struct {
 // starts a stack called synack with address addr on it, capturing to
 // o.pcap if set.
 func openStack(o netOptions, addr netip.Prefix) (*netStack, error) {
-	dev, err := tun.OpenConfig(tun.Config{Name: o.tun, MTU: o.mtu, Offload: true})
+	dev, err := openDevice(o)
 	if err != nil {
 		return nil, err
 	}

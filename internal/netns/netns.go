@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package netns gives tests their own Linux network namespaces, so that
 // TUN devices, addresses, routes, firewall rules and kernel sockets of a
 // test never touch the host's network.

@@ -1,3 +1,5 @@
+//go:build linux
+
 package kernel
 
 import (
@@ -17,6 +19,7 @@ import (
 	"github.com/synack-net/synack/link"
 	"github.com/synack-net/synack/link/pcap"
 	"github.com/synack-net/synack/link/tun"
+	"github.com/synack-net/synack/stack"
 	"github.com/synack-net/synack/tcp"
 	"github.com/synack-net/synack/trace"
 )
@@ -57,6 +60,7 @@ type envOptions struct {
 	plain   bool         // open the device without segmentation offload
 	capture *pcap.Writer // if set, every packet the stack sends or receives
 	record  []trace.Kind // the trace events to keep; nil: state and timer
+	host    stack.Config // the stack's host settings
 }
 
 // newEnv makes a test's world with the default options.
@@ -93,6 +97,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		Links:    []synack.Link{{Link: l, Addrs: []netip.Prefix{synackPrefix}}},
 		Clock:    clk,
 		Recorder: e.rec,
+		Host:     o.host,
 	})
 	if err != nil {
 		t.Fatalf("synack.New: %v", err)

@@ -81,9 +81,13 @@ func (t *Tap) Err() error {
 	return t.err
 }
 
+// capture writes pkt, stamped with the time of the clock read as the
+// record is written: a time read before taking the writer's lock could be
+// overtaken by a later packet of another goroutine (the link's reader and
+// writer both capture), and the file would go out of time order.
 func (t *Tap) capture(pkt []byte) {
-	at := t.base.Add(time.Duration(t.clk.Now()))
-	if err := t.w.WritePacket(at, pkt); err != nil {
+	now := func() time.Time { return t.base.Add(time.Duration(t.clk.Now())) }
+	if err := t.w.writeAt(now, pkt); err != nil {
 		t.mu.Lock()
 		if t.err == nil {
 			t.err = err

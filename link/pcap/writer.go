@@ -55,10 +55,18 @@ func NewWriter(w io.Writer) (*Writer, error) {
 // than SnapLen is cut to SnapLen bytes, its original length recorded. The
 // format cannot represent times before 1970; they are written as 1970.
 func (w *Writer) WritePacket(t time.Time, pkt []byte) error {
+	return w.writeAt(func() time.Time { return t }, pkt)
+}
+
+// writeAt appends pkt as one record, stamped with the time now returns.
+// It calls now with the writer locked, so that records whose callers read
+// one clock are written in the order of their times whatever the
+// goroutines they come from.
+func (w *Writer) writeAt(now func() time.Time, pkt []byte) error {
 	captured := pkt[:min(len(pkt), SnapLen)]
-	ns := max(t.UnixNano(), 0)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	ns := max(now().UnixNano(), 0)
 	le := binary.LittleEndian
 	le.PutUint32(w.hdr[0:], uint32(ns/1e9))
 	le.PutUint32(w.hdr[4:], uint32(ns%1e9))

@@ -1,0 +1,286 @@
+package stack
+
+import (
+	"net/netip"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/wire"
+)
+
+// Passive opens: a listener's SYN becomes a half-open request in the SYN
+// queue, or, when the queue is full, a SYN cookie (RFC 4987 §3.6); the
+// handshake's final ACK moves the request (or the cookie) into a full
+// TCB, which waits in the accept queue for the application. A request is
+// expanded into the host's scratch TCB for every input, so that the rules
+// of SYN_RCVD are the TCB's own, and compacted again while it stays
+// half-open.
+
+// expandRequest makes the host's scratch TCB the half-open connection k,
+// observed as t. Called with h.mu held.
+func (h *Host) expandRequest(now clock.Instant, k synKey, t Tuple, r *tcp.Request, l *Listener) *tcp.TCB {
+	if h.scratch == nil {
+		h.scratch = new(tcp.TCB)
+	}
+	h.reqObs = requestObserver{h: h, t: t}
+	p := h.openParams(now, t, &h.reqObs, listenerOptions(l))
+	p.ISS = r.ISS()
+	r.Expand(h.scratch, h.tcpCfg, p)
+	return h.scratch
+}
+
+// listenerOptions are the options l opens its connections with.
+func listenerOptions(l *Listener) OpenOptions {
+	if l == nil {
+		return OpenOptions{}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.opts
+}
+
+// settleRequest sends what the expanded scratch TCB of request k queued,
+// as far as the output batch has room, then keeps the connection in the
+// form its state calls for: a request again while half-open (a SYN-ACK
+// the batch had no room for waits for the next Flush), a connection in
+// l's accept queue once established, nothing once it went back to LISTEN
+// or closed. Called with h.mu held.
+func (h *Host) settleRequest(now clock.Instant, k synKey, t Tuple, l *Listener) {
+	tcb := h.scratch
+	h.drainScratch(now, t)
+	switch st := tcb.State(); {
+	case st == tcp.SynReceived:
+		r, ok := tcb.Request()
+		if !ok {
+			// It holds data that came before our SYN was acknowledged:
+			// keep the TCB whole until the handshake completes.
+			h.promote(k, t, l)
+			return
+		}
+		h.retired.add(&tcb.Stats)
+		h.syn.put(k, r, r.Retransmits())
+		if r.SynAckDue() {
+			h.synDue = append(h.synDue, k)
+		}
+	case st == tcp.Established || st == tcp.CloseWait:
+		h.promote(k, t, l)
+	default: // LISTEN again (an RST or SYN in the window), or CLOSED
+		h.retired.add(&tcb.Stats)
+		h.dropRequest(k, l)
+	}
+}
+
+// drainScratch sends what the scratch TCB queued, as far as the output
+// batch has room. Called with h.mu held.
+func (h *Host) drainScratch(now clock.Instant, t Tuple) {
+	mp := h.maxPayload(t)
+	for !h.out.full() {
+		seg, ok := h.scratch.NextSegment(now, h.out.payloadBuf(mp))
+		if !ok {
+			return
+		}
+		h.out.push(now, h, t, &seg)
+	}
+}
+
+// promote moves the scratch TCB of request k into a connection of its
+// own: into l's accept queue once established; a TCB still half-open
+// keeps l, and joins the queue when the handshake completes. Called with
+// h.mu held.
+func (h *Host) promote(k synKey, t Tuple, l *Listener) {
+	c := newConn(h, t)
+	c.tcb = h.scratch
+	h.scratch = nil
+	c.tcb.SetObserver(c)
+	h.syn.remove(k)
+	h.conns[t] = c
+	st := c.tcb.State()
+	if l != nil && st != tcp.SynReceived {
+		l.mu.Lock()
+		l.synQueue--
+		l.mu.Unlock()
+	}
+	c.listener = l
+	h.markDirty(c)
+	h.settlePassive(c, st)
+}
+
+// flushRequests sends the SYN-ACKs that a full output batch held back,
+// emitting batches as they fill. Called with h.mu held; it releases it
+// around each emit.
+func (h *Host) flushRequests(now clock.Instant, emit func([]byte)) {
+	due := h.synDue
+	h.synDue = nil
+	for _, k := range due {
+		r := h.syn.get(k)
+		if r == nil || !r.SynAckDue() {
+			continue
+		}
+		if h.out.full() {
+			h.mu.Unlock()
+			h.emitAll(emit)
+			h.mu.Lock()
+		}
+		t := h.tupleOf(k)
+		l := h.findListener(t.Local)
+		h.expandRequest(now, k, t, r, l)
+		h.settleRequest(now, k, t, l)
+	}
+	if h.synDue == nil {
+		h.synDue = due[:0]
+	}
+}
+
+// dropRequest removes request k from the SYN queue. Called with h.mu held.
+func (h *Host) dropRequest(k synKey, l *Listener) {
+	h.syn.remove(k)
+	if l != nil {
+		l.mu.Lock()
+		l.synQueue--
+		l.mu.Unlock()
+	}
+}
+
+// requestInput hands a segment to a half-open request: a final ACK the
+// accept queue has no room for is dropped (Linux), or with AbortOnOverflow
+// answered with a reset that ends the request; everything else goes
+// through the TCB's rules. Called with h.mu held.
+func (h *Host) requestInput(now clock.Instant, k synKey, r *tcp.Request, t Tuple, seg *tcp.Segment) {
+	l := h.findListener(t.Local)
+	if l != nil && h.acceptQueueFull(now, l, t, seg) {
+		if h.cfg.AbortOnOverflow {
+			h.dropRequest(k, l)
+			h.resetStray(now, t, seg)
+		}
+		return
+	}
+	tcb := h.expandRequest(now, k, t, r, l)
+	tcb.Deliver(now, seg)
+	h.settleRequest(now, k, t, l)
+}
+
+// tickRequests runs the SYN-ACK timers that are due, as far as the output
+// batch has room. Called with h.mu held.
+func (h *Host) tickRequests(now clock.Instant) {
+	for !h.out.full() {
+		k, ok := h.syn.popDue(now)
+		if !ok {
+			return
+		}
+		r := h.syn.get(k)
+		t := h.tupleOf(k)
+		l := h.findListener(t.Local)
+		tcb := h.expandRequest(now, k, t, r, l)
+		tcb.Tick(now)
+		h.settleRequest(now, k, t, l)
+	}
+}
+
+// passiveOpen handles a SYN that reached a listener (RFC 9293 §3.10.7.2)
+// as Linux's tcp_conn_request does: with the accept queue full it is
+// dropped; with the SYN queue full (the listen backlog), or always in
+// SynCookiesAlways mode, it is answered with a SYN cookie, unless cookies
+// are off, when it is dropped; otherwise it becomes a half-open request
+// and its SYN-ACK goes at once. Called with h.mu held.
+func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment) {
+	l.mu.Lock()
+	acceptFull := len(l.accept) >= l.backlog
+	synFull := l.synQueue >= min(l.backlog, h.cfg.MaxSynBacklog)
+	l.mu.Unlock()
+	k, keyed := h.keyOf(t)
+	cookie := h.cfg.SynCookies == SynCookiesAlways || !keyed ||
+		(synFull || h.syn.len() >= h.cfg.MaxConns) && h.cfg.SynCookies != SynCookiesNever
+	switch {
+	case acceptFull:
+		// The client's SYN retransmission tries again later.
+		h.count(func(k *Counters) { k.ListenOverflows++; k.ListenDrops++ })
+		h.drop(now, t, seg, DropListenOverflow)
+	case cookie:
+		h.sendCookie(now, l, t, seg, synFull)
+	case synFull:
+		h.count(func(k *Counters) { k.ListenDrops++ })
+		h.drop(now, t, seg, DropSynQueueFull)
+	default:
+		if h.scratch == nil {
+			h.scratch = new(tcp.TCB)
+		}
+		h.reqObs = requestObserver{h: h, t: t}
+		tcp.InitPassive(h.scratch, h.tcpCfg, now, h.openParams(now, t, &h.reqObs, listenerOptions(l)), seg)
+		l.mu.Lock()
+		l.synQueue++
+		l.mu.Unlock()
+		h.settleRequest(now, k, t, l)
+	}
+}
+
+// acceptQueueFull reports (and counts, and traces) a final ACK of the
+// handshake that finds the accept queue full: as on Linux, it is dropped
+// and the connection stays half-open; the peer's next segment (or our
+// SYN-ACK retransmission) tries again once the application accepts.
+// Called with h.mu held.
+func (h *Host) acceptQueueFull(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment) bool {
+	if seg.Flags&(wire.FlagACK|wire.FlagRST|wire.FlagSYN) != wire.FlagACK {
+		return false
+	}
+	l.mu.Lock()
+	full := len(l.accept) >= l.backlog
+	l.mu.Unlock()
+	if !full {
+		return false
+	}
+	h.count(func(k *Counters) { k.ListenOverflows++ })
+	h.drop(now, t, seg, DropListenOverflow)
+	return true
+}
+
+// settlePassive puts a listener's connection, established, into its
+// accept queue (or resets it if the listener has closed). Called with
+// h.mu held.
+func (h *Host) settlePassive(c *Conn, st tcp.State) {
+	l := c.listener
+	if l == nil || st == tcp.SynReceived {
+		return
+	}
+	c.listener = nil
+	l.mu.Lock()
+	ok := !l.closed && (st == tcp.Established || st == tcp.CloseWait)
+	if ok {
+		l.accept = append(l.accept, c)
+	}
+	l.mu.Unlock()
+	if ok {
+		l.wake()
+	}
+}
+
+// discardRequests ends l's half-open connections without a word, as Linux
+// frees a closing listener's request socks: the peer's handshake ACK, if
+// it comes, then draws a reset. Called with h.mu held.
+func (h *Host) discardRequests(now clock.Instant, l *Listener) {
+	for k, r := range h.syn.reqs {
+		t := h.tupleOf(k)
+		if !l.covers(t.Local) {
+			continue
+		}
+		tcb := h.expandRequest(now, k, t, r, l)
+		tcb.Discard(now)
+		h.retired.add(&tcb.Stats)
+		h.dropRequest(k, l)
+	}
+}
+
+// crashRequests forgets every half-open connection, as a host crash does.
+// Called with h.mu held.
+func (h *Host) crashRequests(now clock.Instant) {
+	for k, r := range h.syn.reqs {
+		t := h.tupleOf(k)
+		h.expandRequest(now, k, t, r, nil).Crash(now)
+	}
+	h.syn.reset()
+}
+
+// covers reports whether local is an address l listens on.
+func (l *Listener) covers(local netip.AddrPort) bool {
+	a := l.addr.Addr()
+	return local.Port() == l.addr.Port() && (a == local.Addr() || a.IsUnspecified() && a.Is4() == local.Addr().Is4())
+}
