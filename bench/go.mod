@@ -2,7 +2,10 @@ module github.com/synack-net/synack/bench
 
 go 1.26.3
 
-require github.com/synack-net/synack v0.0.0
+require (
+	github.com/synack-net/synack v0.0.0
+	golang.org/x/net v0.55.0
+)
 
 require (
 	github.com/google/btree v1.1.2 // indirect

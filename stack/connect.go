@@ -82,30 +82,15 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 	return c, nil
 }
 
-// ephemeralPort picks a local port for a connection from src to remote by
-// RFC 6056 §3.3.3 (Algorithm 3, "Simple Hash-Based Port Selection", the
-// one Linux uses): a keyed hash of the addresses and remote port chooses
-// where in the range to start, and a global counter moves the start on so
-// that a reconnect to the same peer gets a fresh port. Called with h.mu held.
+// ephemeralPort picks a local port for a connection from src to remote
+// (RFC 6056 Algorithm 3, see pickPort): one that no connection to remote
+// and no listener uses. Called with h.mu held.
 func (h *Host) ephemeralPort(src netip.Addr, remote netip.AddrPort) (uint16, bool) {
-	lo, hi := uint32(h.cfg.EphemeralPortLow), uint32(h.cfg.EphemeralPortHigh)
-	n := hi - lo + 1
-	// F(local_IP, remote_IP, remote_port, secret) from the ISN hash, with
-	// the clock input fixed at zero so that it is a pure keyed hash.
-	offset := uint32(h.isn.ISN(0, netip.AddrPortFrom(src, 0), remote))
-	for i := uint32(0); i < n; i++ {
-		port := uint16(lo + (offset+h.portNext+i)%n)
-		t := Tuple{Local: netip.AddrPortFrom(src, port), Remote: remote}
-		if _, busy := h.conns[t]; busy {
-			continue
-		}
-		if h.findListener(t.Local) != nil {
-			continue
-		}
-		h.portNext += i + 1
-		return port, true
-	}
-	return 0, false
+	return h.pickPort(src, remote, h.cfg.EphemeralPortLow, h.cfg.EphemeralPortHigh, &h.portNext, func(port uint16) bool {
+		local := netip.AddrPortFrom(src, port)
+		_, busy := h.conns[Tuple{Local: local, Remote: remote}]
+		return !busy && h.findListener(local) == nil
+	})
 }
 
 // removeConn takes c out of the tables. Called with h.mu held.

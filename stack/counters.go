@@ -42,7 +42,26 @@ type Counters struct {
 	InvalidAcksLimited uint64 // ACKs to unacceptable segments suppressed by the rate limit (TcpExt TCPACKSkipped*)
 	PathMTUChanges     uint64 // ICMP messages that lowered a connection's MSS (path MTU discovery)
 	ConnLimit          uint64 // connections refused because MaxConns was reached
-	EphemeralExhausted uint64 // connects that found no free ephemeral port
+	EphemeralExhausted uint64 // connects and UDP binds that found no free ephemeral port
+
+	// Udp (RFC 4113, as /proc/net/snmp names them; IPv4 and IPv6
+	// together, which Linux counts apart as Udp and Udp6).
+	UDPInDatagrams  uint64 // datagrams queued on a socket
+	UDPNoPorts      uint64 // datagrams for a port with no socket
+	UDPInErrors     uint64 // datagrams dropped for a bad header or checksum or a full queue
+	UDPRcvbufErrors uint64 // of those, dropped because a socket's receive queue was full
+	UDPInCsumErrors uint64 // of those, dropped for a bad checksum
+	UDPOutDatagrams uint64 // datagrams sent
+
+	// Icmp (RFC 2011 and Linux's /proc/net/snmp; IPv4 and ICMPv6 together).
+	ICMPInEchos            uint64 // echo requests received
+	ICMPInEchoReps         uint64 // echo replies received
+	ICMPOutEchos           uint64 // echo requests sent by ping sockets
+	ICMPOutEchoReps        uint64 // echo replies sent
+	ICMPOutDestUnreachs    uint64 // destination unreachable messages sent (port unreachable)
+	ICMPOutRateLimitGlobal uint64 // messages not sent because of the host-wide rate limit
+	ICMPOutRateLimitHost   uint64 // errors not sent because of the per-destination rate limit
+	ICMPOutSuppressed      uint64 // messages not sent because the output batch was full
 
 	// Drops counts dropped packets by reason.
 	Drops [numDropReasons]uint64
@@ -83,21 +102,24 @@ const (
 	DropBadIPHeader    DropReason = iota // IPv4/IPv6 header failed validation
 	DropFragment                         // IP fragments are not reassembled
 	DropNotForUs                         // destination is none of our addresses
-	DropNotTCP                           // a protocol other than TCP or ICMP
+	DropNotTCP                           // a protocol other than TCP, UDP or ICMP
 	DropBadTCPHeader                     // TCP header or options malformed
-	DropBadChecksum                      // TCP checksum wrong
+	DropBadChecksum                      // TCP or UDP checksum wrong (or zero in IPv6 UDP)
 	DropBadICMP                          // ICMP message malformed or unknown
-	DropNoSocket                         // no connection or listener (answered with RST unless it was one)
+	DropNoSocket                         // no connection, listener or socket (answered with RST, or ICMP port unreachable for UDP)
 	DropListenOverflow                   // accept queue full
 	DropSynQueueFull                     // too many half-open connections
 	DropConnLimit                        // host connection limit reached
 	DropListenNonSYN                     // a listener got a segment that is neither SYN nor ACK
+	DropBadUDPHeader                     // UDP header or length malformed
+	DropRecvQueueFull                    // a UDP or ping socket's receive queue was full
 	numDropReasons
 )
 
 var dropReasonNames = [numDropReasons]string{
 	"bad-ip-header", "fragment", "not-for-us", "not-tcp", "bad-tcp-header", "bad-checksum",
 	"bad-icmp", "no-socket", "listen-overflow", "syn-queue-full", "conn-limit", "listen-non-syn",
+	"bad-udp-header", "recv-queue-full",
 }
 
 // String returns the reason's name, e.g. "bad-checksum".
@@ -139,6 +161,22 @@ func (c *Counters) WriteTo(w io.Writer) (int64, error) {
 	p("    %d packets rejected in established connections because of timestamp\n", c.PAWSEstab)
 	p("    %d ACKs to invalid segments skipped by the rate limit\n", c.InvalidAcksLimited)
 	p("    %d path MTU reductions\n", c.PathMTUChanges)
+	p("Udp:\n")
+	p("    %d packets received\n", c.UDPInDatagrams)
+	p("    %d packets to unknown port received\n", c.UDPNoPorts)
+	p("    %d packet receive errors\n", c.UDPInErrors)
+	p("    %d packets sent\n", c.UDPOutDatagrams)
+	p("    %d receive buffer errors\n", c.UDPRcvbufErrors)
+	p("    %d checksum errors\n", c.UDPInCsumErrors)
+	p("Icmp:\n")
+	p("    %d echo requests received\n", c.ICMPInEchos)
+	p("    %d echo replies received\n", c.ICMPInEchoReps)
+	p("    %d echo requests sent\n", c.ICMPOutEchos)
+	p("    %d echo replies sent\n", c.ICMPOutEchoReps)
+	p("    %d destination unreachable sent\n", c.ICMPOutDestUnreachs)
+	p("    %d messages not sent (global rate limit)\n", c.ICMPOutRateLimitGlobal)
+	p("    %d errors not sent (per-destination rate limit)\n", c.ICMPOutRateLimitHost)
+	p("    %d messages not sent (output batch full)\n", c.ICMPOutSuppressed)
 	for r := DropReason(0); r < numDropReasons; r++ {
 		if c.Drops[r] > 0 {
 			p("    %d packets dropped: %s\n", c.Drops[r], r)

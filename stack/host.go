@@ -57,6 +57,8 @@ type Host struct {
 	scratch *tcp.TCB
 	reqObs  requestObserver
 	cookies *tcp.CookieJar
+
+	dgram datagrams // UDP and ping sockets (datagrams.go)
 }
 
 // NewHost creates a host.
@@ -219,7 +221,7 @@ func (h *Host) NextDeadline() clock.Instant {
 func (h *Host) HasPendingOutput() bool {
 	h.dirtyMu.Lock()
 	defer h.dirtyMu.Unlock()
-	return len(h.dirty) > 0 || h.out.len() > 0
+	return len(h.dirty) > 0 || h.out.len() > 0 || h.dgram.out.pending()
 }
 
 // Tick runs the timers of every connection whose deadline is at or before now.
@@ -264,6 +266,7 @@ func (h *Host) Crash(now clock.Instant) {
 	h.dirty = h.dirty[:0]
 	h.dirtyMu.Unlock()
 	h.out.reset()
+	h.crashDatagrams()
 	for _, c := range conns {
 		c.crash(now)
 	}

@@ -41,6 +41,9 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 			mtu = max(int(min(m.MTU(), 1<<16)), 1280)
 		}
 	}
+	if h.deliverEcho(now, src, dst, proto, typ, b) {
+		return
+	}
 	var errno syscall.Errno
 	var hard bool
 	if mtu == 0 {
@@ -51,6 +54,10 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 		}
 	}
 	qsrc, qdst, qproto, sport, dport, qseq, err := wire.Quoted(quoted)
+	if err == nil && qproto == wire.ProtoUDP {
+		h.udpICMPError(netip.AddrPortFrom(qsrc, sport), netip.AddrPortFrom(qdst, dport), errno, hard, mtu)
+		return
+	}
 	if err != nil || qproto != wire.ProtoTCP {
 		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
 		return

@@ -46,6 +46,8 @@ func (h *Host) Deliver(now clock.Instant, pkt []byte) {
 	switch proto {
 	case wire.ProtoTCP:
 		h.deliverTCP(now, src, dst, payload)
+	case wire.ProtoUDP:
+		h.deliverUDP(now, pkt, src, dst, payload)
 	case wire.ProtoICMPv4, wire.ProtoICMPv6:
 		h.deliverICMP(now, src, dst, proto, payload)
 	default:

@@ -112,9 +112,11 @@ func (c *Conn) ourWindowShift(seg *tcp.Segment) uint8 {
 }
 
 // Flush builds every segment the host's connections want to send and
-// hands each packet to emit, which must not retain it after returning.
+// hands each packet to emit (after the UDP and ping packets their users
+// wrote), which must not retain it after returning.
 // It then wakes the users of every connection it visited.
 func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
+	h.flushDatagrams(emit)
 	h.dirtyMu.Lock()
 	list := h.dirty
 	h.dirty = nil

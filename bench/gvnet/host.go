@@ -16,6 +16,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 
 	"github.com/synack-net/synack/link"
 )
@@ -26,7 +27,7 @@ const nicID tcpip.NICID = 1
 // channelQueueLen bounds the packets gVisor may queue for the outbound pump.
 const channelQueueLen = 1024
 
-// Host is a gVisor netstack (IPv4, IPv6, TCP with SACK) with one address,
+// Host is a gVisor netstack (IPv4, IPv6, TCP with SACK, UDP) with one address,
 // attached to a link.Link by two pump goroutines.
 type Host struct {
 	stack *stack.Stack
@@ -49,7 +50,7 @@ func New(l link.Link, addr netip.Prefix) (*Host, error) {
 	addr = netip.PrefixFrom(addr.Addr().Unmap(), addr.Bits())
 	s := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol},
-		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
 	})
 	sack := tcpip.TCPSACKEnabled(true)
 	if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack); err != nil {
