@@ -88,6 +88,7 @@ func (g *planGen) host() PlanHost {
 	}
 	h.SynCookies = stack.SynCookieMode(g.pick(0, 0, 0, 1, 2))
 	h.AbortOnOverflow = g.chance(0.1)
+	h.TimeWaitReuse = stack.TimeWaitReuseMode(g.pick(0, 1, 2))
 	return h
 }
 

@@ -34,6 +34,7 @@ type PlanHost struct {
 	MaxSynBacklog   int // 0: the default
 	SynCookies      stack.SynCookieMode
 	AbortOnOverflow bool
+	TimeWaitReuse   stack.TimeWaitReuseMode
 }
 
 // PlanPath is the impairment of one direction between two hosts.

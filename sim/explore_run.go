@@ -117,6 +117,7 @@ func (r *exploreRun) build() {
 		h := r.w.AddHost(hostName(i), netip.PrefixFrom(hostAddr(i, false), 24), func(s *stack.Config) {
 			s.TCP, s.MTU, s.MaxTimeWait, s.Recorder = &cfg, ph.MTU, ph.MaxTimeWait, r.chk
 			s.MaxSynBacklog, s.SynCookies, s.AbortOnOverflow = ph.MaxSynBacklog, ph.SynCookies, ph.AbortOnOverflow
+			s.TimeWaitReuse = ph.TimeWaitReuse
 			s.Addrs = append(s.Addrs, netip.PrefixFrom(hostAddr(i, true), 64))
 		})
 		r.w.Net.AddAddress(h.ID, hostAddr(i, true))

@@ -7,8 +7,8 @@ package stack
 
 import (
 	"crypto/rand"
-	"time"
 	"net/netip"
+	"time"
 
 	"github.com/synack-net/synack/tcp"
 	"github.com/synack-net/synack/trace"

@@ -64,18 +64,25 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 	}
 	t := Tuple{Local: netip.AddrPortFrom(src, local.Port()), Remote: remote}
 	if local.Port() == 0 {
-		port, ok := h.ephemeralPort(src, remote)
+		port, ok := h.ephemeralPort(now, src, remote)
 		if !ok {
 			h.count(func(k *Counters) { k.EphemeralExhausted++ })
 			return nil, syscall.EADDRNOTAVAIL
 		}
 		t.Local = netip.AddrPortFrom(src, port)
-	} else if _, busy := h.conns[t]; busy {
-		return nil, syscall.EADDRINUSE
+	}
+	p := h.openParams(now, t, nil, o)
+	if old, busy := h.conns[t]; busy {
+		iss, ok := h.takeTimeWait(now, old)
+		if !ok {
+			return nil, syscall.EADDRINUSE
+		}
+		p.ISS = iss
 	}
 	c := newConn(h, t)
+	p.Observer = c
 	c.mu.Lock()
-	c.tcb = tcp.NewActive(h.tcpCfg, now, h.openParams(now, t, c, o))
+	c.tcb = tcp.NewActive(h.tcpCfg, now, p)
 	c.mu.Unlock()
 	h.conns[t] = c
 	h.markDirty(c)
@@ -85,12 +92,45 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 // ephemeralPort picks a local port for a connection from src to remote
 // (RFC 6056 Algorithm 3, see pickPort): one that no connection to remote
 // and no listener uses. Called with h.mu held.
-func (h *Host) ephemeralPort(src netip.Addr, remote netip.AddrPort) (uint16, bool) {
+func (h *Host) ephemeralPort(now clock.Instant, src netip.Addr, remote netip.AddrPort) (uint16, bool) {
 	return h.pickPort(src, remote, h.cfg.EphemeralPortLow, h.cfg.EphemeralPortHigh, &h.portNext, func(port uint16) bool {
 		local := netip.AddrPortFrom(src, port)
-		_, busy := h.conns[Tuple{Local: local, Remote: remote}]
-		return !busy && h.findListener(local) == nil
+		c, busy := h.conns[Tuple{Local: local, Remote: remote}]
+		return (!busy || h.timeWaitReusable(now, c)) && h.findListener(local) == nil
 	})
+}
+
+// timeWaitReusable reports whether an active open may take over c's
+// 4-tuple: c is a TIME_WAIT entry that TimeWaitReuse (Linux's
+// tcp_tw_reuse) allows to be reused. Called with h.mu held.
+func (h *Host) timeWaitReusable(now clock.Instant, c *Conn) bool {
+	switch h.cfg.TimeWaitReuse {
+	case TimeWaitReuseOff:
+		return false
+	case TimeWaitReuseLoopback:
+		if !c.tuple.Remote.Addr().IsLoopback() {
+			return false
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tw != nil && c.tw.ReusableBy(now, timeWaitReuseDelay, h.tcpCfg.TimeWait)
+}
+
+// takeTimeWait ends the TIME_WAIT entry c for an active open that reuses
+// its 4-tuple, if allowed, and returns the new connection's ISS, past
+// anything of the old one (Linux's tcp_twsk_unique). Called with h.mu held.
+func (h *Host) takeTimeWait(now clock.Instant, c *Conn) (tcp.Seq, bool) {
+	if !h.timeWaitReusable(now, c) {
+		return 0, false
+	}
+	c.mu.Lock()
+	iss := c.tw.ReuseISS()
+	c.endTimeWait(now, tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallOpen})
+	c.mu.Unlock()
+	h.count(func(k *Counters) { k.TimeWaitReused++ })
+	h.removeConn(c)
+	return iss, true
 }
 
 // removeConn takes c out of the tables. Called with h.mu held.
@@ -107,10 +147,5 @@ func (h *Host) removeConn(c *Conn) {
 		h.timeWaits--
 	}
 	c.mu.Unlock()
-	if l := c.listener; l != nil {
-		c.listener = nil
-		l.mu.Lock()
-		l.synQueue--
-		l.mu.Unlock()
-	}
+	c.listener = nil
 }

@@ -95,9 +95,9 @@ func (h *Host) promote(k synKey, t Tuple, l *Listener) {
 	h.syn.remove(k)
 	h.conns[t] = c
 	st := c.tcb.State()
-	if l != nil && st != tcp.SynReceived {
+	if l != nil {
 		l.mu.Lock()
-		l.synQueue--
+		l.synQueue-- // it counts requests only
 		l.mu.Unlock()
 	}
 	c.listener = l

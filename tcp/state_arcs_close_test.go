@@ -224,6 +224,7 @@ func closeArcCases() []arcCase {
 		{TimeWait, Closed, "rcv RST", b, endByReset(timeWaitNo1337, "<SEQ=5002><CTL=RST>")},
 		{TimeWait, Closed, "rcv SYN", b, endTimeWait(Cause{Kind: CauseSegment, Flags: wire.FlagSYN})},
 		{TimeWait, Closed, "host limit", b, endTimeWait(Cause{Kind: CauseLimit})},
+		{TimeWait, Closed, "call open", b, endTimeWait(callCause(CallOpen))}, // tcp_tw_reuse
 		{TimeWait, Closed, "call abort", b, endByAbort(timeWait)},
 		{TimeWait, Closed, "host crash", b, endByCrash(timeWait)},
 	}
