@@ -46,7 +46,7 @@ type end struct {
 	changes []change
 
 	synSeen  bool
-	iss      tcp.Seq   // the sequence number of its SYN
+	iss      tcp.Seq // the sequence number of its SYN
 	synTimes []clock.Instant
 	sndMax   tcp.Seq // SEG.SEQ+SEG.LEN of the furthest segment it sent
 	sndKnown bool
@@ -78,12 +78,12 @@ type pending struct {
 // observer holds the two ends of one connection and the events that the
 // ladder shows.
 type observer struct {
-	ends    [2]*end
+	ends [2]*end
 	// startedAfterSyn is set when the capture's first segment of the
 	// connection is a SYN-ACK.
 	startedAfterSyn bool
-	events  []trace.Event
-	removed []bool
+	events          []trace.Event
+	removed         []bool
 	// invalid lists inferred transitions that the state diagram does not
 	// have; they are not applied.
 	invalid []string

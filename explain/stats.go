@@ -45,7 +45,7 @@ type endStats struct {
 
 	secondFin    closeKind // how its FIN followed the peer's, if it came second
 	refused      bool      // it answered a SYN with RST, ACK
-	resetSent    bool // it reset the connection
+	resetSent    bool      // it reset the connection
 	resetAt      clock.Instant
 	resetState   tcp.State
 	resetForData bool // its reset answered data that arrived after it closed
