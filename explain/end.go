@@ -47,7 +47,9 @@ type end struct {
 
 	synSeen  bool
 	iss      tcp.Seq // the sequence number of its SYN
-	synTimes []clock.Instant
+	// synTimes and synAckTimes are when it sent its SYN, and its
+	// SYN-ACK, each time.
+	synTimes, synAckTimes []clock.Instant
 	sndMax   tcp.Seq // SEG.SEQ+SEG.LEN of the furthest segment it sent
 	sndKnown bool
 	una      tcp.Seq // the furthest the peer has acknowledged

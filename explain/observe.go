@@ -34,7 +34,7 @@ func (o *observer) contradicted(e *end, p *packet) {
 	if p.has(wire.FlagFIN) && e.finSent && p.end() == e.finSeq.Add(1) {
 		o.undo(e, byAckOfFin)
 	}
-	if p.has(wire.FlagSYN) && p.has(wire.FlagACK) && e.synSeen && p.seq() == e.iss {
+	if p.has(wire.FlagSYN) && p.has(wire.FlagACK) && len(e.synAckTimes) > 0 && p.seq() == e.iss {
 		o.undo(e, byAckOfSyn)
 	}
 }
@@ -112,22 +112,31 @@ func (o *observer) sent(e, peer *end, p *packet) {
 
 // sentSyn handles a SYN or SYN-ACK that e sends.
 func (o *observer) sentSyn(e, peer *end, p *packet) {
+	synAck := p.has(wire.FlagACK)
 	if e.synSeen && p.seq() == e.iss {
-		e.synTimes = append(e.synTimes, p.at) // a retransmission
+		// The same SYN again: a retransmission, or in a simultaneous
+		// open the SYN sent again as a SYN-ACK (RFC 9293 Figure 7).
+		if synAck {
+			e.synAckTimes = append(e.synAckTimes, p.at)
+		} else {
+			e.synTimes = append(e.synTimes, p.at)
+		}
 		return
 	}
-	e.synSeen, e.iss, e.una, e.synTimes = true, p.seq(), p.seq(), []clock.Instant{p.at}
+	e.synSeen, e.iss, e.una = true, p.seq(), p.seq()
 	opt := &p.seg.Options
 	if opt.HasMSS {
 		e.mss = opt.MSS
 	}
 	e.wsOffer, e.wscale = opt.HasWScale, min(opt.WScale, 14)
-	if !p.has(wire.FlagACK) {
+	if !synAck {
+		e.synTimes = []clock.Instant{p.at}
 		if e.state == tcp.Closed {
 			o.setState(e, p.at, tcp.SynSent, tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallOpen}, certain)
 		}
 		return
 	}
+	e.synAckTimes = []clock.Instant{p.at}
 	if e.state != tcp.SynReceived && e.fresh {
 		// A SYN-ACK whose SYN the capture missed: it started after it.
 		o.known(e, tcp.Listen)
@@ -188,7 +197,7 @@ func (o *observer) arrived(e, peer *end, p *packet) {
 	if p.has(wire.FlagACK) {
 		o.ackArrived(e, p)
 	}
-	if p.has(wire.FlagSYN) && !e.acked(p.seq().Add(1)) {
+	if p.has(wire.FlagSYN) && !e.acked(p.seq().Add(1)) && e.pendSyn == nil {
 		e.pendSyn = &pending{end: p.seq().Add(1), flags: p.seg, at: p.at}
 	}
 	if p.has(wire.FlagFIN) && !e.acked(p.end()) {
@@ -204,15 +213,24 @@ func (e *end) acked(seq tcp.Seq) bool { return e.ackKnown && e.ackMax.GreaterTha
 // (RFC 9293 §3.10.7.4 fifth), of its FIN in the closing states.
 func (o *observer) ackArrived(e *end, p *packet) {
 	ack := p.ack()
+	// The peer's SYN or FIN that an earlier segment carried arrived
+	// before this one (the network rarely reorders): settle them first.
+	// A SYN and then the ACK of ours is a simultaneous open (RFC 9293
+	// Figure 7); a FIN and then the ACK of ours a simultaneous close
+	// (Figure 13), not FIN_WAIT_2.
+	if ps := e.pendSyn; ps != nil && e.state == tcp.SynSent && e.synSeen && ack.GreaterThan(e.iss) {
+		e.pendSyn = nil
+		if ps.flags.Flags.Has(wire.FlagACK) {
+			return // a SYN-ACK acknowledging ours: it waits for our ACK
+		}
+		o.setState(e, p.at, tcp.SynReceived, segmentCause(ps.flags.Flags), certain)
+	}
 	synAcked := e.synSeen && e.state == tcp.SynReceived && ack.GreaterThan(e.iss)
 	finAcked := e.finSent && ack.GreaterThan(e.finSeq)
 	if !synAcked && !finAcked {
 		return
 	}
-	// The peer's FIN that an earlier segment carried arrived before this
-	// one (the network rarely reorders): a FIN and then the ACK of ours
-	// is a simultaneous close (RFC 9293 Figure 13), not FIN_WAIT_2.
-	if pf := e.pendFin; pf != nil && pf.at < p.at {
+	if pf := e.pendFin; pf != nil && finAcked {
 		e.pendFin = nil
 		o.finArrived(e, pf, p.at)
 	}

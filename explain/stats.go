@@ -67,8 +67,9 @@ func (o *observer) count(e, peer *end, p *packet) {
 	}
 	if p.seg.Len > 0 {
 		s.lastDataAt, s.lastDataFlags = p.at, p.seg.Flags
-		if peer.finSent && e.acked(peer.finSeq.Add(1)) && p.end().GreaterThan(e.sndMax) {
-			s.halfCloseBytes += int64(p.end().Sub(tcp.MaxSeq(p.seq(), e.sndMax)))
+		data := p.seq().Add(uint32(p.seg.Len))
+		if peer.finSent && e.acked(peer.finSeq.Add(1)) && data.GreaterThan(e.sndMax) {
+			s.halfCloseBytes += int64(data.Sub(tcp.MaxSeq(p.seq(), e.sndMax)))
 		}
 	}
 	o.countRetransmission(e, p)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/tcp"
 )
 
@@ -54,17 +55,8 @@ func (e *end) label() string { return label(e.name, e.addr) }
 func (c *conn) openingVerdicts() []string {
 	var v []string
 	for _, e := range c.obs.ends {
-		if n := len(e.synTimes) - 1; n > 0 {
-			what := "SYN"
-			if e.initial == tcp.Listen {
-				what = "SYN-ACK"
-			}
-			after := make([]string, n)
-			for i, t := range e.synTimes[1:] {
-				after[i] = duration(t.Sub(e.synTimes[0]))
-			}
-			v = append(v, fmt.Sprintf("%s retransmitted %s, %s after the first", what, times(n), andList(after)))
-		}
+		v = append(v, retransmittedSyn("SYN", e.synTimes)...)
+		v = append(v, retransmittedSyn("SYN-ACK", e.synAckTimes)...)
 	}
 	for _, e := range c.obs.ends {
 		peer := c.obs.peer(e)
@@ -76,6 +68,20 @@ func (c *conn) openingVerdicts() []string {
 		}
 	}
 	return v
+}
+
+// retransmittedSyn describes the retransmissions of a SYN or SYN-ACK sent
+// at the given times.
+func retransmittedSyn(what string, at []clock.Instant) []string {
+	n := len(at) - 1
+	if n <= 0 {
+		return nil
+	}
+	after := make([]string, n)
+	for i, t := range at[1:] {
+		after[i] = duration(t.Sub(at[0]))
+	}
+	return []string{fmt.Sprintf("%s retransmitted %s, %s after the first", what, times(n), andList(after))}
 }
 
 // closingVerdicts: resets, and how the FINs were exchanged.
@@ -94,6 +100,7 @@ func (c *conn) closingVerdicts() []string {
 		peer := c.obs.peer(e)
 		if e.st.halfCloseBytes > 0 {
 			v = append(v, fmt.Sprintf("half-close: %s sent %d bytes after the FIN of %s", e.addr, e.st.halfCloseBytes, peer.addr))
+			continue
 		}
 		switch e.st.secondFin {
 		case closeFour:
