@@ -45,22 +45,22 @@ type end struct {
 	fresh   bool
 	changes []change
 
-	synSeen  bool
-	iss      tcp.Seq // the sequence number of its SYN
+	synSeen bool
+	iss     tcp.Seq // the sequence number of its SYN
 	// synTimes and synAckTimes are when it sent its SYN, and its
 	// SYN-ACK, each time.
 	synTimes, synAckTimes []clock.Instant
-	sndMax   tcp.Seq // SEG.SEQ+SEG.LEN of the furthest segment it sent
-	sndKnown bool
-	una      tcp.Seq // the furthest the peer has acknowledged
-	finSent  bool
-	finSeq   tcp.Seq // the sequence number of its FIN
-	finAt    clock.Instant
-	ackMax   tcp.Seq // the furthest it has acknowledged of the peer
-	ackKnown bool
-	mss      uint16 // from its SYN: the largest segment it asked for
-	wscale   uint8  // from its SYN, when both SYNs offered scaling
-	wsOffer  bool
+	sndMax                tcp.Seq // SEG.SEQ+SEG.LEN of the furthest segment it sent
+	sndKnown              bool
+	una                   tcp.Seq // the furthest the peer has acknowledged
+	finSent               bool
+	finSeq                tcp.Seq // the sequence number of its FIN
+	finAt                 clock.Instant
+	ackMax                tcp.Seq // the furthest it has acknowledged of the peer
+	ackKnown              bool
+	mss                   uint16 // from its SYN: the largest segment it asked for
+	wscale                uint8  // from its SYN, when both SYNs offered scaling
+	wsOffer               bool
 
 	// pendSyn and pendFin are the peer's SYN and FIN seen on the wire but
 	// not yet acknowledged by this end: their effect on its state waits
