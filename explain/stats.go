@@ -68,7 +68,8 @@ func (o *observer) count(e, peer *end, p *packet) {
 	if p.seg.Len > 0 {
 		s.lastDataAt, s.lastDataFlags = p.at, p.seg.Flags
 		data := p.seq().Add(uint32(p.seg.Len))
-		if peer.finSent && e.acked(peer.finSeq.Add(1)) && data.GreaterThan(e.sndMax) {
+		ackedFin := e.acked(peer.finSeq.Add(1)) || (p.has(wire.FlagACK) && p.ack().GreaterThan(peer.finSeq))
+		if peer.finSent && ackedFin && data.GreaterThan(e.sndMax) {
 			s.halfCloseBytes += int64(data.Sub(tcp.MaxSeq(p.seq(), e.sndMax)))
 		}
 	}

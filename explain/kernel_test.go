@@ -1,0 +1,331 @@
+package explain
+
+import (
+	"io"
+	"slices"
+	"net"
+	"net/netip"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests explain captures that the Linux kernel makes: two kernels in
+// namespaces of the test's own, joined by a veth pair, talking through
+// Go's net package, with tcpdump capturing on the client's side. They
+// check the inferred states of both ends, every verdict, and, where a
+// socket still exists, the final state against ss(8).
+
+// kernelCase is one scenario two kernels can play.
+type kernelCase struct {
+	name string
+	// run plays the scenario while the capture runs, and returns the
+	// client's end of the connection (a zero value when it has none).
+	run            func(k *kernelNet) netip.AddrPort
+	client, server string // the states, space-separated
+	// verdicts are regular expressions that the connection's verdicts
+	// must match, one each, in order; %C and %S stand for the client's
+	// and the server's address. Verdicts about the capture itself
+	// (checksums, offload sizes) are checked apart.
+	verdicts []string
+	// optional verdicts may appear too, among the others; their figures
+	// depend on timing.
+	optional []string
+	// ss: the final states are checked against ss(8) in both namespaces.
+	ss bool
+	// before runs before the capture starts.
+	before func(k *kernelNet)
+}
+
+var kernelCases = []kernelCase{
+	{
+		name: "close in 4 segments",
+		run: func(k *kernelNet) netip.AddrPort {
+			c, s := k.connect(k.listen(80, 0))
+			c.Write([]byte("hello"))
+			c.Close()
+			readAll(s)
+			time.Sleep(200 * time.Millisecond) // past the delayed ACK of the FIN (40 ms)
+			s.Close()
+			return localOf(c)
+		},
+		client:   "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT",
+		server:   "LISTEN SYN_RCVD ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED",
+		verdicts: []string{`orderly close in 4 segments, %C closed first`, `%C in TIME_WAIT at the end`},
+		ss:       true,
+	},
+	{
+		name: "close in 3 segments",
+		run: func(k *kernelNet) netip.AddrPort {
+			c, s := k.connect(k.listen(80, 0))
+			c.Write([]byte("hello"))
+			time.Sleep(50 * time.Millisecond)
+			c.Close()
+			readAll(s) // EOF: the FIN's ACK is still delayed when...
+			s.Close()  // ...the server closes, and carries its FIN
+			return localOf(c)
+		},
+		client:   "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT",
+		server:   "LISTEN SYN_RCVD ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED",
+		verdicts: []string{`orderly close in 3 segments \(FIN piggybacked on the ACK\), %C closed first`, `%C in TIME_WAIT at the end`},
+		ss:       true,
+	},
+	{
+		name: "half-close",
+		run: func(k *kernelNet) netip.AddrPort {
+			c, s := k.connect(k.listen(80, 0))
+			c.Write([]byte("request"))
+			c.CloseWrite()
+			readAll(s)
+			s.Write(make([]byte, 100000))
+			s.Close()
+			readAll(c)
+			c.Close()
+			return localOf(c)
+		},
+		client:   "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT",
+		server:   "LISTEN SYN_RCVD ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED",
+		verdicts: []string{`half-close: %S sent 100000 bytes after the FIN of %C`, `%C in TIME_WAIT at the end`},
+		ss:       true,
+	},
+	{
+		name: "refused",
+		run: func(k *kernelNet) netip.AddrPort {
+			if _, err := k.dial(81); err == nil {
+				k.t.Fatal("dial to a closed port succeeded")
+			}
+			return netip.AddrPort{}
+		},
+		client:   "CLOSED SYN_SENT CLOSED",
+		server:   "CLOSED",
+		verdicts: []string{`refused: RST from %S`},
+	},
+	{
+		name: "abort",
+		run: func(k *kernelNet) netip.AddrPort {
+			c, s := k.connect(k.listen(80, 0))
+			c.Write([]byte("hello"))
+			s.Read(make([]byte, 5))
+			c.SetLinger(0)
+			c.Close()
+			readAll(s) // ECONNRESET
+			return localOf(c)
+		},
+		client:   "CLOSED SYN_SENT ESTABLISHED CLOSED",
+		server:   "LISTEN SYN_RCVD ESTABLISHED CLOSED",
+		verdicts: []string{`closed by RST from %C in ESTABLISHED`},
+		ss:       true,
+	},
+	{
+		name: "SYN timeout",
+		before: func(k *kernelNet) {
+			// Inside the test's namespaces only: two retries with the
+			// classic exponential backoff (Linux 6.5 and later first
+			// retry tcp_syn_linear_timeouts times 1 s apart), and a
+			// server that drops every SYN.
+			k.client.MustRun(k.t, "sysctl", "-q", "-w", "net.ipv4.tcp_syn_retries=2")
+			k.client.Run("sysctl", "-q", "-w", "net.ipv4.tcp_syn_linear_timeouts=0") // absent before 6.5
+			k.nft(k.server, `table inet explain_blackhole {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		tcp dport 80 drop
+	}
+}`)
+		},
+		run: func(k *kernelNet) netip.AddrPort {
+			k.listen(80, 0)
+			if _, err := k.dial(80); err == nil {
+				k.t.Fatal("dial through a black hole succeeded")
+			}
+			return netip.AddrPort{}
+		},
+		client: "CLOSED SYN_SENT",
+		server: "CLOSED",
+		verdicts: []string{`SYN retransmitted twice, 1(\.\d)? s and 3(\.\d)? s after the first`,
+			`no answer from %S: %C still in SYN_SENT at the end of the capture`},
+	},
+	{
+		name: "server never closes",
+		run: func(k *kernelNet) netip.AddrPort {
+			c, s := k.connect(k.listen(80, 0))
+			c.Close()
+			readAll(s)
+			return localOf(c)
+		},
+		client: "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2",
+		server: "LISTEN SYN_RCVD ESTABLISHED CLOSE_WAIT",
+		verdicts: []string{`%C in FIN_WAIT_2 at the end of the capture`,
+			`server %S never sent FIN: stuck in CLOSE_WAIT at the end of the capture`},
+		ss: true,
+	},
+	{
+		name: "data with loss",
+		before: func(k *kernelNet) {
+			// 10% of the data segments and pure ACKs each way, in the
+			// server's namespace: those it sends are lost before the
+			// capture point, those it receives after.
+			k.nft(k.server, `table inet explain_loss {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		tcp flags & (fin|syn|rst) == 0 numgen random mod 100 < 10 drop
+	}
+	chain out {
+		type filter hook output priority 0; policy accept;
+		tcp flags & (fin|syn|rst) == 0 numgen random mod 100 < 10 drop
+	}
+}`)
+		},
+		run: func(k *kernelNet) netip.AddrPort {
+			c, s := k.connect(k.listen(80, 0))
+			go func() { c.Write(make([]byte, 8<<20)); c.CloseWrite() }()
+			if n := readAll(s); n != 8<<20 {
+				k.t.Errorf("server read %d bytes", n)
+			}
+			s.Close()
+			readAll(c)
+			c.Close()
+			return localOf(c)
+		},
+		client: "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT",
+		server: "LISTEN SYN_RCVD ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED",
+		verdicts: []string{`orderly close in [34] segments.*, %C closed first`, `%C in TIME_WAIT at the end`,
+			`retransmissions: [1-9]\d*, \d+ after an RTO.*`},
+		optional: []string{`zero window from %S .*`},
+		ss:       true,
+	},
+	{
+		name: "zero window",
+		run: func(k *kernelNet) netip.AddrPort {
+			c, s := k.connect(k.listen(80, 4096))
+			go func() { c.Write(make([]byte, 256<<10)); c.Close() }()
+			time.Sleep(1500 * time.Millisecond) // the server does not read
+			readAll(s)
+			s.Close()
+			return localOf(c)
+		},
+		client: "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT",
+		server: "LISTEN SYN_RCVD ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED",
+		verdicts: []string{`orderly close in [34] segments.*, %C closed first`, `%C in TIME_WAIT at the end`,
+			`zero window from %S for 1(\.\d)? s \([1-9]\d* window probes?\)`},
+		// A segment the full receiver dropped may be sent again (a
+		// tail loss probe).
+		optional: []string{`retransmissions: \d+, \d+ after an RTO, all from %C`},
+		ss:       true,
+	},
+}
+
+func TestKernelCaptures(t *testing.T) {
+	for _, tc := range kernelCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			k := newKernelNet(t, false)
+			if tc.before != nil {
+				tc.before(k)
+			}
+			stop := k.capture(k.client, "-i", "veth0")
+			clientAddr := tc.run(k)
+			rep, err := ReadFile(stop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := only(t, rep)
+			checkKernelConnection(t, k, c, tc, clientAddr)
+		})
+	}
+}
+
+// checkKernelConnection checks c against what tc expects.
+func checkKernelConnection(t *testing.T, k *kernelNet, c *Connection, tc kernelCase, clientAddr netip.AddrPort) {
+	t.Helper()
+	cl, sv := c.Endpoints[0], c.Endpoints[1]
+	if clientAddr.IsValid() && cl.Addr != clientAddr {
+		t.Fatalf("first endpoint %s, want the client %s", cl.Addr, clientAddr)
+	}
+	if got := statesString(cl); got != tc.client {
+		t.Errorf("client states %s, want %s", got, tc.client)
+	}
+	if got := statesString(sv); got != tc.server {
+		t.Errorf("server states %s, want %s", got, tc.server)
+	}
+	r := strings.NewReplacer("%C", regexp.QuoteMeta(cl.Addr.String()), "%S", regexp.QuoteMeta(sv.Addr.String()))
+	checkVerdicts(t, conversationVerdicts(t, c), tc.verdicts, tc.optional, r)
+	if tc.ss {
+		last := func(e Endpoint) string { return e.States[len(e.States)-1].String() }
+		if s := k.ssState(k.client, cl.Addr, sv.Addr); s != last(cl) {
+			t.Errorf("ss shows the client in %s, the capture ends with it in %s", s, last(cl))
+		}
+		if s := k.ssState(k.server, sv.Addr, cl.Addr); s != last(sv) {
+			t.Errorf("ss shows the server in %s, the capture ends with it in %s", s, last(sv))
+		}
+	}
+	checkLadder(t, c)
+	if t.Failed() {
+		var b strings.Builder
+		rep := &Report{Connections: []*Connection{c}}
+		rep.WriteText(&b, tc.name, TextOptions{Width: 120})
+		t.Log(b.String())
+	}
+}
+
+// checkVerdicts checks that got has a verdict matching each of the
+// patterns required, in that order, and that every other one matches one
+// of the optional patterns. r replaces the address placeholders.
+func checkVerdicts(t *testing.T, got, required, optional []string, r *strings.Replacer) {
+	t.Helper()
+	match := func(pat, v string) bool { return regexp.MustCompile("^" + r.Replace(pat) + "$").MatchString(v) }
+	next := 0
+	for _, v := range got {
+		if next < len(required) && match(required[next], v) {
+			next++
+			continue
+		}
+		if !slices.ContainsFunc(optional, func(pat string) bool { return match(pat, v) }) {
+			t.Errorf("unexpected verdict %q", v)
+		}
+	}
+	if next < len(required) {
+		t.Errorf("no verdict matches %q (verdicts: %q)", r.Replace(required[next]), got)
+	}
+}
+
+// captureVerdicts match the verdicts about the capture rather than the
+// conversation: their figures depend on the host's offload settings.
+var captureVerdicts = regexp.MustCompile(`^(checksums not verified \(offloaded\): \d+ of \d+ segments carry a wrong TCP checksum, from .*; not rejected|segments larger than the MSS \(TSO/GRO\): \d+ from .*, up to \d+ bytes \(MSS \d+\))$`)
+
+// conversationVerdicts returns c's verdicts but those about the capture,
+// which must be well-formed.
+func conversationVerdicts(t *testing.T, c *Connection) []string {
+	var out []string
+	for _, v := range c.Verdicts {
+		if strings.HasPrefix(v, "checksums not verified") || strings.HasPrefix(v, "segments larger than the MSS") {
+			if !captureVerdicts.MatchString(v) {
+				t.Errorf("malformed verdict %q", v)
+			}
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// statesString writes an endpoint's states space-separated.
+func statesString(e Endpoint) string {
+	s := make([]string, len(e.States))
+	for i, st := range e.States {
+		s[i] = st.String()
+	}
+	return strings.Join(s, " ")
+}
+
+// readAll reads c to EOF or an error and returns the count.
+func readAll(c *net.TCPConn) int {
+	n, _ := io.Copy(io.Discard, c)
+	return int(n)
+}
+
+// localOf is the local address of c.
+func localOf(c *net.TCPConn) netip.AddrPort {
+	a := c.LocalAddr().(*net.TCPAddr).AddrPort()
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+}
