@@ -60,7 +60,9 @@ func newKernelNet(t *testing.T, v6 bool) *kernelNet {
 }
 
 // serverAddr is the server's address with port.
-func (k *kernelNet) serverAddr(port uint16) netip.AddrPort { return netip.AddrPortFrom(k.serverIP, port) }
+func (k *kernelNet) serverAddr(port uint16) netip.AddrPort {
+	return netip.AddrPortFrom(k.serverIP, port)
+}
 
 // capture runs tcpdump in ns with args (an interface and options) until
 // the returned function is called, which returns the capture's file.
