@@ -2,6 +2,7 @@ package explain
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -70,7 +71,7 @@ func (k *kernelNet) capture(ns *netns.NS, args ...string) (stop func() string) {
 	t := k.t
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "capture.pcap")
-	cmd := ns.Command("tcpdump", append([]string{"-U", "--immediate-mode", "-n", "-w", path}, append(args, "tcp")...)...)
+	cmd := ns.Command("tcpdump", append([]string{"-U", "--immediate-mode", "-B", "16384", "-n", "-w", path}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -101,9 +102,9 @@ func (k *kernelNet) capture(ns *netns.NS, args ...string) (stop func() string) {
 		if !stopped {
 			stopped = true
 			// SIGINT ends the capture without draining what tcpdump
-			// has not yet taken off its ring: wait until the file has
-			// stopped growing first.
-			waitStable(path)
+			// has not yet taken off its ring: first wait for a marker
+			// sent after everything else to be in the file.
+			k.waitForMarker(path)
 			cmd.Process.Signal(syscall.SIGINT)
 			cmd.Wait()
 		}
@@ -113,22 +114,27 @@ func (k *kernelNet) capture(ns *netns.NS, args ...string) (stop func() string) {
 	return stop
 }
 
-// waitStable waits until the file at path has kept its size for 300 ms,
-// or 5 s have passed.
-func waitStable(path string) {
-	var last int64 = -1
-	for start, still := time.Now(), 0; still < 6 && time.Since(start) < 5*time.Second; {
+// waitForMarker sends UDP datagrams from the client to the server, which
+// explain skips as not TCP, until one is in the capture file at path
+// (or 5 s have passed): then the file holds every packet sent before it.
+func (k *kernelNet) waitForMarker(path string) {
+	marker := []byte(fmt.Sprintf("synack-explain-marker-%d", time.Now().UnixNano()))
+	for start := time.Now(); time.Since(start) < 5*time.Second; {
+		k.client.Do(func() error {
+			c, err := net.Dial("udp", k.serverAddr(9).String())
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			_, err = c.Write(marker)
+			return err
+		})
 		time.Sleep(50 * time.Millisecond)
-		fi, err := os.Stat(path)
-		if err == nil && fi.Size() == last {
-			still++
-		} else {
-			still = 0
-		}
-		if err == nil {
-			last = fi.Size()
+		if b, err := os.ReadFile(path); err == nil && bytes.Contains(b, marker) {
+			return
 		}
 	}
+	k.t.Errorf("tcpdump did not capture the end marker in 5 s")
 }
 
 // listen makes a kernel listener in the server namespace, with the given
