@@ -51,9 +51,6 @@ func (p *packet) end() tcp.Seq {
 }
 func (p *packet) ack() tcp.Seq             { return tcp.Seq(p.seg.Ack) }
 func (p *packet) has(f wire.TCPFlags) bool { return p.seg.Flags&f != 0 }
-func (p *packet) only(f wire.TCPFlags) bool {
-	return p.seg.Flags&(f|wire.FlagSYN|wire.FlagFIN|wire.FlagRST) == f
-}
 
 // skipReason says why a record is not a TCP segment we can follow.
 type skipReason string

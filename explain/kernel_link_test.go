@@ -75,15 +75,7 @@ func toPcapng(t *testing.T, path string) string {
 		}
 		return out
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcap.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openCapture(t, path)
 	var buf bytes.Buffer
 	w, err := pcapgo.NewNgWriter(&buf, layers.LinkTypeEthernet)
 	if err != nil {
@@ -109,20 +101,26 @@ func toPcapng(t *testing.T, path string) string {
 // linkTypeOf returns the link type of a capture's first record.
 func linkTypeOf(t *testing.T, path string) uint16 {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcap.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := r.Next()
+	rec, err := openCapture(t, path).Next()
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return rec.LinkType
+}
+
+// openCapture opens a capture file for reading; it is closed when t ends.
+func openCapture(t *testing.T, path string) *pcap.Reader {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	r, err := pcap.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // jsonOf returns the JSON report of a capture.
