@@ -135,6 +135,18 @@ func (o *observer) undo(e *end, t tentative) {
 	e.state = c.from
 }
 
+// closedBySending marks e's CLOSE as a shutdown of its sending side only
+// (shutdown(SHUT_WR), RFC 9293 §3.10.4 for a half-duplex close): the peer
+// went on sending after e's FIN and e took the data.
+func (o *observer) closedBySending(e *end) {
+	for i, c := range e.changes {
+		if c.to == tcp.FinWait1 && c.why.Kind == tcp.CauseCall {
+			e.changes[i].why.Call = tcp.CallShutdown
+			o.events[c.ev].Cause.Call = tcp.CallShutdown
+		}
+	}
+}
+
 // peer returns the other end of e's connection.
 func (o *observer) peer(e *end) *end {
 	if o.ends[0] == e {

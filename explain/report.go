@@ -164,6 +164,11 @@ func decodeRecord(rec pcap.Record) (packet, skipReason) {
 // report builds the Connection that c's observation gives.
 func (c *conn) report() *Connection {
 	out := &Connection{First: c.first, Last: c.last}
+	for _, e := range c.obs.ends {
+		if c.obs.peer(e).st.halfCloseBytes > 0 {
+			c.obs.closedBySending(e)
+		}
+	}
 	for i, e := range c.obs.ends {
 		e.finish(c.last)
 		out.Endpoints[i] = Endpoint{Addr: e.addr, Name: e.name, States: e.states()}

@@ -39,9 +39,10 @@ type simNet struct {
 	mangle func(pkt []byte) [][]byte
 }
 
-func newSimNet(t *testing.T) *simNet {
+// newSimNet makes the two hosts; serverOpts configure B.
+func newSimNet(t *testing.T, serverOpts ...sim.HostConfig) *simNet {
 	n := &simNet{t: t, w: sim.New(1)}
-	n.a, n.b = n.w.AddHost("A", simA), n.w.AddHost("B", simB)
+	n.a, n.b = n.w.AddHost("A", simA), n.w.AddHost("B", simB, serverOpts...)
 	ln, err := n.b.Listen(0, simBPort, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +130,23 @@ func (n *simNet) checkStates(c *Connection) {
 	}
 }
 
+// checkCauses compares the cause of each inferred user call (OPEN,
+// CLOSE, shutdown, ABORT) with the one the stack recorded for the same
+// transition.
+func (n *simNet) checkCauses(c *Connection) {
+	n.t.Helper()
+	for _, e := range c.Events {
+		if e.Kind != trace.KindState || e.Cause.Kind != tcp.CauseCall {
+			continue
+		}
+		for _, r := range n.w.Trace.Events {
+			if r.Kind == trace.KindState && r.Local == e.Local && r.From == e.From && r.To == e.To && r.Cause != e.Cause {
+				n.t.Errorf("%s %s -> %s: inferred cause %s, the stack recorded %s", e.Local, e.From, e.To, e.Cause, r.Cause)
+			}
+		}
+	}
+}
+
 // only returns the report's one connection, failing if there is not one.
 func only(t *testing.T, rep *Report) *Connection {
 	t.Helper()
@@ -204,6 +222,7 @@ func TestSimHandshakeAndCloses(t *testing.T) {
 			}
 			expectVerdicts(t, c, want...)
 			checkLadder(t, c)
+			n.checkCauses(c)
 		})
 	}
 }
