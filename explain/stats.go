@@ -42,6 +42,7 @@ type endStats struct {
 	lastDataAt     clock.Instant
 	lastDataFlags  wire.TCPFlags
 	halfCloseBytes int64 // data sent after it acknowledged the peer's FIN
+	unseen         int64 // sequence space the peer acknowledged that the capture never showed it send
 
 	secondFin    closeKind // how its FIN followed the peer's, if it came second
 	refused      bool      // it answered a SYN with RST, ACK
@@ -131,6 +132,12 @@ func (o *observer) countAck(e, peer *end, p *packet) {
 		peer.una, peer.st.lastAdvance, peer.st.dupAcks = ack, p.at, 0
 	case ack == peer.una && p.seg.Len == 0 && !p.has(wire.FlagSYN|wire.FlagFIN) && peer.sndMax.GreaterThan(peer.una):
 		peer.st.dupAcks++
+	}
+	if peer.sndKnown && ack.GreaterThan(peer.sndMax) && !p.has(wire.FlagRST) {
+		// e acknowledges what the capture never showed the peer send:
+		// the capture lost it (tcpdump fell behind, or another path).
+		peer.st.unseen += int64(ack.Sub(peer.sndMax))
+		peer.sndMax = ack
 	}
 	if p.has(wire.FlagSYN) {
 		return // a SYN's window is never scaled (RFC 7323 §2.2)

@@ -215,6 +215,12 @@ func (c *conn) captureVerdicts() []string {
 				e.st.big, e.addr, e.st.bigMax, e.st.bigLimit))
 		}
 	}
+	for _, e := range c.obs.ends {
+		if e.st.unseen > 0 {
+			v = append(v, fmt.Sprintf("the capture missed segments: %s acknowledged %d bytes from %s that it does not hold",
+				c.obs.peer(e).addr, e.st.unseen, e.addr))
+		}
+	}
 	if c.dups > 0 {
 		v = append(v, fmt.Sprintf("%d packet%s captured twice (the copies are ignored)", c.dups, plural(c.dups)))
 	}
