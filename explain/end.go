@@ -72,9 +72,9 @@ type end struct {
 
 // pending is a peer's SYN or FIN waiting for this end's acknowledgment.
 type pending struct {
-	end   tcp.Seq // the acknowledgment number that covers it
-	flags trace.Segment
-	at    clock.Instant
+	end tcp.Seq       // the acknowledgment number that covers it
+	seg trace.Segment // the segment that carried it (its latest copy)
+	at  clock.Instant
 }
 
 // observer holds the two ends of one connection and the events that the

@@ -11,8 +11,10 @@ import (
 
 // dupWindow is how close in time two identical packets must be to be one
 // packet captured twice (by `tcpdump -i any` on loopback, on a bridge and
-// its port, or copied by the network) rather than a retransmission, which
-// no stack sends sooner than a millisecond after the original.
+// its port, or copied by the network) rather than a retransmission. A
+// retransmission differs from its original in the IPv4 identification, or
+// in its timestamp once a millisecond has passed; only an IPv6 one without
+// timestamps sent within a millisecond would be taken for a copy.
 const dupWindow = time.Millisecond
 
 // recentPackets is how many of a connection's latest packets are kept to

@@ -55,14 +55,14 @@ func (o *observer) acknowledged(e *end, p *packet) {
 
 // synArrived applies the peer's SYN ps to e, as e's segment p shows it.
 func (o *observer) synArrived(e *end, ps *pending, p *packet) {
-	why := segmentCause(ps.flags.Flags)
+	why := segmentCause(ps.seg.Flags)
 	switch {
 	case p.has(wire.FlagRST):
 		// RFC 9293 §3.10.7.1: a SYN to a port nobody listens on draws
 		// <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>: refused.
 		o.known(e, tcp.Closed)
 		e.st.refused = true
-	case ps.flags.Flags.Has(wire.FlagACK):
+	case ps.seg.Flags.Has(wire.FlagACK):
 		if e.state == tcp.SynSent || e.state == tcp.SynReceived {
 			o.setState(e, p.at, tcp.Established, why, certain)
 		}
@@ -79,7 +79,7 @@ func (o *observer) synArrived(e *end, ps *pending, p *packet) {
 // finArrived applies the peer's FIN pf to e at time at (RFC 9293
 // §3.10.7.4 eighth).
 func (o *observer) finArrived(e *end, pf *pending, at clock.Instant) {
-	why := segmentCause(pf.flags.Flags)
+	why := segmentCause(pf.seg.Flags)
 	switch e.state {
 	case tcp.SynReceived, tcp.Established:
 		o.setState(e, at, tcp.CloseWait, why, certain)
@@ -198,10 +198,10 @@ func (o *observer) arrived(e, peer *end, p *packet) {
 		o.ackArrived(e, p)
 	}
 	if p.has(wire.FlagSYN) && !e.acked(p.seq().Add(1)) && e.pendSyn == nil {
-		e.pendSyn = &pending{end: p.seq().Add(1), flags: p.seg, at: p.at}
+		e.pendSyn = &pending{end: p.seq().Add(1), seg: p.seg, at: p.at}
 	}
 	if p.has(wire.FlagFIN) && !e.acked(p.end()) {
-		e.pendFin = &pending{end: p.end(), flags: p.seg, at: p.at}
+		e.pendFin = &pending{end: p.end(), seg: p.seg, at: p.at}
 	}
 }
 
@@ -220,10 +220,10 @@ func (o *observer) ackArrived(e *end, p *packet) {
 	// (Figure 13), not FIN_WAIT_2.
 	if ps := e.pendSyn; ps != nil && e.state == tcp.SynSent && e.synSeen && ack.GreaterThan(e.iss) {
 		e.pendSyn = nil
-		if ps.flags.Flags.Has(wire.FlagACK) {
+		if ps.seg.Flags.Has(wire.FlagACK) {
 			return // a SYN-ACK acknowledging ours: it waits for our ACK
 		}
-		o.setState(e, p.at, tcp.SynReceived, segmentCause(ps.flags.Flags), certain)
+		o.setState(e, p.at, tcp.SynReceived, segmentCause(ps.seg.Flags), certain)
 	}
 	synAcked := e.synSeen && e.state == tcp.SynReceived && ack.GreaterThan(e.iss)
 	finAcked := e.finSent && ack.GreaterThan(e.finSeq)

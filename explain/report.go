@@ -57,7 +57,7 @@ type Endpoint struct {
 	Name string
 	// States are the states the end went through, as synack prints them:
 	// from CLOSED or LISTEN, or from ESTABLISHED when the capture starts
-	// mid-connection.
+	// mid-connection (SYN_SENT for a client whose SYN it missed).
 	States []tcp.State
 }
 
