@@ -2,6 +2,7 @@ package explain
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -142,21 +143,14 @@ func (c *conn) endVerdicts() []string {
 // pathVerdicts: retransmissions and zero windows.
 func (c *conn) pathVerdicts() []string {
 	var v []string
-	total, rto := 0, 0
-	var who []string
-	for _, e := range c.obs.ends {
-		total += e.st.retrans
-		rto += e.st.rto
-		if e.st.retrans > 0 {
-			who = append(who, fmt.Sprintf("%s: %d", e.addr, e.st.retrans))
-		}
-	}
+	total, who := c.sumEnds(func(e *end) int { return e.st.retrans })
+	rto, _ := c.sumEnds(func(e *end) int { return e.st.rto })
 	if total > 0 {
 		s := fmt.Sprintf("retransmissions: %d, %d after an RTO", total, rto)
 		if len(who) == 1 {
-			s += ", all from " + strings.Split(who[0], ": ")[0]
+			s += ", all from " + who[0].String()
 		} else {
-			s += " (" + strings.Join(who, ", ") + ")"
+			s += fmt.Sprintf(" (%s: %d, %s: %d)", who[0], c.obs.ends[0].st.retrans, who[1], c.obs.ends[1].st.retrans)
 		}
 		v = append(v, s)
 	}
@@ -166,6 +160,18 @@ func (c *conn) pathVerdicts() []string {
 		}
 	}
 	return v
+}
+
+// sumEnds adds up count over both ends and returns the addresses of the
+// ends it is not zero for.
+func (c *conn) sumEnds(count func(*end) int) (total int, from []netip.AddrPort) {
+	for _, e := range c.obs.ends {
+		if n := count(e); n > 0 {
+			total += n
+			from = append(from, e.addr)
+		}
+	}
+	return total, from
 }
 
 // zeroWindowVerdict describes e's zero-window periods, if any.
@@ -196,18 +202,15 @@ func zeroWindowVerdict(e, peer *end) string {
 // captureVerdicts: what the capture carries that a textbook trace does not.
 func (c *conn) captureVerdicts() []string {
 	var v []string
-	bad, segs := 0, 0
-	var from []string
-	for _, e := range c.obs.ends {
-		bad += e.st.badCsum
-		segs += e.st.segs
-		if e.st.badCsum > 0 {
-			from = append(from, e.addr.String())
-		}
-	}
+	bad, from := c.sumEnds(func(e *end) int { return e.st.badCsum })
+	segs, _ := c.sumEnds(func(e *end) int { return e.st.segs })
 	if bad > 0 {
+		names := make([]string, len(from))
+		for i, a := range from {
+			names[i] = a.String()
+		}
 		v = append(v, fmt.Sprintf("checksums not verified (offloaded): %d of %d segments carry a wrong TCP checksum, from %s; not rejected",
-			bad, segs, strings.Join(from, " and ")))
+			bad, segs, strings.Join(names, " and ")))
 	}
 	for _, e := range c.obs.ends {
 		if e.st.big > 0 {
