@@ -1,6 +1,6 @@
 // Package pcap writes packet captures in the classic libpcap file format,
-// which Wireshark, tshark and tcpdump read, and taps a link.Link to capture
-// its traffic.
+// which Wireshark, tshark and tcpdump read, taps a link.Link to capture
+// its traffic, and reads captures in the pcap and pcapng formats.
 package pcap
 
 import (
