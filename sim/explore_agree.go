@@ -71,7 +71,7 @@ func (r *exploreRun) errExplained(c *connRun, a, b *streamApp) bool {
 // connection (silently, as Linux does), its peer reset the connection and
 // the reset may have been lost (a faulty network, or a reset the host had
 // no room to send), or its connection was never accepted and its listener
-// went away.
+// went away, or its handshake ACK found the accept queue full.
 func (r *exploreRun) mayHang(c *connRun, a *streamApp) bool {
 	b := c.peerOf(a)
 	peerHost := c.plan.Server
@@ -83,12 +83,22 @@ func (r *exploreRun) mayHang(c *connRun, a *streamApp) bool {
 	}
 	resetMayBeLost := r.p.Faulty() || r.hosts[peerHost].Counters().OutRstsSuppressed > 0
 	if b == nil {
-		return resetMayBeLost || c.plan.Listen >= 0 && r.closedListen[c.plan.Listen]
+		return resetMayBeLost || c.plan.Listen >= 0 && r.closedListen[c.plan.Listen] || r.handshakeOverflowed(c)
 	}
 	// A peer that gave up on its retransmissions went silently (Linux sends
 	// no reset then); one that aborted sent a reset, which only a faulty
 	// network can lose.
 	return b.gaveUp() || resetMayBeLost && (b.aborted || b.closeEarly)
+}
+
+// handshakeOverflowed reports whether the server dropped the client's
+// handshake ACK because its accept queue was full. The client, in
+// ESTABLISHED, then waits for ever if it has nothing to send: as on
+// Linux, a SYN cookie leaves the server nothing to retransmit, and a
+// request gives up after its SYN-ACK retries if the queue stays full.
+func (r *exploreRun) handshakeOverflowed(c *connRun) bool {
+	t := c.clientConn.Tuple()
+	return r.chk.overflowed[endKey{r.hosts[c.plan.Server].Name(), t.Remote, t.Local}]
 }
 
 // gaveUp reports whether the application's connection failed, whether or

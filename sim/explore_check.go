@@ -22,16 +22,21 @@ type checker struct {
 	checks int
 	// tw holds, per connection end in TIME_WAIT, the instants 2×MSL may
 	// have started from: entering TIME_WAIT, and each FIN received in it.
-	tw map[twKey][]clock.Instant
+	tw map[endKey][]clock.Instant
+	// overflowed holds the server ends whose handshake ACK was dropped
+	// because the accept queue was full.
+	overflowed map[endKey]bool
 }
 
-type twKey struct {
+// endKey names one end of a connection: the host and its view of the
+// 4-tuple.
+type endKey struct {
 	host          string
 	local, remote netip.AddrPort
 }
 
 func newChecker(r *exploreRun, log *trace.Log) *checker {
-	return &checker{r: r, log: log, tw: map[twKey][]clock.Instant{}}
+	return &checker{r: r, log: log, tw: map[endKey][]clock.Instant{}, overflowed: map[endKey]bool{}}
 }
 
 // Record implements trace.Recorder.
@@ -39,7 +44,7 @@ func (k *checker) Record(e trace.Event) {
 	if k.log != nil {
 		k.log.Record(e)
 	}
-	key := twKey{e.Host, e.Local, e.Remote}
+	key := endKey{e.Host, e.Local, e.Remote}
 	switch e.Kind {
 	case trace.KindState:
 		k.checks++
@@ -58,13 +63,17 @@ func (k *checker) Record(e trace.Event) {
 		if starts, ok := k.tw[key]; ok && e.Segment.Flags&wire.FlagFIN != 0 {
 			k.tw[key] = append(starts, e.Time)
 		}
+	case trace.KindDrop:
+		if e.Reason == stack.DropListenOverflow.String() {
+			k.overflowed[key] = true
+		}
 	}
 }
 
 // checkTimeWaitEnd checks that a TIME_WAIT ended by its timer lasted
 // exactly 2×MSL from one of its starts (a host whose clock was stepped
 // only never early).
-func (k *checker) checkTimeWaitEnd(key twKey, e trace.Event) {
+func (k *checker) checkTimeWaitEnd(key endKey, e trace.Event) {
 	if e.Cause.Kind != tcp.CauseTimer {
 		return
 	}
