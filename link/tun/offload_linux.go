@@ -104,6 +104,10 @@ func (o *offload) read(f *os.File, buf []byte, dropped, split *atomic.Uint64) (i
 	}
 }
 
+// udpChecksumOffset is where the checksum sits in a UDP header; TCP's is
+// at 16.
+const udpChecksumOffset = 6
+
 // take handles a packet of n bytes (header included) just read into
 // rbuf: it completes a partial checksum and copies a plain packet into
 // buf, or starts splitting a super-packet. It reports false for a packet
@@ -124,7 +128,14 @@ func (o *offload) take(n int, buf []byte) (int, bool) {
 			if start+off+2 > len(pkt) {
 				return 0, false
 			}
-			binary.BigEndian.PutUint16(pkt[start+off:], wire.FoldChecksum(wire.Checksum(pkt[start:], 0)))
+			c := wire.FoldChecksum(wire.Checksum(pkt[start:], 0))
+			if c == 0 && off == udpChecksumOffset {
+				// RFC 768, RFC 8200 §8.1: a UDP checksum computed
+				// as zero is sent as all ones, zero meaning none
+				// (which IPv6 forbids).
+				c = 0xffff
+			}
+			binary.BigEndian.PutUint16(pkt[start+off:], c)
 		}
 		return copy(buf, pkt), true
 	case gsoTCPv4:

@@ -162,6 +162,45 @@ func TestPartialChecksumCompleted(t *testing.T) {
 	}
 }
 
+// TestPartialUDPChecksumOfZeroSentAsOnes completes a UDP/IPv6 checksum
+// that comes out as zero: RFC 768 and RFC 8200 §8.1 have it sent as
+// 0xffff, since zero means no checksum, which IPv6 receivers drop.
+func TestPartialUDPChecksumOfZeroSentAsOnes(t *testing.T) {
+	const udpLen = 8 + 4
+	pkt := make([]byte, vnetHdrLen+40+udpLen)
+	h, p := pkt[:vnetHdrLen], pkt[vnetHdrLen:]
+	le, be := binary.LittleEndian, binary.BigEndian
+	h[vnetFlags] = vnetNeedsCsum
+	le.PutUint16(h[vnetCsumStart:], 40)
+	le.PutUint16(h[vnetCsumOffset:], udpChecksumOffset)
+	src, dst := netip.MustParseAddr("fd00::1"), netip.MustParseAddr("fd00::2")
+	p[0] = 0x60
+	be.PutUint16(p[4:], udpLen)
+	p[6], p[7] = wire.ProtoUDP, 64
+	copy(p[8:], src.AsSlice())
+	copy(p[24:], dst.AsSlice())
+	udp := p[40:]
+	be.PutUint16(udp[0:], 5000)
+	be.PutUint16(udp[2:], 53)
+	be.PutUint16(udp[4:], udpLen)
+	pseudo := ^wire.FoldChecksum(wire.PseudoHeaderSum(src, dst, wire.ProtoUDP, udpLen))
+	be.PutUint16(udp[udpChecksumOffset:], pseudo)
+	// The last payload word makes the whole sum all ones, so that its
+	// complement, the checksum, is zero.
+	be.PutUint16(udp[10:], wire.FoldChecksum(wire.Checksum(udp, 0)))
+	if c := wire.FoldChecksum(wire.Checksum(udp, 0)); c != 0 {
+		t.Fatalf("the test packet's checksum is %#04x, want 0", c)
+	}
+	segs := split(t, pkt)
+	s := segs[0][40:]
+	if c := be.Uint16(s[udpChecksumOffset:]); c != 0xffff {
+		t.Errorf("checksum field %#04x, want 0xffff", c)
+	}
+	if !wire.TransportChecksumValid(src, dst, wire.ProtoUDP, s) {
+		t.Error("the completed checksum does not verify")
+	}
+}
+
 func TestTakeRefusesMalformed(t *testing.T) {
 	good := superPacket(false, 3000, 1448, 0x10)
 	tests := map[string]func(p []byte) []byte{
