@@ -11,6 +11,12 @@ import (
 	"time"
 
 	"github.com/synack-net/synack"
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/link"
+	"github.com/synack-net/synack/link/netem"
+	"github.com/synack-net/synack/link/pipe"
+	"github.com/synack-net/synack/stack"
+	"github.com/synack-net/synack/wire"
 )
 
 // dualStacks joins a client (10.0.0.1, fd00::1) configured by cfg and a
@@ -195,6 +201,62 @@ func TestListenerDeadline(t *testing.T) {
 		ln.Close()
 		if err := ln.SetDeadline(time.Now()); !errors.Is(err, net.ErrClosed) {
 			t.Errorf("SetDeadline after Close: %v, want net.ErrClosed", err)
+		}
+	})
+}
+
+// TestListenerQueues: Backlog, Pending and HalfOpen show a listener's
+// queues as `ss -lnt` and Linux's SYN queue do; a backlog above the
+// default (somaxconn) is capped at it.
+func TestListenerQueues(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := pipe.NewWithFaults(1500, 1024, clock.NewReal(), netem.Impairment{Delay: 10 * time.Millisecond})
+		ga := newGate(a)
+		mk := func(name string, l link.Link, addr string, host stack.Config) *synack.Stack {
+			s, err := synack.New(synack.Config{Name: name, Links: []synack.Link{{Link: l, Addrs: []netip.Prefix{netip.MustParsePrefix(addr)}}}, Host: host})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		}
+		cs := mk("client", ga, "10.0.0.1/24", stack.Config{})
+		ss := mk("server", b, "10.0.0.2/24", stack.Config{DefaultBacklog: 8})
+		big, err := ss.ListenBacklog("tcp", ":81", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := big.Backlog(); n != 8 {
+			t.Errorf("backlog 100 with DefaultBacklog 8: Backlog() = %d, want 8", n)
+		}
+		ln, err := ss.ListenBacklog("tcp", ":80", 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dial := func(port uint16) {
+			go cs.DialTCP(t.Context(), "tcp", netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port), netip.MustParseAddrPort("10.0.0.2:80"))
+		}
+		dial(40001)
+		dial(40002)
+		// The handshake ACKs of these two are lost: they stay half-open.
+		ga.block(40003, wire.FlagSYN|wire.FlagFIN|wire.FlagRST)
+		ga.block(40004, wire.FlagSYN|wire.FlagFIN|wire.FlagRST)
+		dial(40003)
+		dial(40004)
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		if got := [3]int{ln.Backlog(), ln.Pending(), ln.HalfOpen()}; got != [3]int{4, 2, 2} {
+			t.Errorf("backlog, pending, half-open = %v, want [4 2 2]", got)
+		}
+		for range 2 {
+			c, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+		}
+		if n := ln.Pending(); n != 0 {
+			t.Errorf("after two accepts, Pending() = %d", n)
 		}
 	})
 }

@@ -121,3 +121,18 @@ func (ln *Listener) SetDeadline(t time.Time) error {
 
 // Addr returns the listening address, a *net.TCPAddr.
 func (ln *Listener) Addr() net.Addr { return net.TCPAddrFromAddrPort(ln.l.Addr()) }
+
+// Backlog returns the bound on the accept queue: the backlog given to
+// ListenBacklog (or the default, 4096), capped at Config.Host.DefaultBacklog
+// as Linux caps listen(2)'s at somaxconn. `ss -lnt` shows it as
+// Send-Q.
+func (ln *Listener) Backlog() int { return ln.l.Backlog() }
+
+// Pending returns the number of established connections waiting to be
+// accepted (`ss -lnt`'s Recv-Q).
+func (ln *Listener) Pending() int { return ln.l.Pending() }
+
+// HalfOpen returns the number of half-open connections (SYN_RCVD) held in
+// the listener's SYN queue. SYNs answered with a SYN cookie hold nothing
+// and are not counted.
+func (ln *Listener) HalfOpen() int { return ln.l.HalfOpen() }

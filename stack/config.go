@@ -39,8 +39,8 @@ type Config struct {
 	// TIME_WAIT while it is full is closed at once (Linux
 	// tcp_max_tw_buckets: 262144).
 	MaxTimeWait int
-	// DefaultBacklog is the accept queue bound when Listen gets 0
-	// (Linux somaxconn: 4096).
+	// DefaultBacklog is the accept queue bound when Listen gets 0, and
+	// the cap on any listen backlog (Linux somaxconn: 4096).
 	DefaultBacklog int
 	// MaxSynBacklog bounds each listener's half-open connections, beside
 	// its listen backlog, which bounds both queues as on Linux

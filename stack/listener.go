@@ -38,9 +38,11 @@ type Listener struct {
 // address with no IP at all (netip.AddrPortFrom(netip.Addr{}, port)) on
 // all addresses of both families, as a Linux socket bound to [::] with
 // IPV6_V6ONLY off does (its Addr is then [::]:port). Port 0 picks a free
-// one. backlog bounds the accept queue; 0 means the host's default.
+// one. backlog bounds the accept queue and, with MaxSynBacklog, the SYN
+// queue; 0 means the host's default, which also caps it, as somaxconn
+// caps listen(2)'s backlog on Linux.
 func (h *Host) Listen(now clock.Instant, addr netip.AddrPort, backlog int) (*Listener, error) {
-	if backlog <= 0 {
+	if backlog <= 0 || backlog > h.cfg.DefaultBacklog {
 		backlog = h.cfg.DefaultBacklog
 	}
 	dual := !addr.Addr().IsValid()
@@ -136,12 +138,26 @@ func (l *Listener) SetOptions(o OpenOptions) error {
 }
 
 // Pending returns the number of established connections waiting in the
-// accept queue (what poll(2) reports as readable on a listening socket).
+// accept queue (what poll(2) reports as readable on a listening socket,
+// and `ss -lnt` as Recv-Q).
 func (l *Listener) Pending() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.accept)
 }
+
+// HalfOpen returns the number of half-open connections in the SYN queue
+// (SYN_RCVD, answered with a SYN-ACK from a request entry); SYNs answered
+// with a cookie hold no entry and are not counted.
+func (l *Listener) HalfOpen() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.synQueue
+}
+
+// Backlog returns the accept queue's bound (what `ss -lnt` shows as
+// Send-Q): the backlog asked for, capped by the host's DefaultBacklog.
+func (l *Listener) Backlog() int { return l.backlog }
 
 // Accept returns an established connection, or nil when none is waiting.
 // After Close it returns syscall.EINVAL, as accept(2) on a closed socket.
