@@ -95,9 +95,14 @@ const (
 
 // Packet is a TCP packet line in script space: sequence and
 // acknowledgment numbers as written (see the package documentation for
-// how they map to the wire).
+// how they map to the wire), or an ICMP line.
 type Packet struct {
-	Dir   Direction
+	Dir Direction
+	// ICMP, when not nil, makes the line an ICMP error message about a
+	// TCP segment the host sent ("< icmp unreachable port_unreachable
+	// [0:0(0)]"); Seq and Len are then the quoted segment's, and the
+	// other TCP fields are unused.
+	ICMP  *ICMPMessage
 	Flags wire.TCPFlags
 	// Seq is the start of the "start:end(len)" range; Len is len.
 	Seq, Len uint32
@@ -115,6 +120,23 @@ type Packet struct {
 	Options []TCPOption
 	// AnyOptions is "<...>" on an outbound line: options not checked.
 	AnyOptions bool
+}
+
+// ICMPMessage is the ICMP part of an inbound line "icmp TYPE [CODE] [mtu
+// N] [[start:end(len)]]", with the names packetdrill uses (or "type_N"
+// and "code_N"). The names are resolved when the script runs, since ICMP
+// and ICMPv6 number them differently.
+type ICMPMessage struct {
+	// Type and Code are the names as written; Code is "" when the line
+	// gives none (code 0).
+	Type, Code string
+	// MTU is the next-hop MTU of a "fragmentation needed" or the MTU of
+	// a "packet too big" message ("mtu N"), when HasMTU.
+	MTU    uint32
+	HasMTU bool
+	// Quoted records that the line wrote the quoted segment's range;
+	// without one it is 0:0(0), as in packetdrill.
+	Quoted bool
 }
 
 // OptionKind is a TCP option kind the dialect can write.

@@ -35,6 +35,14 @@
 //     --strict_segments; the last segment's flags and time count.
 //   - An outbound line without options requires none; "<...>" checks none.
 //     The window is checked only when the line gives one.
+//   - An inbound ICMP line ("< icmp unreachable port_unreachable
+//     [0:0(0)]", "< icmp packet_too_big mtu 1280 [1:1461(1460)]") injects
+//     an ICMP error (ICMPv6 in IPv6 runs) from the peer's address about a
+//     segment of the socket under test, named as packetdrill names types
+//     and codes, for the family of the run. Like packetdrill's, it quotes
+//     our IP header, the ports and the bracket's sequence number
+//     (relative to our ISN, as on our own lines), then len zero bytes;
+//     without a bracket it quotes 0:0(0).
 //   - The host has the address 192.168.0.1 (fd3d:a0b:17d6::1 in IPv6,
 //     MTU 1520), the peer 192.0.2.1 (fd3d:fa7b:d17d::1); bind and connect
 //     use port 8080. Each packet that reaches a listener (or no socket at
@@ -45,8 +53,9 @@
 // listen, accept, connect, read, write, send, recv, close, shutdown,
 // fcntl (O_NONBLOCK), ioctl (SIOCINQ, SIOCOUTQ), poll, and setsockopt and
 // getsockopt for SO_REUSEADDR, SO_KEEPALIVE, SO_LINGER (linger 0),
-// SO_ERROR, TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT and
-// (read only) TCP_MAXSEG. Errors are Linux's: EAGAIN for a non-blocking
+// SO_ERROR, TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
+// TCP_USER_TIMEOUT (milliseconds) and (read only) TCP_MAXSEG; a listener's
+// options are inherited by the connections it accepts. Errors are Linux's: EAGAIN for a non-blocking
 // call that would block, EINPROGRESS then EALREADY for a non-blocking
 // connect, a connection's error reported once (then end of file, or EPIPE
 // for writes), EPIPE after shutdown(SHUT_WR).

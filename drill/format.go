@@ -37,6 +37,9 @@ func formatPacket(p *Packet) string {
 	if p.Dir == Outbound {
 		dir = ">"
 	}
+	if p.ICMP != nil {
+		return dir + " " + formatICMP(p)
+	}
 	fmt.Fprintf(&b, "%s %s %d:%d(%d)", dir, flagString(p.Flags), p.Seq, p.Seq+p.Len, p.Len)
 	if p.HasAck {
 		fmt.Fprintf(&b, " ack %d", p.Ack)
@@ -77,4 +80,20 @@ func formatActual(s *segment, seqOff, ackOff uint32, tsVal uint32, mapTS bool) s
 		b.WriteString(" " + formatRawOptions(s.opts, ackOff, tsVal, mapTS))
 	}
 	return b.String()
+}
+
+// formatICMP renders an ICMP line after its direction.
+func formatICMP(p *Packet) string {
+	m := p.ICMP
+	s := "icmp " + m.Type
+	if m.Code != "" {
+		s += " " + m.Code
+	}
+	if m.HasMTU {
+		s += fmt.Sprintf(" mtu %d", m.MTU)
+	}
+	if m.Quoted {
+		s += fmt.Sprintf(" [%d:%d(%d)]", p.Seq, p.Seq+p.Len, p.Len)
+	}
+	return s
 }

@@ -14,6 +14,7 @@ func FuzzParse(f *testing.F) {
 		"0 setsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0\n+0 poll([{fd=3, events=POLLIN, revents=0}], 1, 0) = 0\n",
 		"0 %{ assert x == 1 }%\n+1 `sysctl -q net.ipv4.tcp_sack=0`\n",
 		"0 < [ect0] S 0:0(0) win 1\n", "/* c */ // d\n0 < - 1:1001(1000) win 1\n",
+		"0 < icmp unreachable frag_needed mtu 1000 [1:1461(1460)]\n+0 < icmp type_3 code_1\n",
 	} {
 		f.Add(s)
 	}
@@ -48,6 +49,8 @@ func FuzzRun(f *testing.F) {
 		"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 connect(3, ..., ...) = -1 EINPROGRESS (x)\n+0 > S 0:0(0) <...>\n+.1 < S. 0:0(0) ack 1 win 100 <mss 1000,sackOK,TS val 5 ecr 100,nop,wscale 2>\n",
 		listener + "+0 > S. 0:0(0) ack 1 <...>\n+0 < R 1:1(0) win 0\n+0...0.1 poll([{fd=3, events=POLLIN, revents=0}], 1, 100) = 0\n",
 		handshake + "+0 setsockopt(4, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0\n+0 shutdown(4, SHUT_RDWR) = 0\n+0 ioctl(4, SIOCINQ, [0]) = 0\n+0 close(4) = 0\n",
+		handshake + "+0 setsockopt(4, SOL_TCP, TCP_USER_TIMEOUT, [500], 4) = 0\n+0 write(4, ..., 1000) = 1000\n+0 > P. 1:1001(1000) ack 1\n" +
+			"+0 < icmp unreachable port_unreachable [1:1001(1000)]\n+0 < icmp packet_too_big mtu 1280 [1:1001(1000)]\n",
 	} {
 		f.Add(s)
 	}

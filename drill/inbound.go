@@ -17,6 +17,10 @@ func (r *runner) inbound(ev *Event, start time.Duration) {
 		return
 	}
 	pk := ev.Packet
+	if pk.ICMP != nil {
+		r.inboundICMP(ev)
+		return
+	}
 	s := r.sockForInbound(pk)
 	if s == nil {
 		r.fail(ev.Line, formatPacket(pk), "", "no socket for an inbound packet: the socket under test is neither listening nor connected")

@@ -35,6 +35,8 @@ func TestLexTokens(t *testing.T) {
 		{`"a\"b"`, `str:a"b eof:`},
 		{"a // comment\n/* multi\nline */ b", "word:a word:b eof:"},
 		{"*~<...>", "p:* p:~ p:< ell:... p:> eof:"},
+		{"icmp unreachable frag_needed mtu 1000 [1:1461(1460)]",
+			"word:icmp word:unreachable word:frag_needed word:mtu num:1000 p:[ num:1 p:: num:1461 p:( num:1460 p:) p:] eof:"},
 	}
 	for _, tt := range tests {
 		if got := kinds(t, tt.src); got != tt.want {

@@ -28,11 +28,7 @@ func buildPacket(h tcpHeader, payloadLen int) []byte {
 	}
 	tcpLen := wire.TCPMinHeaderLen + len(h.opts)
 	pkt := make([]byte, ipLen+tcpLen+payloadLen)
-	if ipLen == wire.IPv4MinHeaderLen {
-		wire.PutIPv4Header(pkt, h.src.Addr(), h.dst.Addr(), wire.ProtoTCP, 64, 0, tcpLen+payloadLen)
-	} else {
-		wire.PutIPv6Header(pkt, h.src.Addr(), h.dst.Addr(), wire.ProtoTCP, 64, tcpLen+payloadLen)
-	}
+	putIPHeader(pkt, h.src.Addr(), h.dst.Addr(), wire.ProtoTCP, tcpLen+payloadLen)
 	t := pkt[ipLen:]
 	binary.BigEndian.PutUint16(t[0:], h.src.Port())
 	binary.BigEndian.PutUint16(t[2:], h.dst.Port())

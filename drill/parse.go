@@ -30,8 +30,8 @@ func ParseFile(path string) (*Script, error) {
 
 // Parse parses a script. It returns a *ParseError for text that is not in
 // the dialect and an *UnsupportedError for dialect the runner does not
-// implement (UDP, ICMP and encapsulated packet lines, IP field prefixes,
-// AccECN flags, MD5 and Fast Open options).
+// implement (UDP, outbound ICMP and encapsulated packet lines, IP field
+// prefixes, AccECN flags, MD5 and Fast Open options).
 func Parse(path, src string) (*Script, error) {
 	toks, err := lex(path, src)
 	if err != nil {

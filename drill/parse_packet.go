@@ -16,13 +16,13 @@ const (
 // unsupportedPacketWords are words that may follow the direction of a
 // packet line and introduce a form the runner does not implement.
 var unsupportedPacketWords = map[string]string{
-	"udp": "UDP packets", "udplite": "UDP-Lite packets", "icmp": "ICMP packets",
+	"udp": "UDP packets", "udplite": "UDP-Lite packets",
 	"sctp": "SCTP packets", "gre": "GRE encapsulation", "mpls": "MPLS encapsulation",
 	"ipv4": "explicit IPv4 headers", "ipv6": "explicit IPv6 headers",
 	"psp": "PSP encapsulation", "encap": "encapsulation",
 }
 
-// packet := ('<'|'>') flags seq [ack N] [win N] [urg N] [options]
+// packet := ('<'|'>') (flags seq [ack N] [win N] [urg N] [options] | icmp)
 func (p *parser) packet() (*Packet, error) {
 	dirTok := p.next()
 	pk := &Packet{Dir: Inbound}
@@ -35,6 +35,8 @@ func (p *parser) packet() (*Packet, error) {
 		return nil, p.unsupported(t, "IP field prefixes (ECN, TOS, TTL, flow label)")
 	case t.kind == tokNumber && p.peekAt(1).is(">"):
 		return nil, p.unsupported(t, "explicit port numbers on a packet line")
+	case t.isWord("icmp"):
+		return p.icmpPacket(pk)
 	case t.kind == tokWord && unsupportedPacketWords[t.text] != "":
 		return nil, p.unsupported(t, "%s", unsupportedPacketWords[t.text])
 	}

@@ -94,6 +94,61 @@ func TestParsePackets(t *testing.T) {
 	}
 }
 
+func TestParseICMP(t *testing.T) {
+	tests := []struct {
+		line string
+		want Packet
+	}{
+		{"< icmp unreachable host_unreachable [0:0(0)]", Packet{ICMP: &ICMPMessage{Type: "unreachable", Code: "host_unreachable", Quoted: true}}},
+		{"< icmp unreachable frag_needed mtu 1000 [1:1461(1460)]", Packet{Seq: 1, Len: 1460,
+			ICMP: &ICMPMessage{Type: "unreachable", Code: "frag_needed", MTU: 1000, HasMTU: true, Quoted: true}}},
+		{"< icmp packet_too_big mtu 1280 [1001:2001(1000)]", Packet{Seq: 1001, Len: 1000,
+			ICMP: &ICMPMessage{Type: "packet_too_big", MTU: 1280, HasMTU: true, Quoted: true}}},
+		{"< icmp unreachable address_unreachable", Packet{ICMP: &ICMPMessage{Type: "unreachable", Code: "address_unreachable"}}},
+		{"< icmp source_quench [0:0(0)]", Packet{ICMP: &ICMPMessage{Type: "source_quench", Quoted: true}}},
+		{"< icmp type_3 code_13 [5:5(0)]", Packet{Seq: 5, ICMP: &ICMPMessage{Type: "type_3", Code: "code_13", Quoted: true}}},
+	}
+	for _, tt := range tests {
+		s := mustParse(t, "0 "+tt.line)
+		if got := s.Events[0].Packet; !reflect.DeepEqual(*got, tt.want) {
+			t.Errorf("%q:\n got %+v %+v\nwant %+v %+v", tt.line, *got, got.ICMP, tt.want, tt.want.ICMP)
+		}
+		if got := formatPacket(s.Events[0].Packet); got != tt.line {
+			t.Errorf("formatPacket = %q, want %q", got, tt.line)
+		}
+	}
+}
+
+func TestParseICMPErrors(t *testing.T) {
+	for _, tt := range []struct{ line, msg string }{
+		{"0 < icmp", "expected an ICMP type"},
+		{"0 < icmp unreachable bogus_code [0:0(0)]", "ICMP code bogus_code does not exist"},
+		{"0 < icmp bogus_type", "ICMP type bogus_type does not exist"},
+		{"0 < icmp unreachable port_unreachable mtu 1000", "an MTU is only for"},
+		{"0 < icmp unreachable frag_needed mtu 70000", "MTU 70000 out of range"},
+		{"0 < icmp type_300", "ICMP type type_300 does not exist"},
+		{"0 < icmp unreachable [1:2(5)]", "does not match its length"},
+		{"0 < icmp unreachable [0:0(0)", "after the quoted segment"},
+	} {
+		_, err := Parse("t.pkt", tt.line)
+		pe, ok := err.(*ParseError)
+		if !ok || !strings.Contains(pe.Msg, tt.msg) {
+			t.Errorf("Parse(%q) = %v, want a parse error containing %q", tt.line, err, tt.msg)
+		}
+	}
+	for _, line := range []string{
+		"0 > icmp unreachable port_unreachable",
+		"0 < icmp echo_request",
+		"0 < icmp unreachable port_unreachable [udp (10)]",
+		"0 < icmp echo_reply id 5",
+		"0 < icmp unreachable port_unreachable id 5",
+	} {
+		if _, err := Parse("t.pkt", line); !IsUnsupported(err) {
+			t.Errorf("Parse(%q) = %v, want an *UnsupportedError", line, err)
+		}
+	}
+}
+
 func TestParseSyscalls(t *testing.T) {
 	s := mustParse(t, `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
 +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
@@ -154,6 +209,7 @@ func TestParseUnsupported(t *testing.T) {
 	for _, line := range []string{
 		"0 < [ect0] S 0:0(0) win 1",
 		"0 < udp (10)",
+		"0 > icmp unreachable port_unreachable",
 		"0 < 1234>8080 S 0:0(0) win 1",
 		"0 > S.E1 0:0(0)",
 		"0 < S 0:0(0) win 1 <md5 000102>",

@@ -69,6 +69,9 @@ func Run(s *Script, o Options) Result {
 			Reason: "the script is for " + only.String() + " only"}
 	}
 	cfg, err := preflight(s)
+	if err == nil {
+		err = checkICMP(s, o.Family)
+	}
 	if err != nil {
 		return resultOf(s.Path, o.Family, err)
 	}

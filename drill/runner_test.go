@@ -67,6 +67,9 @@ func TestRunVerdicts(t *testing.T) {
 		{"blocking call returns late", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n+0...0.1 accept(3, ..., ...) = 4\n+.1 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>\n+0 > S. 0:0(0) ack 1 <...>\n+.1 < . 1:1(0) ack 1 win 257\n", Fail, 4, "had not returned by 0.112500"},
 		{"blocking call still blocked at the end", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n+0...5 accept(3, ..., ...) = 4\n", Fail, 4, "still in progress"},
 		{"getsockopt value", handshake + "+0 getsockopt(4, SOL_TCP, TCP_MAXSEG, [1000], [4]) = 0\n+0 getsockopt(4, SOL_TCP, TCP_MAXSEG, [1460], [4]) = 0\n", Fail, 9, "option value: expected 1460, actual 1000"},
+		{"user timeout", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 getsockopt(3, SOL_TCP, TCP_USER_TIMEOUT, [0], [4]) = 0\n" +
+			"+0 setsockopt(3, SOL_TCP, TCP_USER_TIMEOUT, [-1], 4) = -1 EINVAL (Invalid argument)\n" +
+			"+0 setsockopt(3, SOL_TCP, TCP_USER_TIMEOUT, [250], 4) = 0\n+0 getsockopt(3, SOL_TCP, TCP_USER_TIMEOUT, [25], [4]) = 0\n", Fail, 5, "option value: expected 25, actual 250"},
 		{"TS echo without a TS value", listener + "+0 > S. 0:0(0) ack 1 <...>\n+0 < . 1:1(0) ack 1 win 1 <nop,nop,TS val 1 ecr 5>\n", Fail, 6, "TS ecr 5 echoes no TS val"},
 		{"bad descriptor", "0 close(7) = -1 EBADF (Bad file descriptor)\n", Pass, 0, ""},
 		{"no socket for inbound", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 1\n", Fail, 2, "no socket"},

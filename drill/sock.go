@@ -71,13 +71,29 @@ type sockOpts struct {
 	// maxSeg is TCP_MAXSEG as set before the connection opened (or on a
 	// listener, for the connections it accepts); 0 when not set.
 	maxSeg int
+	// userTimeout is TCP_USER_TIMEOUT in milliseconds, once set.
+	userTimeout    int
+	userTimeoutSet bool
 }
 
-// apply sets the options that synack's TCB holds on c.
-func (o *sockOpts) apply(c *stack.Conn) {
+// allOpts, as the option given to apply, means every option.
+var allOpts = optKey{}
+
+// apply sets on c the options synack's TCB holds: all those set on the
+// socket (only == allOpts) when a connection opens or is accepted, or the
+// one a setsockopt just changed, so that setting one does not disturb
+// the others (a keep-alive's probe count, for one).
+func (o *sockOpts) apply(c *stack.Conn, only optKey) {
+	all := only == allOpts
 	c.Configure(func(t *tcp.TCB) {
-		t.SetNoDelay(o.noDelay)
-		if !o.keepSet {
+		if all || only == optNoDelay {
+			t.SetNoDelay(o.noDelay)
+		}
+		if o.userTimeoutSet && (all || only == optUserTimeout) {
+			t.SetUserTimeout(time.Duration(o.userTimeout) * time.Millisecond)
+		}
+		keep := only == optKeepAlive || only == optKeepIdle || only == optKeepIntvl || only == optKeepCnt
+		if !o.keepSet || !all && !keep {
 			return
 		}
 		k := t.KeepAliveConfig()

@@ -20,15 +20,19 @@ var (
 	optKeepIdle  = optKey{6, 4}
 	optKeepIntvl = optKey{6, 5}
 	optKeepCnt   = optKey{6, 6}
+	// optUserTimeout is TCP_USER_TIMEOUT (RFC 5482), in milliseconds.
+	optUserTimeout = optKey{6, 18}
 )
 
 // settable and gettable list the options setsockopt and getsockopt
 // support.
 var (
 	settable = map[optKey]bool{optReuseAddr: true, optKeepAlive: true, optLinger: true,
-		optNoDelay: true, optKeepIdle: true, optKeepIntvl: true, optKeepCnt: true, optMaxSeg: true}
+		optNoDelay: true, optKeepIdle: true, optKeepIntvl: true, optKeepCnt: true, optMaxSeg: true,
+		optUserTimeout: true}
 	gettable = map[optKey]bool{optReuseAddr: true, optError: true, optKeepAlive: true,
-		optNoDelay: true, optMaxSeg: true, optKeepIdle: true, optKeepIntvl: true, optKeepCnt: true}
+		optNoDelay: true, optMaxSeg: true, optKeepIdle: true, optKeepIntvl: true, optKeepCnt: true,
+		optUserTimeout: true}
 )
 
 // supportedCalls are the system calls the runner implements.

@@ -165,7 +165,7 @@ func (r *runner) callAccept(c *Syscall, s *sock) attempt {
 		child := r.sockFor(conn.Tuple())
 		child.conn = conn
 		child.opts = s.opts
-		child.opts.apply(conn)
+		child.opts.apply(conn, allOpts)
 		fd := int(c.Result)
 		r.socks[fd] = child
 		return returned(int64(fd))

@@ -34,7 +34,7 @@ func (r *runner) callConnect(s *sock) attempt {
 				return errored(errnoOf(err))
 			}
 			s.conn, s.tuple, s.hasTuple, s.state = c, c.Tuple(), true, sockConnecting
-			s.opts.apply(c)
+			s.opts.apply(c, allOpts)
 			if s.nonblock {
 				return errored(syscall.EINPROGRESS)
 			}
