@@ -34,7 +34,6 @@ type App struct {
 	sent      int
 	closed    bool
 	scheduled bool
-	buf       [16384]byte
 }
 
 // Attach runs app on c from now on.
@@ -56,11 +55,11 @@ func (a *App) wake() {
 func (a *App) service() {
 	a.scheduled = false
 	for !a.EOF && a.Err == nil {
-		n, err := a.Conn.Read(a.buf[:])
+		n, err := a.Conn.Read(a.w.readBuf[:])
 		if n > 0 {
-			a.Received.Write(a.buf[:n])
+			a.Received.Write(a.w.readBuf[:n])
 			if a.Echo {
-				a.Send = append(a.Send, a.buf[:n]...)
+				a.Send = append(a.Send, a.w.readBuf[:n]...)
 			}
 		}
 		if err == io.EOF {

@@ -37,6 +37,10 @@ type World struct {
 	// OnSend, if set, sees every packet a host sends, before the network
 	// takes it.
 	OnSend func(h *Host, pkt []byte)
+
+	// readBuf is every App's read buffer: the world runs one App at a
+	// time, and a buffer each would dwarf what the stacks hold.
+	readBuf [16384]byte
 }
 
 // Host is a stack.Host attached to a World. Its clock runs with the

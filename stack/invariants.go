@@ -80,7 +80,7 @@ func (h *Host) CheckInvariants() error {
 // it has, and each request's SYN-ACK timer is queued. Called with h.mu held.
 func (h *Host) checkRequests() error {
 	counts := map[*Listener]int{}
-	for k, r := range h.syn.reqs {
+	for k, r := range h.syn.all() {
 		t := h.tupleOf(k)
 		if l := h.findListener(t.Local); l != nil {
 			counts[l]++
@@ -101,11 +101,11 @@ func (h *Host) checkRequests() error {
 	for l := range h.syn.timers {
 		h.syn.timers[l].all(func(s synSlot) {
 			if h.syn.live(s) {
-				queued[s.key] = true
+				queued[h.syn.tab.at(s.pos).key] = true
 			}
 		})
 	}
-	for k := range h.syn.reqs {
+	for k := range h.syn.all() {
 		if !queued[k] {
 			t := h.tupleOf(k)
 			return fmt.Errorf("%v->%v: a half-open request whose SYN-ACK timer is not queued", t.Local, t.Remote)

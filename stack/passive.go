@@ -257,7 +257,7 @@ func (h *Host) settlePassive(c *Conn, st tcp.State) {
 // frees a closing listener's request socks: the peer's handshake ACK, if
 // it comes, then draws a reset. Called with h.mu held.
 func (h *Host) discardRequests(now clock.Instant, l *Listener) {
-	for k, r := range h.syn.reqs {
+	for k, r := range h.syn.all() {
 		t := h.tupleOf(k)
 		if !l.covers(t.Local) {
 			continue
@@ -272,7 +272,7 @@ func (h *Host) discardRequests(now clock.Instant, l *Listener) {
 // crashRequests forgets every half-open connection, as a host crash does.
 // Called with h.mu held.
 func (h *Host) crashRequests(now clock.Instant) {
-	for k, r := range h.syn.reqs {
+	for k, r := range h.syn.all() {
 		t := h.tupleOf(k)
 		h.expandRequest(now, k, t, r, nil).Crash(now)
 	}

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"iter"
 	"net/netip"
 
 	"github.com/synack-net/synack/clock"
@@ -9,9 +10,10 @@ import (
 
 // The SYN queue: every listener's half-open connections (SYN_RCVD), each a
 // compact tcp.Request keyed by its 4-tuple, as Linux keeps request socks
-// rather than sockets. A request costs its 48 bytes, a map slot and a slot
-// in the timer queues: about 110 bytes of heap
-// (BenchmarkHalfOpenHeap), so a SYN flood cannot pin much memory.
+// rather than sockets. A request costs its 72-byte entry in the table
+// (reqTable), a few bytes of index and a 16-byte slot in the timer
+// queues: about 100 bytes of heap (BenchmarkHalfOpenHeap), so a SYN flood
+// cannot pin much memory.
 //
 // The SYN-ACK retransmission timers are FIFO queues, one per retry level:
 // every request enters level 0 with the same timeout after its SYN, and
@@ -57,49 +59,71 @@ func (h *Host) tupleOf(k synKey) Tuple {
 	return Tuple{Local: netip.AddrPortFrom(local, k.lport), Remote: netip.AddrPortFrom(remote, k.rport)}
 }
 
-// synSlot is a place in a timer queue: the request and the deadline it
-// was queued for.
+// synSlot is a place in a timer queue: the request's position in the
+// table and the deadline it was queued for.
 type synSlot struct {
-	key synKey
+	pos uint32
 	at  clock.Instant
 }
 
 // synQueue holds the host's half-open connections. It is guarded by Host.mu.
 type synQueue struct {
-	reqs   map[synKey]*tcp.Request
+	tab    reqTable
 	timers []slotFIFO // per retry level, in deadline order
 }
 
-func (q *synQueue) len() int { return len(q.reqs) }
+func (q *synQueue) len() int { return q.tab.len() }
 
-func (q *synQueue) get(k synKey) *tcp.Request { return q.reqs[k] }
+func (q *synQueue) get(k synKey) *tcp.Request { return q.tab.get(k) }
 
 // put stores r for k, and queues its timer when the deadline is new.
 func (q *synQueue) put(k synKey, r tcp.Request, level int) {
-	if q.reqs == nil {
-		q.reqs = make(map[synKey]*tcp.Request)
-	}
-	old := q.reqs[k]
-	if old == nil {
-		old = new(tcp.Request)
-		q.reqs[k] = old
+	var p uint32
+	if old := q.tab.get(k); old == nil {
+		p = q.tab.insert(k, r)
 	} else if old.Deadline() == r.Deadline() {
 		*old = r
 		return
+	} else {
+		*old = r
+		p = q.tab.pos(k)
 	}
-	*old = r
+	if r.Deadline() == clock.Never {
+		return
+	}
 	for len(q.timers) <= level {
 		q.timers = append(q.timers, slotFIFO{})
 	}
-	q.timers[level].push(synSlot{key: k, at: r.Deadline()})
+	q.timers[level].push(synSlot{pos: p, at: r.Deadline()})
 }
 
-func (q *synQueue) remove(k synKey) { delete(q.reqs, k) }
+func (q *synQueue) remove(k synKey) {
+	q.tab.remove(k)
+	if q.tab.len() == 0 {
+		q.timers = nil
+	}
+}
 
-// live reports whether slot s still stands for its request's timer.
+// all yields every request with its key; the loop may remove the one it
+// is given.
+func (q *synQueue) all() iter.Seq2[synKey, *tcp.Request] {
+	return func(yield func(synKey, *tcp.Request) bool) {
+		for _, e := range q.tab.all() {
+			if !yield(e.key, &e.req) {
+				return
+			}
+		}
+	}
+}
+
+// live reports whether slot s still stands for its request's timer. (The
+// slab only grows while slots are queued: the table and the queues are
+// emptied together.) A position freed and reused by a request with the
+// same deadline passes too, which only has that request's timer looked at
+// twice.
 func (q *synQueue) live(s synSlot) bool {
-	r := q.reqs[s.key]
-	return r != nil && r.Deadline() == s.at
+	e := q.tab.at(s.pos)
+	return e.live && e.req.Deadline() == s.at
 }
 
 // next is the earliest live deadline, or clock.Never; it drops the stale
@@ -132,7 +156,7 @@ func (q *synQueue) popDue(now clock.Instant) (k synKey, ok bool) {
 	}
 	s, _ := q.timers[best].front()
 	q.timers[best].pop()
-	return s.key, true
+	return q.tab.at(s.pos).key, true
 }
 
 // reset forgets every request (a host crash).
