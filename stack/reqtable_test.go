@@ -14,7 +14,9 @@ func TestReqTableMatchesAMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var tab reqTable
 	ref := map[synKey]uint32{} // the slab position insert gave
-	keyOf := func(i int) synKey { return synKey{remote: [16]byte{15: byte(i), 14: byte(i >> 8)}, rport: uint16(i >> 16), lport: 80} }
+	keyOf := func(i int) synKey {
+		return synKey{remote: [16]byte{15: byte(i), 14: byte(i >> 8)}, rport: uint16(i >> 16), lport: 80}
+	}
 	for step := range 200000 {
 		// Drift between growing to ~3000 entries and emptying.
 		grow := step/20000%2 == 0
