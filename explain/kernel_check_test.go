@@ -1,3 +1,5 @@
+//go:build linux
+
 package explain
 
 import (
@@ -103,15 +105,6 @@ func conversationVerdicts(t *testing.T, c *Connection) []string {
 		out = append(out, v)
 	}
 	return out
-}
-
-// statesString writes an endpoint's states space-separated.
-func statesString(e Endpoint) string {
-	s := make([]string, len(e.States))
-	for i, st := range e.States {
-		s[i] = st.String()
-	}
-	return strings.Join(s, " ")
 }
 
 // readAll reads c to EOF or an error and returns the count.

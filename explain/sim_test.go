@@ -309,3 +309,12 @@ func TestSimLostFinalAck(t *testing.T) {
 		"retransmissions: 1, 1 after an RTO, all from 10.0.0.2:80")
 	checkLadder(t, c)
 }
+
+// statesString writes an endpoint's states space-separated.
+func statesString(e Endpoint) string {
+	s := make([]string, len(e.States))
+	for i, st := range e.States {
+		s[i] = st.String()
+	}
+	return strings.Join(s, " ")
+}
