@@ -25,16 +25,27 @@ func (t *TCB) retransmissionsTimedOut(now clock.Instant) bool {
 	case SynReceived:
 		return t.retransmit >= t.cfg.SynAckRetries
 	}
-	if t.retransmit == 0 || t.tm.firstUnacked == clock.Never {
+	if t.tm.firstUnacked == clock.Never {
 		return false
 	}
-	if t.snd.wnd == 0 && !t.orphaned {
+	if t.probingShrunkWindow() {
 		// Linux's tcp_retransmit_timer: a peer that keeps its window
 		// closed under our data is alive while it answers; give up only
 		// when it has said nothing for MaxRTO.
 		return now.Sub(t.lastRecv) > t.cfg.MaxRTO
 	}
-	return now.Sub(t.tm.firstUnacked) >= t.retriesTimeout()
+	return t.retransmit > 0 && now.Sub(t.tm.firstUnacked) >= t.retriesTimeout()
+}
+
+// probingShrunkWindow reports whether a retransmission timeout now would
+// probe a window the peer shrank to zero under data in flight rather
+// than retransmit. Such timeouts are probes, not retransmissions: as in
+// Linux's tcp_retransmit_timer, which counts none of them in
+// icsk_retransmits, they do not bring the Retries bound nearer, so a peer
+// that answered them is not given up the moment its window opens. An
+// orphan's are counted, so that it cannot hang for ever.
+func (t *TCB) probingShrunkWindow() bool {
+	return t.snd.wnd == 0 && !t.orphaned && t.state.IsSynchronized()
 }
 
 // retries is how many retransmissions (or unanswered window probes) the

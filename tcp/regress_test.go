@@ -178,3 +178,35 @@ func TestWindowProbeAnsweredResumesInStep(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Found by the explorer after the five (seed 2006840): a peer shrinks its
+// window to zero under data in flight and answers every probe the
+// retransmission timer sends; when its window opens, the data goes out
+// and the timer, still armed, fires before the ACK is back. As Linux's
+// tcp_retransmit_timer does, the timeouts that met a zero window were
+// probes, not retransmissions: they do not count towards Retries, so the
+// connection lives on and retransmits, though more than the Retries bound
+// (3.0 s for 3) has passed since its data was first sent.
+func TestZeroWindowProbesAreNotRetransmissions(t *testing.T) {
+	f := established(t, func(c *Config) { c.Retries = 3 })
+	f.write(1000)
+	f.drain()
+	f.at(150 * time.Millisecond)
+	shut := ack(0)
+	shut.Window = 0
+	f.in(shut) // the window shrinks to nothing under our 1,000 bytes
+	for time.Duration(f.now) < 5*time.Second {
+		f.at(time.Duration(f.tcb.NextDeadline()))
+		if out := f.drain(); len(out) != 1 || out[0] != "<SEQ=1000><ACK=5001><CTL=ACK><LEN=0>" {
+			t.Fatalf("at %v the timer sent %v, want one window probe", f.now, out)
+		}
+		f.in(shut)
+	}
+	f.in(ack(0)) // the window opens: a loss window's worth goes at once
+	f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=536>")
+	f.at(time.Duration(f.tcb.NextDeadline())) // the ACK is late
+	f.state(Established)
+	f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=536>")
+	f.in(ack(1000))
+	f.state(Established)
+}

@@ -100,7 +100,9 @@ func (t *TCB) onRetransmitTimeout(now clock.Instant) {
 		t.fail(now, t.timeoutErr(), timerCause(TimerRetransmit))
 		return
 	}
-	t.retransmit++
+	if !t.probingShrunkWindow() {
+		t.retransmit++
+	}
 	t.Stats.Timeouts++
 	t.rtt.backoff()
 	t.rttTiming = false // Karn's rule: never time a retransmitted segment
