@@ -82,7 +82,7 @@ func (t *TCB) windowUpdateAfterRead() {
 	if 2*left > int64(t.recvBuf.limit) {
 		return
 	}
-	if now := int64(t.recvBuf.window()); now > 0 && now >= 2*left {
+	if now := int64(t.rcvSpace()); now > 0 && now >= 2*left {
 		t.ackNow = true
 	}
 }
