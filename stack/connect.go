@@ -80,7 +80,7 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 		p.ISS = iss
 	}
 	c := newConn(h, t)
-	p.Observer = c
+	p.Observer, p.Memory = c, &c.mem
 	c.mu.Lock()
 	c.tcb = tcp.NewActive(h.tcpCfg, now, p)
 	c.mu.Unlock()
@@ -146,6 +146,7 @@ func (h *Host) removeConn(c *Conn) {
 	} else {
 		h.timeWaits--
 	}
+	c.mem.detach()
 	c.mu.Unlock()
 	c.listener = nil
 }
