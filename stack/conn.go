@@ -118,6 +118,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 		return 0, io.EOF // the peer's FIN came before TIME_WAIT
 	}
 	n, err := c.tcb.Read(p)
+	if c.mem.detached && c.tcb.Readable() == 0 {
+		c.tcb.FreeBuffers() // the last read of a connection the host has let go
+	}
 	// A window update to send, or a TCB in TIME_WAIT now drained, which
 	// the next Flush compacts.
 	out := c.tcb.AckPending() || n > 0 && c.tcb.State() == tcp.TimeWait && c.tcb.Readable() == 0

@@ -143,6 +143,9 @@ func (h *Host) removeConn(c *Conn) {
 	c.mu.Lock()
 	if c.tcb != nil {
 		h.retired.add(&c.tcb.Stats)
+		if c.tcb.Readable() == 0 {
+			c.tcb.FreeBuffers() // nothing left for the user: free it now
+		}
 	} else {
 		h.timeWaits--
 	}
