@@ -117,6 +117,9 @@ func (t *TCB) rcvSpace() int {
 // out-of-order); the peer retransmits it.
 func (t *TCB) fitMemory(off int, data []byte) []byte {
 	b := &t.recvBuf
+	if _, _, fits := b.span(off, off+len(data)); !fits {
+		return data // refused for the range bound, without growing the storage
+	}
 	if b.reserve(b.ready+off+len(data), off == 0) {
 		return data
 	}

@@ -92,19 +92,8 @@ func (b *recvBuffer) insert(off int, data []byte) (advance int, ok bool) {
 	if len(data) == 0 {
 		return 0, true
 	}
-	// ranges[lo:hi] overlap or touch [off, end) and merge with it.
-	lo := 0
-	for lo < b.nranges && b.ranges[lo].end < off {
-		lo++
-	}
-	hi := lo
-	for hi < b.nranges && b.ranges[hi].start <= end {
-		hi++
-	}
-	if off > 0 && b.nranges-(hi-lo)+1 > recvBufMaxRanges {
-		return 0, false
-	}
-	if !b.reserve(b.ready+end, off == 0) {
+	lo, hi, fits := b.span(off, end)
+	if !fits || !b.reserve(b.ready+end, off == 0) {
 		return 0, false
 	}
 	// Copy only into the holes between the ranges being merged.
@@ -139,6 +128,20 @@ func (b *recvBuffer) insert(off int, data []byte) (advance int, ok bool) {
 	b.replaceRanges(lo, hi, merged)
 	b.oooBytes += merged.end - merged.start
 	return 0, true
+}
+
+// span returns the ranges, ranges[lo:hi], that overlap or touch [off, end)
+// and would merge with it, and whether storing it keeps the out-of-order
+// ranges within recvBufMaxRanges.
+func (b *recvBuffer) span(off, end int) (lo, hi int, fits bool) {
+	for lo < b.nranges && b.ranges[lo].end < off {
+		lo++
+	}
+	hi = lo
+	for hi < b.nranges && b.ranges[hi].start <= end {
+		hi++
+	}
+	return lo, hi, off == 0 || b.nranges-(hi-lo)+1 <= recvBufMaxRanges
 }
 
 // sackBlocks writes the out-of-order ranges into dst as absolute sequence
