@@ -70,13 +70,10 @@ func TestConnLimitFinalAck(t *testing.T) {
 	p := newTestPair(t, nil)
 	p.b.cfg.MaxConns = 2
 	first, firstSrv := p.open(t, 1)
-	var clients []*Conn
 	for range 2 {
-		c, err := p.a.Connect(p.now, netip.AddrPort{}, testPortB)
-		if err != nil {
+		if _, err := p.a.Connect(p.now, netip.AddrPort{}, testPortB); err != nil {
 			t.Fatal(err)
 		}
-		clients = append(clients, c)
 	}
 	p.pump()
 	k, c := p.b.Counters(), p.b.Census()
