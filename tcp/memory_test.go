@@ -79,8 +79,24 @@ func TestMemoryFirstSegmentForced(t *testing.T) {
 	if n, _ := f.write(10000); n != 4096 || a.forced != 8192 {
 		t.Fatalf("wrote %d with %d forced; want the first 4096-byte allocation", n, a.forced)
 	}
-	if n, _ := f.write(10000); n != 0 {
-		t.Fatalf("a full send storage over the limit took %d more bytes", n)
+	if n, _ := f.write(10000); n != 0 || f.tcb.Writable() != 0 {
+		t.Fatalf("a full send storage over the limit took %d more bytes, Writable %d", n, f.tcb.Writable())
+	}
+	// Acknowledged bytes make room in the storage held; all of it
+	// acknowledged gives the storage back, and the next write may take a
+	// first allocation again.
+	f.drain()
+	acked := ack(536)
+	acked.Seq += 1000
+	f.in(acked)
+	if w := f.tcb.Writable(); w != 536 {
+		t.Fatalf("Writable %d after 536 bytes were acknowledged, want 536", w)
+	}
+	acked = ack(4096)
+	acked.Seq += 1000
+	f.in(acked)
+	if w := f.tcb.Writable(); w != 1<<20 {
+		t.Fatalf("Writable %d once all was acknowledged, want the send buffer's 1 MiB", w)
 	}
 }
 

@@ -21,6 +21,9 @@ type sendBuffer struct {
 	n       int        // bytes held
 	limit   int        // most bytes write accepts in total (SO_SNDBUF)
 	mem     *memCharge // the host's memory the storage is charged to
+	// starved is set when the host's memory last refused to grow the
+	// storage: until it grows, write takes only what the storage holds.
+	starved bool
 }
 
 // setLimit sets the capacity limit in bytes (SO_SNDBUF). Shrinking it below
@@ -33,12 +36,17 @@ func (b *sendBuffer) setLimit(n int) {
 func (b *sendBuffer) len() int { return b.n }
 
 // free returns how many more bytes write would take.
-func (b *sendBuffer) free() int { return max(b.limit-b.n, 0) }
+func (b *sendBuffer) free() int {
+	if b.starved {
+		return len(b.buf) - b.n
+	}
+	return max(b.limit-b.n, 0)
+}
 
 // write appends as much of p as fits under the limit, and in the storage
 // the host's memory allows, and returns the number of bytes taken.
 func (b *sendBuffer) write(p []byte) int {
-	k := min(len(p), b.free())
+	k := min(len(p), max(b.limit-b.n, 0))
 	if k == 0 {
 		return 0
 	}
@@ -87,6 +95,7 @@ func (b *sendBuffer) release() {
 		putStorage(b.storage)
 		b.buf, b.storage = nil, nil
 		b.head = 0
+		b.starved = false // the first storage is never refused
 	}
 }
 
@@ -114,8 +123,9 @@ func (b *sendBuffer) reserve(need int) {
 		size *= 2
 	}
 	size = min(size, b.limit)
+	b.starved = false
 	if !b.mem.charge(storageSize(size) - b.held()) {
-		if b.storage != nil {
+		if b.starved = b.storage != nil; b.starved {
 			return
 		}
 		size = min(sendBufMinAlloc, b.limit)
