@@ -39,6 +39,13 @@ type Config struct {
 	// TIME_WAIT while it is full is closed at once (Linux
 	// tcp_max_tw_buckets: 262144).
 	MaxTimeWait int
+	// Memory bounds the connections' buffer memory (Linux's tcp_mem; see
+	// MemoryLimits). The zero value means 48, 64 and 96 MiB.
+	Memory MemoryLimits
+	// MaxOrphans bounds the connections closed by their users that are
+	// still closing; one closed beyond it is reset (Linux's
+	// tcp_max_orphans). Default 65536.
+	MaxOrphans int
 	// DefaultBacklog is the accept queue bound when Listen gets 0, and
 	// the cap on any listen backlog (Linux somaxconn: 4096).
 	DefaultBacklog int
@@ -113,6 +120,12 @@ func (c *Config) fill() {
 	}
 	if c.MaxConns == 0 {
 		c.MaxConns = 1 << 20
+	}
+	if c.Memory == (MemoryLimits{}) {
+		c.Memory = defaultMemoryLimits
+	}
+	if c.MaxOrphans == 0 {
+		c.MaxOrphans = 65536
 	}
 	if c.MaxTimeWait == 0 {
 		c.MaxTimeWait = 262144

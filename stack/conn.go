@@ -31,10 +31,17 @@ type Conn struct {
 	dirty bool // guarded by Host.dirtyMu
 
 	waker func() // called with no lock held after the TCB may have changed
+
+	mem    connMemory // the TCB's buffer memory account; guarded by mu
+	orphan bool       // counted in Host.orphans; guarded by mu
 }
 
 func newConn(h *Host, t Tuple) *Conn {
-	return &Conn{h: h, tuple: t, timer: unarmed}
+	c := &Conn{h: h, tuple: t, timer: unarmed}
+	if h != nil { // tests of the timer wheel make hostless connections
+		c.mem.pool = &h.mem
+	}
+	return c
 }
 
 // Tuple returns the connection's two ends.
@@ -111,6 +118,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 		return 0, io.EOF // the peer's FIN came before TIME_WAIT
 	}
 	n, err := c.tcb.Read(p)
+	if c.mem.detached && c.tcb.Readable() == 0 {
+		c.tcb.FreeBuffers() // the last read of a connection the host has let go
+	}
 	// A window update to send, or a TCB in TIME_WAIT now drained, which
 	// the next Flush compacts.
 	out := c.tcb.AckPending() || n > 0 && c.tcb.State() == tcp.TimeWait && c.tcb.Readable() == 0
@@ -172,8 +182,11 @@ func (c *Conn) Shutdown(now clock.Instant) error {
 
 // Close closes both directions (close(2)).
 func (c *Conn) Close(now clock.Instant) error {
-	return c.call(func(t *tcp.TCB) error { return t.Close(now) },
-		func(w *tcp.TimeWaitEntry) error { return w.CallErr(tcp.CallClose) })
+	return c.call(func(t *tcp.TCB) error {
+		err := t.Close(now)
+		c.limitOrphans(now)
+		return err
+	}, func(w *tcp.TimeWaitEntry) error { return w.CallErr(tcp.CallClose) })
 }
 
 // CloseRead shuts down the receiving direction (shutdown(SHUT_RD)).
@@ -212,6 +225,7 @@ func (c *Conn) crash(now clock.Instant) {
 	} else {
 		c.endTimeWait(now, tcp.Cause{Kind: tcp.CauseCrash})
 	}
+	c.mem.detach()
 	c.mu.Unlock()
 	c.wake()
 }
@@ -248,6 +262,7 @@ func (c *Conn) stateAndDeadline() (tcp.State, clock.Instant) {
 // c.mu held.
 func (c *Conn) StateChanged(now clock.Instant, from, to tcp.State, why tcp.Cause) {
 	c.h.stateChanged(now, c.tuple, from, to, why)
+	c.trackOrphan()
 }
 
 // TimerFired implements tcp.Observer.

@@ -80,7 +80,7 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 		p.ISS = iss
 	}
 	c := newConn(h, t)
-	p.Observer = c
+	p.Observer, p.Memory = c, &c.mem
 	c.mu.Lock()
 	c.tcb = tcp.NewActive(h.tcpCfg, now, p)
 	c.mu.Unlock()
@@ -143,9 +143,13 @@ func (h *Host) removeConn(c *Conn) {
 	c.mu.Lock()
 	if c.tcb != nil {
 		h.retired.add(&c.tcb.Stats)
+		if c.tcb.Readable() == 0 {
+			c.tcb.FreeBuffers() // nothing left for the user: free it now
+		}
 	} else {
 		h.timeWaits--
 	}
+	c.mem.detach()
 	c.mu.Unlock()
 	c.listener = nil
 }

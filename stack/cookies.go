@@ -98,12 +98,12 @@ func (h *Host) cookieInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 		h.count(func(k *Counters) { k.SyncookiesFailed++ })
 		return false
 	}
-	if h.acceptQueueFull(now, l, t, seg) {
+	if h.acceptQueueFull(now, l, t, seg) || h.atConnLimit(now, t, seg) {
 		return true // as Linux: the client's retransmission tries again
 	}
 	h.count(func(k *Counters) { k.SyncookiesRecv++ })
 	c := newConn(h, t)
-	p.ISS, p.Observer = cookie, c
+	p.ISS, p.Observer, p.Memory = cookie, c, &c.mem
 	c.tcb = new(tcp.TCB)
 	tcp.InitFromCookie(c.tcb, h.tcpCfg, now, p, seg, mss, o)
 	h.conns[t] = c

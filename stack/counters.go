@@ -43,6 +43,12 @@ type Counters struct {
 	PathMTUChanges     uint64 // ICMP messages that lowered a connection's MSS (path MTU discovery)
 	ConnLimit          uint64 // connections refused because MaxConns was reached
 	EphemeralExhausted uint64 // connects and UDP binds that found no free ephemeral port
+	TCPMemoryPressures uint64 // TcpExt: times the host entered memory pressure (Config.Memory)
+	TCPRcvQDrop        uint64 // TcpExt: segments whose in-order data was dropped over the memory limit
+	TCPOFODrop         uint64 // TcpExt: segments whose out-of-order data was dropped over the memory limit
+	TCPAbortOnMemory   uint64 // TcpExt: connections reset because of too many orphans (Config.MaxOrphans)
+	MemoryAllocated    uint64 // bytes of buffer storage the connections hold now (sockstat "mem", in pages there)
+	CurrOrphans        uint64 // connections closed by their users and still closing now (sockstat "orphan")
 
 	// Udp (RFC 4113, as /proc/net/snmp names them; IPv4 and IPv6
 	// together, which Linux counts apart as Udp and Udp6).
@@ -79,6 +85,8 @@ func (s *connStats) add(c *tcp.ConnStats) {
 	s.PAWSRejected += c.PAWSRejected
 	s.InvalidAcksLimited += c.InvalidAcksLimited
 	s.PathMTUChanges += c.PathMTUChanges
+	s.RcvQDrop += c.RcvQDrop
+	s.OFODrop += c.OFODrop
 }
 
 // addConnStats folds the per-connection sums into the MIB counters.
@@ -92,6 +100,8 @@ func (k *Counters) addConnStats(s *connStats) {
 	k.PAWSEstab += s.PAWSRejected
 	k.InvalidAcksLimited += s.InvalidAcksLimited
 	k.PathMTUChanges += s.PathMTUChanges
+	k.TCPRcvQDrop += s.RcvQDrop
+	k.TCPOFODrop += s.OFODrop
 }
 
 // DropReason says why a host dropped an inbound packet.
@@ -161,6 +171,12 @@ func (c *Counters) WriteTo(w io.Writer) (int64, error) {
 	p("    %d packets rejected in established connections because of timestamp\n", c.PAWSEstab)
 	p("    %d ACKs to invalid segments skipped by the rate limit\n", c.InvalidAcksLimited)
 	p("    %d path MTU reductions\n", c.PathMTUChanges)
+	p("    %d times the host entered memory pressure\n", c.TCPMemoryPressures)
+	p("    %d packets dropped from the receive queue over the memory limit\n", c.TCPRcvQDrop)
+	p("    %d packets dropped from the out-of-order queue over the memory limit\n", c.TCPOFODrop)
+	p("    %d connections aborted due to memory pressure or too many orphans\n", c.TCPAbortOnMemory)
+	p("    %d bytes of buffer memory allocated\n", c.MemoryAllocated)
+	p("    %d orphaned connections\n", c.CurrOrphans)
 	p("Udp:\n")
 	p("    %d packets received\n", c.UDPInDatagrams)
 	p("    %d packets to unknown port received\n", c.UDPNoPorts)

@@ -59,6 +59,9 @@ type Host struct {
 	cookies *tcp.CookieJar
 
 	dgram datagrams // UDP and ping sockets (datagrams.go)
+
+	mem     memoryPool   // the connections' buffer memory (memory.go)
+	orphans atomic.Int64 // connections closed by their users and still closing (orphans.go)
 }
 
 // NewHost creates a host.
@@ -76,6 +79,7 @@ func NewHost(cfg Config) *Host {
 	addrs := append([]netip.Prefix(nil), cfg.Addrs...)
 	h.addrs.Store(&addrs)
 	h.out.init(cfg.MTU)
+	h.mem.lim = cfg.Memory
 	return h
 }
 
@@ -117,6 +121,9 @@ func (h *Host) Counters() Counters {
 	k := h.counters
 	h.countMu.Unlock()
 	k.CurrTimeWait = uint64(timeWaits)
+	k.TCPMemoryPressures = h.mem.pressures.Load()
+	k.MemoryAllocated = uint64(h.mem.allocated.Load())
+	k.CurrOrphans = uint64(h.orphans.Load())
 	k.addConnStats(&sum)
 	return k
 }

@@ -55,7 +55,7 @@ func (h *Host) Census() Census {
 func (h *Host) CheckInvariants() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	timeWaits := 0
+	timeWaits, charged, orphans := 0, int64(0), int64(0)
 	for t, c := range h.conns {
 		if c.tuple != t || c.removed {
 			return fmt.Errorf("%v: table entry for %v (removed %v)", t, c.tuple, c.removed)
@@ -65,6 +65,10 @@ func (h *Host) CheckInvariants() error {
 		if c.tcb == nil {
 			timeWaits++
 		}
+		charged += int64(c.mem.held)
+		if c.orphan {
+			orphans++
+		}
 		c.mu.Unlock()
 		if err != nil {
 			return fmt.Errorf("%v->%v: %w", t.Local, t.Remote, err)
@@ -72,6 +76,12 @@ func (h *Host) CheckInvariants() error {
 	}
 	if timeWaits != h.timeWaits {
 		return fmt.Errorf("%d TIME_WAIT entries, counted %d", timeWaits, h.timeWaits)
+	}
+	if n := h.orphans.Load(); n != orphans {
+		return fmt.Errorf("%d orphans in the table, counted %d", orphans, n)
+	}
+	if err := h.checkMemory(charged); err != nil {
+		return err
 	}
 	return h.checkRequests()
 }
@@ -119,10 +129,18 @@ func (h *Host) checkRequests() error {
 // holds no timer). Called with h.mu and c.mu held.
 func (h *Host) checkConn(c *Conn) error {
 	st, d := c.stateAndDeadline()
+	held := 0
 	if c.tcb != nil {
 		if err := c.tcb.CheckInvariants(); err != nil {
 			return err
 		}
+		held = c.tcb.MemoryHeld()
+	}
+	if c.mem.held != held {
+		return fmt.Errorf("%v: the TCB holds %d bytes of buffer memory, its account %d", st, held, c.mem.held)
+	}
+	if c.orphan != (c.tcb != nil && c.tcb.Orphaned() && orphanState(st)) {
+		return fmt.Errorf("%v: counted as an orphan: %v", st, c.orphan)
 	}
 	h.dirtyMu.Lock()
 	dirty := c.dirty
@@ -135,6 +153,17 @@ func (h *Host) checkConn(c *Conn) error {
 	}
 	if st == tcp.Closed {
 		return fmt.Errorf("CLOSED but still in the table")
+	}
+	return nil
+}
+
+// checkMemory checks that the connections in the table, with those that
+// left it still holding memory, account for all the memory charged, given
+// the table's sum. Called with h.mu held.
+func (h *Host) checkMemory(charged int64) error {
+	detached, total := h.mem.detached.Load(), h.mem.allocated.Load()
+	if charged+detached != total {
+		return fmt.Errorf("connections hold %d bytes of buffer memory and %d are detached, but %d are allocated", charged, detached, total)
 	}
 	return nil
 }

@@ -92,6 +92,7 @@ func (h *Host) promote(k synKey, t Tuple, l *Listener) {
 	c.tcb = h.scratch
 	h.scratch = nil
 	c.tcb.SetObserver(c)
+	c.tcb.SetMemory(&c.mem)
 	h.syn.remove(k)
 	h.conns[t] = c
 	st := c.tcb.State()
@@ -147,6 +148,9 @@ func (h *Host) dropRequest(k synKey, l *Listener) {
 // through the TCB's rules. Called with h.mu held.
 func (h *Host) requestInput(now clock.Instant, k synKey, r *tcp.Request, t Tuple, seg *tcp.Segment) {
 	l := h.findListener(t.Local)
+	if h.atConnLimit(now, t, seg) {
+		return
+	}
 	if l != nil && h.acceptQueueFull(now, l, t, seg) {
 		if h.cfg.AbortOnOverflow {
 			h.dropRequest(k, l)
@@ -195,6 +199,11 @@ func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 		// The client's SYN retransmission tries again later.
 		h.count(func(k *Counters) { k.ListenOverflows++; k.ListenDrops++ })
 		h.drop(now, t, seg, DropListenOverflow)
+	case len(h.conns) >= h.cfg.MaxConns:
+		// No room for the connection: as for a full accept queue, the
+		// SYN is dropped and its retransmission tries again.
+		h.count(func(k *Counters) { k.ConnLimit++; k.ListenDrops++ })
+		h.drop(now, t, seg, DropConnLimit)
 	case cookie:
 		h.sendCookie(now, l, t, seg, synFull)
 	case synFull:
@@ -230,6 +239,19 @@ func (h *Host) acceptQueueFull(now clock.Instant, l *Listener, t Tuple, seg *tcp
 	}
 	h.count(func(k *Counters) { k.ListenOverflows++ })
 	h.drop(now, t, seg, DropListenOverflow)
+	return true
+}
+
+// atConnLimit reports (and counts, and traces) a final ACK of the
+// handshake that would make a connection beyond MaxConns: it is dropped
+// and the connection stays half-open, to be retried by the peer's next
+// segment or our SYN-ACK retransmission. Called with h.mu held.
+func (h *Host) atConnLimit(now clock.Instant, t Tuple, seg *tcp.Segment) bool {
+	if seg.Flags&(wire.FlagACK|wire.FlagRST|wire.FlagSYN) != wire.FlagACK || len(h.conns) < h.cfg.MaxConns {
+		return false
+	}
+	h.count(func(k *Counters) { k.ConnLimit++ })
+	h.drop(now, t, seg, DropConnLimit)
 	return true
 }
 

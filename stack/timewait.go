@@ -28,6 +28,8 @@ func (h *Host) compactTimeWait(now clock.Instant, c *Conn) {
 	if t == nil || t.State() != tcp.TimeWait || t.Readable() > 0 {
 		return
 	}
+	// The entry holds no buffer memory: give the TCB's back now.
+	t.FreeBuffers()
 	if h.timeWaits >= h.cfg.MaxTimeWait {
 		h.count(func(k *Counters) { k.TimeWaitOverflow++ })
 		t.EndTimeWait(now, tcp.Cause{Kind: tcp.CauseLimit})

@@ -27,7 +27,9 @@ type bufferTuning struct {
 // tuneReceiveBuffer runs the receive-side measurement when data arrives.
 func (t *TCB) tuneReceiveBuffer(now clock.Instant) {
 	bt := &t.tune
-	if bt.recvLocked || t.recvBuf.limit >= t.cfg.ReceiveBufferMax {
+	// Under memory pressure buffers stop growing, as Linux's tcp_rcv_space_adjust
+	// and tcp_should_expand_sndbuf refuse to grow them.
+	if bt.recvLocked || t.recvBuf.limit >= t.cfg.ReceiveBufferMax || t.mem.pressure() {
 		return
 	}
 	rtt := max(t.rtt.srtt(), time.Millisecond)
@@ -44,7 +46,7 @@ func (t *TCB) tuneReceiveBuffer(now clock.Instant) {
 // tuneSendBuffer lets the send buffer hold two congestion windows, after
 // the window grew.
 func (t *TCB) tuneSendBuffer() {
-	if t.tune.sendLocked {
+	if t.tune.sendLocked || t.mem.pressure() {
 		return
 	}
 	if want := 2 * int(t.cc.cwnd()); want > t.sendBuf.limit {

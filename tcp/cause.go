@@ -64,7 +64,7 @@ const (
 	CauseCall                     // a user call
 	CauseICMP                     // an ICMP error about the connection
 	CauseCrash                    // the host crashed and forgot the connection
-	CauseLimit                    // a host limit (a full TIME_WAIT table) ended it
+	CauseLimit                    // a host limit (a full TIME_WAIT table, too many orphans) ended it
 )
 
 // Cause records why a TCB changed state. It is a small value, cheap to pass

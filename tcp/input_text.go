@@ -78,6 +78,10 @@ func (t *TCB) queueText(now clock.Instant, seq Seq, data []byte) {
 	if len(data) > room {
 		data = data[:room]
 	}
+	if data = t.fitMemory(off, data); len(data) == 0 {
+		t.ackNow = true
+		return
+	}
 	wasOutOfOrder := t.recvBuf.hasOutOfOrder()
 	advance, ok := t.recvBuf.insert(off, data)
 	if !ok {

@@ -11,6 +11,9 @@ import (
 // call, or nil. Fuzzers, per-state tests and the simulation explorer call
 // it after each step; a healthy TCB never fails it.
 func (t *TCB) CheckInvariants() error {
+	if t.mem.held != t.StorageBytes() {
+		return fmt.Errorf("%d bytes of buffer storage, %d charged to the host's memory", t.StorageBytes(), t.mem.held)
+	}
 	if t.state == Closed || t.state == Listen {
 		return t.checkClosed()
 	}

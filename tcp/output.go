@@ -92,7 +92,7 @@ func (t *TCB) synSegment(now clock.Instant) Segment {
 	}
 	t.synOptions(now, &seg.Options)
 	// RFC 7323 §2.2: the window in a SYN is never scaled.
-	seg.Window = uint16(min(t.recvBuf.window(), 0xffff))
+	seg.Window = uint16(min(t.rcvSpace(), 0xffff))
 	t.rcv.adv = t.rcv.nxt.Add(uint32(seg.Window))
 	if t.snd.max == t.snd.iss && !t.rttTiming {
 		t.rttTiming, t.rttSeq, t.rttStart = true, t.snd.iss, now
@@ -307,7 +307,7 @@ func sackOptionLen(n int) int { return 4 + 8*n }
 // receiver-side silly window avoidance): the right edge moves forward only
 // by at least min(buffer/2, MSS), and never moves back.
 func (t *TCB) windowToAdvertise() uint16 {
-	free := uint32(max(t.recvBuf.window(), 0))
+	free := uint32(max(t.rcvSpace(), 0))
 	right := t.rcv.nxt.Add(free)
 	step := min(uint32(t.recvBuf.limit/2), t.mss)
 	if right.Sub(t.rcv.adv) < int32(step) && free < uint32(t.recvBuf.limit) {

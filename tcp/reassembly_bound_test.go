@@ -1,7 +1,10 @@
 package tcp
 
 import (
+	"runtime"
 	"testing"
+
+	"github.com/synack-net/synack/wire"
 )
 
 // A peer that fills our window with 1-byte segments out of order (every
@@ -44,4 +47,48 @@ func TestOneByteOutOfOrderFlood(t *testing.T) {
 		}
 	}
 	t.Logf("1-byte segments every other byte of a 64 KiB window: %d out-of-order bytes held in %d ranges, %d refused", held, recvBufMaxRanges, f.tcb.Stats.ReassemblyOverrun)
+}
+
+// A 1-byte out-of-order flood over a whole 64 KiB window, every other
+// byte, from the near end and from the far end, as figures: segments
+// sent, kept, storage and heap allocated. What is kept is bounded by
+// recvBufMaxRanges ranges and the storage by the window (4 KiB when the
+// kept ranges lie near RCV.NXT, the whole window when they lie at its far
+// end), and the host's account is charged exactly that storage.
+func TestOneByteFloodMemory(t *testing.T) {
+	const span = 64 << 10
+	for _, farFirst := range []bool{false, true} {
+		a := &testAccount{high: 1 << 30}
+		f := accounted(t, a, func(c *Config) { c.ReceiveBufferSize, c.ReceiveBufferMax = 64<<10, 64<<10 })
+		seg := Segment{Ack: testISS + 1, Flags: wire.FlagACK, Window: 65535, Payload: []byte{0}}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		sent := 0
+		for i := 2; i < span; i += 2 {
+			off := i
+			if farFirst {
+				off = span - i
+			}
+			seg.Seq = testIRS + 1 + Seq(off)
+			f.tcb.Deliver(f.now, &seg)
+			for {
+				if _, ok := f.tcb.NextSegment(f.now, f.buf); !ok {
+					break
+				}
+			}
+			sent++
+		}
+		runtime.ReadMemStats(&after)
+		kept := f.tcb.Stats.OutOfOrderQueued
+		storage := f.tcb.StorageBytes()
+		want := 4096
+		if farFirst {
+			want = span
+		}
+		if kept != recvBufMaxRanges || storage != want || a.used != storage {
+			t.Fatalf("far first %v: %d segments kept, %d bytes of storage, %d charged", farFirst, kept, storage, a.used)
+		}
+		t.Logf("far end first %v: %d 1-byte segments sent, %d kept (%d refused), %d bytes of storage charged, %d bytes allocated on the heap in %d allocations",
+			farFirst, sent, kept, f.tcb.Stats.ReassemblyOverrun, storage, after.TotalAlloc-before.TotalAlloc, after.Mallocs-before.Mallocs)
+	}
 }

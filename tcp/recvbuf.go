@@ -40,6 +40,7 @@ type recvBuffer struct {
 	nranges  int                             // ranges[:nranges] are sorted, disjoint and not adjacent
 	inserts  uint64                          // count of inserts that stored data, to stamp ranges
 	oooBytes int                             // sum of the ranges' lengths
+	mem      *memCharge                      // the host's memory the storage is charged to
 }
 
 // setLimit sets the buffer's capacity in bytes (SO_RCVBUF).
@@ -91,19 +92,10 @@ func (b *recvBuffer) insert(off int, data []byte) (advance int, ok bool) {
 	if len(data) == 0 {
 		return 0, true
 	}
-	// ranges[lo:hi] overlap or touch [off, end) and merge with it.
-	lo := 0
-	for lo < b.nranges && b.ranges[lo].end < off {
-		lo++
-	}
-	hi := lo
-	for hi < b.nranges && b.ranges[hi].start <= end {
-		hi++
-	}
-	if off > 0 && b.nranges-(hi-lo)+1 > recvBufMaxRanges {
+	lo, hi, fits := b.span(off, end)
+	if !fits || !b.reserve(b.ready+end, off == 0) {
 		return 0, false
 	}
-	b.reserve(b.ready + end)
 	// Copy only into the holes between the ranges being merged.
 	pos := off
 	for i := lo; i < hi && pos < end; i++ {
@@ -138,6 +130,20 @@ func (b *recvBuffer) insert(off int, data []byte) (advance int, ok bool) {
 	return 0, true
 }
 
+// span returns the ranges, ranges[lo:hi], that overlap or touch [off, end)
+// and would merge with it, and whether storing it keeps the out-of-order
+// ranges within recvBufMaxRanges.
+func (b *recvBuffer) span(off, end int) (lo, hi int, fits bool) {
+	for lo < b.nranges && b.ranges[lo].end < off {
+		lo++
+	}
+	hi = lo
+	for hi < b.nranges && b.ranges[hi].start <= end {
+		hi++
+	}
+	return lo, hi, off == 0 || b.nranges-(hi-lo)+1 <= recvBufMaxRanges
+}
+
 // sackBlocks writes the out-of-order ranges into dst as absolute sequence
 // numbers, given RCV.NXT, and returns how many it wrote. The block holding
 // the most recently received segment comes first (RFC 2018 §4), then the
@@ -168,6 +174,7 @@ func (b *recvBuffer) sackBlocks(rcvNxt Seq, dst []wire.SACKBlock) int {
 // connection costs no buffer memory.
 func (b *recvBuffer) release() {
 	if b.ready == 0 && b.nranges == 0 && b.storage != nil {
+		b.mem.uncharge(cap(*b.storage))
 		putStorage(b.storage)
 		b.buf, b.storage = nil, nil
 		b.head = 0
@@ -228,14 +235,29 @@ func (b *recvBuffer) index(off int) int {
 // reserve makes the storage at least need bytes long (need <= limit),
 // doubling from recvBufMinAlloc and capping at the limit, and moves what it
 // holds (unread bytes and out-of-order ranges) to the front of the new
-// storage.
-func (b *recvBuffer) reserve(need int) {
+// storage. It reports false, changing nothing, if the host's memory
+// refuses the growth; but a buffer holding no storage is never refused
+// the first in-order data (inOrder), as Linux never refuses a socket its
+// tcp_rmem[0], so that no connection stalls for want of memory the
+// others hold.
+func (b *recvBuffer) reserve(need int, inOrder bool) bool {
 	if need <= len(b.buf) {
-		return
+		return true
 	}
 	size := max(len(b.buf), min(recvBufMinAlloc, b.limit))
 	for size < need {
 		size *= 2
+	}
+	grow := storageSize(min(size, b.limit))
+	if b.storage != nil {
+		grow -= cap(*b.storage)
+	}
+	switch {
+	case b.mem.charge(grow):
+	case b.storage == nil && inOrder:
+		b.mem.force(grow)
+	default:
+		return false
 	}
 	used := b.ready
 	if b.nranges > 0 {
@@ -251,4 +273,5 @@ func (b *recvBuffer) reserve(need int) {
 	}
 	b.buf, b.storage = nb, st
 	b.head = 0
+	return true
 }

@@ -15,11 +15,15 @@ const sendBufMinAlloc = 4096
 // TCB owns it; the user's write path copies into it under the connection's
 // lock.
 type sendBuffer struct {
-	buf     []byte  // ring storage; nil until the first write or after release
-	storage *[]byte // the pooled storage buf is a prefix of
-	head    int     // index in buf of offset 0 (SND.UNA)
-	n       int     // bytes held
-	limit   int     // most bytes write accepts in total (SO_SNDBUF)
+	buf     []byte     // ring storage; nil until the first write or after release
+	storage *[]byte    // the pooled storage buf is a prefix of
+	head    int        // index in buf of offset 0 (SND.UNA)
+	n       int        // bytes held
+	limit   int        // most bytes write accepts in total (SO_SNDBUF)
+	mem     *memCharge // the host's memory the storage is charged to
+	// starved is set when the host's memory last refused to grow the
+	// storage: until it grows, write takes only what the storage holds.
+	starved bool
 }
 
 // setLimit sets the capacity limit in bytes (SO_SNDBUF). Shrinking it below
@@ -32,16 +36,24 @@ func (b *sendBuffer) setLimit(n int) {
 func (b *sendBuffer) len() int { return b.n }
 
 // free returns how many more bytes write would take.
-func (b *sendBuffer) free() int { return max(b.limit-b.n, 0) }
+func (b *sendBuffer) free() int {
+	if b.starved {
+		return len(b.buf) - b.n
+	}
+	return max(b.limit-b.n, 0)
+}
 
-// write appends as much of p as fits under the limit and returns the number
-// of bytes taken.
+// write appends as much of p as fits under the limit, and in the storage
+// the host's memory allows, and returns the number of bytes taken.
 func (b *sendBuffer) write(p []byte) int {
-	k := min(len(p), b.free())
+	k := min(len(p), max(b.limit-b.n, 0))
 	if k == 0 {
 		return 0
 	}
 	b.reserve(b.n + k)
+	if k = min(k, len(b.buf)-b.n); k == 0 {
+		return 0
+	}
 	tail := b.index(b.n)
 	c := copy(b.buf[tail:], p[:k])
 	copy(b.buf, p[c:k])
@@ -79,9 +91,11 @@ func (b *sendBuffer) discard(n int) {
 // connection costs no buffer memory; the next write takes storage again.
 func (b *sendBuffer) release() {
 	if b.n == 0 && b.storage != nil {
+		b.mem.uncharge(cap(*b.storage))
 		putStorage(b.storage)
 		b.buf, b.storage = nil, nil
 		b.head = 0
+		b.starved = false // the first storage is never refused
 	}
 }
 
@@ -96,7 +110,10 @@ func (b *sendBuffer) index(off int) int {
 
 // reserve makes the storage at least need bytes long (need <= limit),
 // doubling from sendBufMinAlloc and capping at the limit, and moves the data
-// to the front of the new storage.
+// to the front of the new storage. If the host's memory refuses the growth,
+// the storage stays as it is, or, if there is none, the buffer takes its
+// first allocation regardless (Linux likewise never refuses a socket its
+// tcp_wmem[0]), so that a writer always makes progress.
 func (b *sendBuffer) reserve(need int) {
 	if need <= len(b.buf) {
 		return
@@ -106,6 +123,14 @@ func (b *sendBuffer) reserve(need int) {
 		size *= 2
 	}
 	size = min(size, b.limit)
+	b.starved = false
+	if !b.mem.charge(storageSize(size) - b.held()) {
+		if b.starved = b.storage != nil; b.starved {
+			return
+		}
+		size = min(sendBufMinAlloc, b.limit)
+		b.mem.force(storageSize(size))
+	}
 	st := getStorage(size)
 	nb := (*st)[:size]
 	b.peek(0, nb[:b.n])
@@ -114,4 +139,12 @@ func (b *sendBuffer) reserve(need int) {
 	}
 	b.buf, b.storage = nb, st
 	b.head = 0
+}
+
+// held returns the capacity of the storage held, 0 if none.
+func (b *sendBuffer) held() int {
+	if b.storage == nil {
+		return 0
+	}
+	return cap(*b.storage)
 }

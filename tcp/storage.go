@@ -40,6 +40,16 @@ func getStorage(n int) *[]byte {
 	return &b
 }
 
+// storageSize is the capacity of the storage getStorage(n) returns, which
+// is what a buffer charges its host's memory account for it.
+func storageSize(n int) int {
+	shift := max(bits.Len(uint(n-1)), minStorageShift)
+	if shift > maxStorageShift {
+		return n
+	}
+	return 1 << shift
+}
+
 // putStorage gives storage from getStorage back for reuse. p must not be
 // used afterwards.
 func putStorage(p *[]byte) {

@@ -44,6 +44,8 @@ type TCB struct {
 
 	sendBuf sendBuffer
 	recvBuf recvBuffer
+	// mem is the buffers' share of the host's memory (memory.go).
+	mem memCharge
 
 	fin finState
 
@@ -172,6 +174,10 @@ type ConnStats struct {
 	BytesReceived     uint64
 	OutOfOrderQueued  uint64
 	ReassemblyOverrun uint64
+	// RcvQDrop and OFODrop count segments whose in-order or out-of-order
+	// data was dropped, in whole or in part, because the host's buffer
+	// memory was over its hard limit (Linux's TCPRcvQDrop, TCPOFODrop).
+	RcvQDrop, OFODrop uint64
 	PathMTUChanges    uint64 // ICMP messages that lowered the MSS
 	// InvalidAcksLimited counts ACKs to unacceptable segments suppressed
 	// by the rate limit (Linux's TCPACKSkipped* counters).
@@ -196,6 +202,9 @@ type OpenParams struct {
 	// TSOffset randomises our timestamps per connection (RFC 7323 §5.4).
 	TSOffset uint32
 	Observer Observer
+	// Memory is the host's account of buffer memory; nil leaves the
+	// TCB's buffers unaccounted.
+	Memory MemoryAccount
 }
 
 func newTCB(cfg *Config, p OpenParams) *TCB {
@@ -221,6 +230,8 @@ func initTCB(t *TCB, cfg *Config, p OpenParams) {
 		lastInvalidAck: clock.Never,
 		rtt:            newRTTEstimator(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
 	}
+	t.mem.acct = p.Memory
+	t.sendBuf.mem, t.recvBuf.mem = &t.mem, &t.mem
 	t.cc = newCongestionControl(cfg.CongestionControl, uint32(p.MSS))
 	t.sendBuf.setLimit(cfg.SendBufferSize)
 	t.recvBuf.setLimit(cfg.ReceiveBufferSize)

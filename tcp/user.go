@@ -82,7 +82,7 @@ func (t *TCB) windowUpdateAfterRead() {
 	if 2*left > int64(t.recvBuf.limit) {
 		return
 	}
-	if now := int64(t.recvBuf.window()); now > 0 && now >= 2*left {
+	if now := int64(t.rcvSpace()); now > 0 && now >= 2*left {
 		t.ackNow = true
 	}
 }
@@ -105,6 +105,7 @@ func (t *TCB) Close(now clock.Instant) error {
 	}
 	t.orphaned = true
 	t.discardReadable()
+	t.recvBuf.release() // an orphan holds no receive storage, as Linux purges its queue
 	if t.state == FinWait2 && t.cfg.FinWait2Timeout > 0 && t.tm.finWait2 == clock.Never {
 		t.tm.finWait2 = now.Add(t.cfg.FinWait2Timeout)
 	}
