@@ -141,7 +141,16 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte, override bool) (Segment
 		n = min(n, int(holeEnd.Sub(t.snd.nxt)))
 	}
 	if !override && t.holdBack(now, n, avail, full, finNow) {
-		return Segment{}, false
+		// Silly window avoidance and Nagle govern new data (RFC 9293
+		// §3.8.6.2.1, §3.7.4). Data sent before goes again as far as the
+		// window allows, as Linux's tcp_retransmit_skb fits a
+		// retransmission to the window: held back, a resend after a
+		// timeout would wait for a window that only its ACK can open.
+		resend := int(t.snd.max.Sub(t.snd.nxt))
+		if resend <= 0 || n <= 0 {
+			return Segment{}, false
+		}
+		n = min(n, resend)
 	}
 	seg := Segment{Seq: t.snd.nxt, Flags: wire.FlagACK}
 	if n > 0 {

@@ -210,3 +210,26 @@ func TestZeroWindowProbesAreNotRetransmissions(t *testing.T) {
 	f.in(ack(1000))
 	f.state(Established)
 }
+
+// Found by the explorer (seed 2010842): data sent before a path MTU drop
+// is resent in smaller segments, so some of it stays unacknowledged
+// beyond what the peer has acknowledged; the peer's window is then
+// smaller than a segment. Silly window avoidance governs new data only
+// (RFC 9293 §3.8.6.2.1): the retransmission timer must resend what the
+// window allows, as Linux's tcp_retransmit_skb fits a retransmission to
+// the window, instead of holding it back at every timeout until the
+// connection times out.
+func TestRetransmissionIntoASmallWindow(t *testing.T) {
+	f := established(t, nil)
+	f.write(2000)
+	f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=536>", "<SEQ=1537><ACK=5001><CTL=ACK><LEN=536>",
+		"<SEQ=2073><ACK=5001><CTL=ACK><LEN=536>", "<SEQ=2609><ACK=5001><CTL=ACK><LEN=392>")
+	f.at(150 * time.Millisecond)
+	small := ack(1072)
+	small.Window = 100
+	f.in(small) // two segments arrived; the rest were lost, and the window is nearly full
+	f.drain()
+	f.at(time.Duration(f.tcb.NextDeadline()))
+	f.expect("<SEQ=2073><ACK=5001><CTL=ACK><LEN=100>")
+	f.state(Established)
+}
