@@ -303,6 +303,10 @@ func (h *Host) crashRequests(now clock.Instant) {
 
 // covers reports whether local is an address l listens on.
 func (l *Listener) covers(local netip.AddrPort) bool {
+	if l.forward {
+		b := l.h.findListener(local)
+		return b == nil || b == l
+	}
 	a := l.addr.Addr()
 	return local.Port() == l.addr.Port() && (a == local.Addr() || a.IsUnspecified() && (l.dual || a.Is4() == local.Addr().Is4()))
 }
