@@ -124,12 +124,13 @@ func (h *Host) ListenForward(now clock.Instant, o ForwardOptions) (*ForwardListe
 	return fl, nil
 }
 
-// forwardSYN makes a SYN that reached the forwarder a request, unless one
-// for its tuple is pending (a retransmission) or the pending bound is
-// reached. Called with h.mu held.
+// forwardSYN makes a SYN that reached the forwarder l a request, unless
+// one for its tuple is pending (a retransmission) or the pending bound is
+// reached. A SYN to or from an address that names no single host is
+// ignored (RFC 1122 §4.2.3.10). Called with h.mu held.
 func (h *Host) forwardSYN(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment) {
 	fl := h.fwd.fl
-	if fl == nil || fl.l != l {
+	if !unicast(t.Local.Addr()) || !unicast(t.Remote.Addr()) {
 		h.drop(now, t, seg, DropNoSocket)
 		return
 	}
@@ -151,6 +152,12 @@ func (h *Host) forwardSYN(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segm
 	}
 	h.count(func(k *Counters) { k.ForwardRequests++ })
 	l.wake()
+}
+
+// unicast reports whether a names one host: not unspecified, multicast
+// or the IPv4 limited broadcast.
+func unicast(a netip.Addr) bool {
+	return a.IsValid() && !a.IsUnspecified() && !a.IsMulticast() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }
 
 // Next returns the oldest request not yet returned, or nil when none is

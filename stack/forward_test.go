@@ -342,3 +342,49 @@ func ackFrom(src, dst netip.AddrPort, seq, ack, tsecr uint32) []byte {
 	tb.SetChecksum(wire.TransportChecksum(src.Addr(), dst.Addr(), wire.ProtoTCP, tb))
 	return pkt
 }
+
+// A SYN to a multicast or broadcast address is not forwarded.
+func TestForwardIgnoresNonUnicast(t *testing.T) {
+	h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}})
+	if _, err := h.ListenForward(0, ForwardOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	src := netip.AddrPortFrom(testAddrA.Addr(), 1000)
+	for _, dst := range []string{"224.0.0.1:80", "255.255.255.255:80"} {
+		h.Deliver(0, synFrom(src, netip.MustParseAddrPort(dst), 1))
+	}
+	if k := h.Counters(); k.ForwardRequests != 0 || k.Drops[DropNoSocket] != 2 {
+		t.Fatalf("%d requests, %d no-socket drops", k.ForwardRequests, k.Drops[DropNoSocket])
+	}
+}
+
+// The forwarded destinations' slots are reclaimed once no request uses
+// them, and a request's key names its destination.
+func TestForwardAddrsSweep(t *testing.T) {
+	h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}})
+	a, b := netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("198.18.0.2")
+	f := &h.fwd.addrs
+	f.intern(h, a)
+	f.intern(h, b)
+	f.intern(h, testAddrB.Addr()) // the host's own: indexed among its addresses
+	if len(f.addrs) != 2 || len(f.index) != 2 {
+		t.Fatalf("interned %v", f.addrs)
+	}
+	tb := Tuple{Local: netip.AddrPortFrom(b, 443), Remote: netip.AddrPortFrom(testAddrA.Addr(), 1000)}
+	k, ok := h.keyOf(tb)
+	if !ok || k.locIndex() != fwdAddrBase+1 || h.tupleOf(k) != tb {
+		t.Fatalf("key %+v, %v", k, ok)
+	}
+	h.syn.put(k, tcp.Request{}, 0)
+	f.sweep(h)
+	if _, ok := f.lookup(a); ok || len(f.free) != 1 {
+		t.Fatalf("a not reclaimed: free %v", f.free)
+	}
+	if _, ok := f.lookup(b); !ok || h.tupleOf(k) != tb {
+		t.Fatal("b, in use, reclaimed")
+	}
+	f.intern(h, netip.MustParseAddr("198.18.0.3"))
+	if i, _ := f.lookup(netip.MustParseAddr("198.18.0.3")); i != fwdAddrBase || len(f.addrs) != 2 {
+		t.Fatalf("the freed slot not reused: %d", i)
+	}
+}
