@@ -2,6 +2,7 @@ package stack
 
 import (
 	"net/netip"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -386,5 +387,45 @@ func TestForwardAddrsSweep(t *testing.T) {
 	f.intern(h, netip.MustParseAddr("198.18.0.3"))
 	if i, _ := f.lookup(netip.MustParseAddr("198.18.0.3")); i != fwdAddrBase || len(f.addrs) != 2 {
 		t.Fatalf("the freed slot not reused: %d", i)
+	}
+}
+
+// BenchmarkForwardPendingHeap measures the heap an unanswered forwarding
+// request costs: 100,000 SYNs to as many destinations, the host's heap
+// before and after.
+//
+//	go test ./stack -run '^$' -bench ForwardPendingHeap -benchtime=1x
+func BenchmarkForwardPendingHeap(b *testing.B) {
+	const n = 100000
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	for b.Loop() {
+		h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}})
+		fl, err := h.ListenForward(0, ForwardOptions{MaxPending: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		syns := make([][]byte, n)
+		for i := range syns {
+			dst := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)}), 443)
+			syns[i] = synFrom(netip.AddrPortFrom(testAddrA.Addr(), uint16(1024+i%50000)), dst, uint32(i))
+		}
+		h.Deliver(0, syns[0])
+		before := heap()
+		for _, s := range syns[1:] {
+			h.Deliver(0, s)
+		}
+		after := heap()
+		if fl.Pending() != n {
+			b.Fatalf("%d pending, want %d", fl.Pending(), n)
+		}
+		b.ReportMetric(float64(after-before)/(n-1), "heap-B/pending")
+		runtime.KeepAlive(h)
+		runtime.KeepAlive(syns)
 	}
 }
