@@ -27,7 +27,7 @@ type ForwardListener struct {
 	once      sync.Once
 
 	mu      sync.Mutex
-	waiting map[stack.Tuple]chan *Conn // Complete calls waiting for their connection
+	waiting map[stack.Tuple]chan completion // Complete calls waiting for their connection
 }
 
 // ListenForward starts forwarding with the given bounds (the zero value
@@ -41,7 +41,7 @@ func (s *Stack) ListenForward(o stack.ForwardOptions) (*ForwardListener, error) 
 		return nil, opError("listen", netipZero, netipZero, err)
 	}
 	f := &ForwardListener{s: s, fl: fl, reqReady: make(chan struct{}, 1), connReady: make(chan struct{}, 1),
-		done: make(chan struct{}), waiting: make(map[stack.Tuple]chan *Conn)}
+		done: make(chan struct{}), waiting: make(map[stack.Tuple]chan completion)}
 	fl.SetWaker(func() {
 		for _, ch := range []chan struct{}{f.reqReady, f.connReady} {
 			select {
@@ -54,8 +54,16 @@ func (s *Stack) ListenForward(o stack.ForwardOptions) (*ForwardListener, error) 
 	return f, nil
 }
 
+// completion is what a Complete call waits for: its connection, or why
+// the handshake failed.
+type completion struct {
+	c   *Conn
+	err error
+}
+
 // dispatch hands each established connection to the Complete call
-// waiting for its tuple; one that nobody waits for any more is reset.
+// waiting for its tuple (one that nobody waits for any more is reset),
+// and each failed handshake's error.
 func (f *ForwardListener) dispatch() {
 	for {
 		for {
@@ -63,16 +71,16 @@ func (f *ForwardListener) dispatch() {
 			if sc == nil {
 				break
 			}
-			f.mu.Lock()
-			ch := f.waiting[sc.Tuple()]
-			delete(f.waiting, sc.Tuple())
-			if ch != nil {
-				ch <- newConn(f.s, sc) // buffered: never blocks
-			}
-			f.mu.Unlock()
-			if ch == nil {
+			if !f.hand(sc.Tuple(), completion{c: newConn(f.s, sc)}) {
 				sc.Abort(f.s.clk.Now())
 			}
+		}
+		for {
+			fail, ok := f.fl.Failed()
+			if !ok {
+				break
+			}
+			f.hand(fail.Tuple, completion{err: fail.Err})
 		}
 		select {
 		case <-f.connReady:
@@ -82,6 +90,19 @@ func (f *ForwardListener) dispatch() {
 			return
 		}
 	}
+}
+
+// hand gives v to the Complete call waiting for t, if any.
+func (f *ForwardListener) hand(t stack.Tuple, v completion) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := f.waiting[t]
+	if ch == nil {
+		return false
+	}
+	delete(f.waiting, t)
+	ch <- v // buffered: never blocks
+	return true
 }
 
 // Accept waits for the next SYN to forward. It fails with net.ErrClosed
@@ -177,12 +198,14 @@ func (r *ForwardRequest) SYN() SYNOptions {
 // Complete accepts the connection: the stack answers the SYN with a
 // SYN-ACK from LocalAddr (from the SYN queue, or as a SYN cookie under a
 // flood) and Complete returns the connection once the client's ACK has
-// established it. A client that never completes the handshake leaves
-// Complete waiting for ctx, so give it a deadline. A request already
-// answered or forgotten fails with syscall.EALREADY or ETIMEDOUT.
+// established it. If the handshake fails it returns ETIMEDOUT (the
+// client never acknowledged the SYN-ACK, after its 6 tries in 63 s) or
+// ECONNRESET; a handshake answered with a SYN cookie holds no state to
+// fail, so give ctx a deadline. A request already answered or forgotten
+// fails with syscall.EALREADY or ETIMEDOUT.
 func (r *ForwardRequest) Complete(ctx context.Context) (*Conn, error) {
 	f, t := r.f, r.r.Tuple()
-	ch := make(chan *Conn, 1)
+	ch := make(chan completion, 1)
 	f.mu.Lock()
 	if _, busy := f.waiting[t]; busy {
 		f.mu.Unlock()
@@ -195,8 +218,11 @@ func (r *ForwardRequest) Complete(ctx context.Context) (*Conn, error) {
 		return nil, r.opError(err)
 	}
 	select {
-	case c := <-ch:
-		return c, nil
+	case v := <-ch:
+		if v.err != nil {
+			return nil, r.opError(v.err)
+		}
+		return v.c, nil
 	case <-ctx.Done():
 		r.giveUp(ch)
 		return nil, r.opError(ctxErr(ctx))
@@ -209,7 +235,7 @@ func (r *ForwardRequest) Complete(ctx context.Context) (*Conn, error) {
 
 // giveUp withdraws a Complete call's wait; a connection handed to it
 // meanwhile is reset.
-func (r *ForwardRequest) giveUp(ch chan *Conn) {
+func (r *ForwardRequest) giveUp(ch chan completion) {
 	f := r.f
 	f.mu.Lock()
 	if f.waiting[r.r.Tuple()] == ch {
@@ -217,8 +243,10 @@ func (r *ForwardRequest) giveUp(ch chan *Conn) {
 	}
 	f.mu.Unlock()
 	select {
-	case c := <-ch:
-		c.c.Abort(f.s.clk.Now())
+	case v := <-ch:
+		if v.c != nil {
+			v.c.c.Abort(f.s.clk.Now())
+		}
 	default:
 	}
 }

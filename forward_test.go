@@ -238,3 +238,38 @@ func ExampleStack_ListenForward() {
 	// forwarding 10.0.0.1 to 10.1.0.2:80
 	// hello through the tunnel
 }
+
+// Complete fails with ECONNRESET when the client has gone: its stack
+// resets the SYN-ACK.
+func TestForwardCompleteClientGone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		client, tunnel, _, stop := tunnelNet(plainConfig)
+		defer stop()
+		fl, err := tunnel.ListenForward(stack.ForwardOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fl.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		dialed := make(chan error)
+		go func() {
+			_, err := client.DialTCP(ctx, "tcp", netip.AddrPort{}, netip.MustParseAddrPort("10.1.0.2:80"))
+			dialed <- err
+		}()
+		r, err := fl.Accept(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if err := <-dialed; !errors.Is(err, context.Canceled) {
+			t.Fatalf("dial: %v", err)
+		}
+		start := time.Now()
+		if _, err := r.Complete(context.Background()); !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("Complete: %v", err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("Complete took %v", d)
+		}
+	})
+}

@@ -68,9 +68,17 @@ type ForwardListener struct {
 
 	// Guarded by Host.mu.
 	pending map[Tuple]*ForwardRequest
-	queue   fwdList         // unanswered, in arrival (and so deadline) order
-	handout *ForwardRequest // the first of queue that Next has not returned
-	decided fwdList         // answered, to be applied at the next Flush
+	queue   fwdList          // unanswered, in arrival (and so deadline) order
+	handout *ForwardRequest  // the first of queue that Next has not returned
+	decided fwdList          // answered, to be applied at the next Flush
+	failed  []ForwardFailure // completed requests whose handshake failed, oldest first
+}
+
+// ForwardFailure is a completed request whose handshake failed: the
+// client reset it, or never acknowledged the SYN-ACK.
+type ForwardFailure struct {
+	Tuple Tuple
+	Err   syscall.Errno // ETIMEDOUT or ECONNRESET
 }
 
 type fwdState uint8
@@ -158,6 +166,40 @@ func (h *Host) forwardSYN(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segm
 // or the IPv4 limited broadcast.
 func unicast(a netip.Addr) bool {
 	return a.IsValid() && !a.IsUnspecified() && !a.IsMulticast() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+// forwardFailed notes that a completed request of l ended without a
+// connection, for Failed. The list keeps the latest MaxPending. Called
+// with h.mu held.
+func (h *Host) forwardFailed(l *Listener, t Tuple, err syscall.Errno) {
+	fl := h.fwd.fl
+	if l == nil || !l.forward || fl == nil || fl.l != l {
+		return
+	}
+	if err == 0 {
+		err = syscall.ECONNRESET
+	}
+	if len(fl.failed) == fl.max {
+		fl.failed = append(fl.failed[:0], fl.failed[1:]...)
+	}
+	fl.failed = append(fl.failed, ForwardFailure{Tuple: t, Err: err})
+	l.wake()
+}
+
+// Failed returns the oldest completed request whose handshake failed
+// since the last call, so that a caller waiting for its connection can
+// stop; a request answered with a SYN cookie holds no state and is
+// never reported.
+func (fl *ForwardListener) Failed() (ForwardFailure, bool) {
+	h := fl.l.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(fl.failed) == 0 {
+		return ForwardFailure{}, false
+	}
+	f := fl.failed[0]
+	fl.failed = append(fl.failed[:0], fl.failed[1:]...)
+	return f, true
 }
 
 // Next returns the oldest request not yet returned, or nil when none is

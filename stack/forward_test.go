@@ -429,3 +429,40 @@ func BenchmarkForwardPendingHeap(b *testing.B) {
 		runtime.KeepAlive(syns)
 	}
 }
+
+// A completed request whose SYN-ACKs go unacknowledged ends after the
+// SYN-ACK retries, and Failed reports it with ETIMEDOUT.
+func TestForwardCompleteFails(t *testing.T) {
+	h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}})
+	fl, err := h.ListenForward(0, ForwardOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := netip.AddrPortFrom(testAddrA.Addr(), 1000)
+	h.Deliver(0, synFrom(src, farAway, 1))
+	r, _ := fl.Next()
+	if err := r.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	synacks := 0
+	now := clock.Instant(0)
+	for {
+		h.Tick(now)
+		h.Flush(now, func([]byte) { synacks++ })
+		next := h.NextDeadline()
+		if next == clock.Never {
+			break
+		}
+		now = next
+	}
+	f, ok := fl.Failed()
+	// The SYN-ACK and its 5 retransmissions (1, 3, 7, 15 and 31 s), then
+	// 32 s more, as Linux's tcp_synack_retries.
+	if !ok || f.Tuple != r.Tuple() || f.Err != syscall.ETIMEDOUT || fl.HalfOpen() != 0 ||
+		synacks != 6 || now != clock.Instant(63*time.Second) {
+		t.Fatalf("after %d SYN-ACKs at %v: %+v, %v", synacks, time.Duration(now), f, ok)
+	}
+	if _, ok := fl.Failed(); ok {
+		t.Fatal("reported twice")
+	}
+}

@@ -67,6 +67,7 @@ func (h *Host) settleRequest(now clock.Instant, k synKey, t Tuple, l *Listener) 
 	default: // LISTEN again (an RST or SYN in the window), or CLOSED
 		h.retired.add(&tcb.Stats)
 		h.dropRequest(k, l)
+		h.forwardFailed(l, t, tcb.Err())
 	}
 }
 
