@@ -44,7 +44,11 @@ func (s *Stack) DialContext(ctx context.Context, network, address string) (net.C
 	return c, nil
 }
 
-// DialTCP is DialContext returning the concrete *Conn.
+// DialTCP is DialContext returning the concrete *Conn, from local (the
+// zero AddrPort lets the stack choose the address and port). While a
+// ForwardListener is open, local may be any address, one the stack does
+// not own included: the other direction of a tunnel, or a transparent
+// proxy dialing as its client.
 func (s *Stack) DialTCP(ctx context.Context, network string, local, remote netip.AddrPort) (*Conn, error) {
 	if err := checkNetwork(network, remote.Addr()); err != nil {
 		return nil, opError("dial", local, remote, err)

@@ -273,18 +273,27 @@ func (s *Stack) flushLinks() {
 	}
 }
 
-// linkFor picks the link whose addresses include the packet's source.
+// linkFor picks the link whose addresses include the packet's source,
+// else (a forwarded connection's packet, from an address the stack does
+// not own) the one whose subnet holds its destination, else the first.
 func (s *Stack) linkFor(pkt []byte) link.Link {
-	var src netip.Addr
+	var src, dst netip.Addr
 	switch {
 	case len(pkt) >= 20 && pkt[0]>>4 == 4:
-		src = netip.AddrFrom4([4]byte(pkt[12:16]))
+		src, dst = netip.AddrFrom4([4]byte(pkt[12:16])), netip.AddrFrom4([4]byte(pkt[16:20]))
 	case len(pkt) >= 40 && pkt[0]>>4 == 6:
-		src = netip.AddrFrom16([16]byte(pkt[8:24]))
+		src, dst = netip.AddrFrom16([16]byte(pkt[8:24])), netip.AddrFrom16([16]byte(pkt[24:40]))
 	}
 	for _, l := range s.links {
 		for _, a := range l.Addrs {
 			if a.Addr() == src {
+				return l.Link
+			}
+		}
+	}
+	for _, l := range s.links {
+		for _, a := range l.Addrs {
+			if a.Contains(dst) {
 				return l.Link
 			}
 		}

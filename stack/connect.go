@@ -55,7 +55,7 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 		if src, ok = h.sourceFor(remote.Addr()); !ok {
 			return nil, syscall.ENETUNREACH
 		}
-	} else if !h.isLocal(src) {
+	} else if !h.isLocal(src) && !h.fwd.on.Load() { // forwarding: any source (forward.go)
 		return nil, syscall.EADDRNOTAVAIL
 	}
 	if len(h.conns) >= h.cfg.MaxConns {
@@ -96,7 +96,7 @@ func (h *Host) ephemeralPort(now clock.Instant, src netip.Addr, remote netip.Add
 	return h.pickPort(src, remote, h.cfg.EphemeralPortLow, h.cfg.EphemeralPortHigh, &h.portNext, func(port uint16) bool {
 		local := netip.AddrPortFrom(src, port)
 		c, busy := h.conns[Tuple{Local: local, Remote: remote}]
-		return (!busy || h.timeWaitReusable(now, c)) && h.findListener(local) == nil
+		return (!busy || h.timeWaitReusable(now, c)) && h.boundListener(local) == nil
 	})
 }
 

@@ -49,6 +49,9 @@ type Counters struct {
 	TCPAbortOnMemory   uint64 // TcpExt: connections reset because of too many orphans (Config.MaxOrphans)
 	MemoryAllocated    uint64 // bytes of buffer storage the connections hold now (sockstat "mem", in pages there)
 	CurrOrphans        uint64 // connections closed by their users and still closing now (sockstat "orphan")
+	ForwardRequests    uint64 // SYNs that became a forwarding request
+	ForwardDrops       uint64 // SYNs to forward dropped because MaxPending requests were unanswered
+	ForwardExpired     uint64 // forwarding requests forgotten unanswered after their Timeout
 
 	// Udp (RFC 4113, as /proc/net/snmp names them; IPv4 and IPv6
 	// together, which Linux counts apart as Udp and Udp6).
@@ -123,13 +126,15 @@ const (
 	DropListenNonSYN                     // a listener got a segment that is neither SYN nor ACK
 	DropBadUDPHeader                     // UDP header or length malformed
 	DropRecvQueueFull                    // a UDP or ping socket's receive queue was full
+	DropForwardFull                      // a SYN to forward found MaxPending requests unanswered
+	DropForwardPending                   // a SYN repeated while its forwarding request waits for an answer
 	numDropReasons
 )
 
 var dropReasonNames = [numDropReasons]string{
 	"bad-ip-header", "fragment", "not-for-us", "not-tcp", "bad-tcp-header", "bad-checksum",
 	"bad-icmp", "no-socket", "listen-overflow", "syn-queue-full", "conn-limit", "listen-non-syn",
-	"bad-udp-header", "recv-queue-full",
+	"bad-udp-header", "recv-queue-full", "forward-full", "forward-pending",
 }
 
 // String returns the reason's name, e.g. "bad-checksum".

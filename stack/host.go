@@ -62,6 +62,8 @@ type Host struct {
 
 	mem     memoryPool   // the connections' buffer memory (memory.go)
 	orphans atomic.Int64 // connections closed by their users and still closing (orphans.go)
+
+	fwd forwarding // forwarding any destination (forward.go)
 }
 
 // NewHost creates a host.
@@ -221,14 +223,14 @@ func (h *Host) markDirty(c *Conn) {
 func (h *Host) NextDeadline() clock.Instant {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return clock.Min(h.timers.next(), h.syn.next())
+	return clock.Min(clock.Min(h.timers.next(), h.syn.next()), h.nextForward())
 }
 
 // HasPendingOutput reports whether Flush has work.
 func (h *Host) HasPendingOutput() bool {
 	h.dirtyMu.Lock()
 	defer h.dirtyMu.Unlock()
-	return len(h.dirty) > 0 || h.out.len() > 0 || h.dgram.out.pending()
+	return len(h.dirty) > 0 || h.out.len() > 0 || h.dgram.out.pending() || h.forwardsAnswered()
 }
 
 // Tick runs the timers of every connection whose deadline is at or before now.
@@ -245,6 +247,7 @@ func (h *Host) Tick(now clock.Instant) {
 		h.markDirty(c)
 	}
 	h.tickRequests(now)
+	h.tickForwards(now)
 	h.mu.Unlock()
 }
 
@@ -261,6 +264,7 @@ func (h *Host) Crash(now clock.Instant) {
 	h.timeWaits = 0
 	h.crashRequests(now)
 	h.synDue = nil
+	h.crashForward()
 	for _, c := range conns {
 		c.removed = true
 		c.timer = unarmed

@@ -39,7 +39,7 @@ func (h *Host) Deliver(now clock.Instant, pkt []byte) {
 		h.count(func(k *Counters) { k.Drops[DropBadIPHeader]++ })
 		return
 	}
-	if !h.isLocal(dst) {
+	if !h.isLocal(dst) && (proto != wire.ProtoTCP || !h.fwd.on.Load()) { // forward.go
 		h.count(func(k *Counters) { k.Drops[DropNotForUs]++ })
 		return
 	}
@@ -139,6 +139,8 @@ func (h *Host) listenInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 		// "Any acknowledgment is bad if it arrives on a connection still
 		// in the LISTEN state": <SEQ=SEG.ACK><CTL=RST>.
 		h.resetStray(now, t, seg)
+	case seg.Flags&wire.FlagSYN != 0 && l.forward:
+		h.forwardSYN(now, l, t, seg)
 	case seg.Flags&wire.FlagSYN != 0:
 		h.passiveOpen(now, l, t, seg)
 	default:

@@ -2,6 +2,8 @@ package stack
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/tcp"
@@ -99,7 +101,11 @@ func (h *Host) checkRequests() error {
 			return fmt.Errorf("%v->%v: a half-open request without a SYN-ACK timer", t.Local, t.Remote)
 		}
 	}
-	for _, l := range h.listeners {
+	ls := slices.Collect(maps.Values(h.listeners))
+	if h.fwd.fl != nil {
+		ls = append(ls, h.fwd.fl.l)
+	}
+	for _, l := range ls {
 		l.mu.Lock()
 		n := l.synQueue
 		l.mu.Unlock()

@@ -20,6 +20,8 @@ type Listener struct {
 	// dual: an IPv6 wildcard that takes IPv4 connections too, as a Linux
 	// socket on [::] with IPV6_V6ONLY off does.
 	dual bool
+	// forward: the requests a ForwardListener completed (forward.go).
+	forward bool
 
 	mu       sync.Mutex // guards the fields below
 	synQueue int        // connections in SYN_RCVD
@@ -224,10 +226,26 @@ func (l *Listener) crash() {
 	l.wake()
 }
 
-// findListener returns the listener for a local address: an exact match,
-// else a wildcard of the same family, else for IPv4 a dual-family
-// wildcard. Called with h.mu held.
+// findListener returns the listener for a local address: for one of the
+// host's addresses a listener bound to it, else the forwarder, if any;
+// for any other address the forwarder. Called with h.mu held.
 func (h *Host) findListener(local netip.AddrPort) *Listener {
+	fl := h.fwd.fl
+	if fl == nil {
+		return h.boundListener(local)
+	}
+	if h.isLocal(local.Addr()) {
+		if l := h.boundListener(local); l != nil {
+			return l
+		}
+	}
+	return fl.l
+}
+
+// boundListener returns the listener bound to a local address: an exact
+// match, else a wildcard of the same family, else for IPv4 a dual-family
+// wildcard. Called with h.mu held.
+func (h *Host) boundListener(local netip.AddrPort) *Listener {
 	if l, ok := h.listeners[local]; ok {
 		return l
 	}

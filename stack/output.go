@@ -126,6 +126,7 @@ func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
 	h.dirtyMu.Unlock()
 
 	h.mu.Lock()
+	h.flushForwards(now, emit)
 	h.flushRequests(now, emit)
 	for _, c := range list {
 		if c.removed {

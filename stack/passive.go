@@ -67,6 +67,7 @@ func (h *Host) settleRequest(now clock.Instant, k synKey, t Tuple, l *Listener) 
 	default: // LISTEN again (an RST or SYN in the window), or CLOSED
 		h.retired.add(&tcb.Stats)
 		h.dropRequest(k, l)
+		h.forwardFailed(l, t, tcb.Err())
 	}
 }
 
@@ -303,6 +304,10 @@ func (h *Host) crashRequests(now clock.Instant) {
 
 // covers reports whether local is an address l listens on.
 func (l *Listener) covers(local netip.AddrPort) bool {
+	if l.forward {
+		b := l.h.findListener(local)
+		return b == nil || b == l
+	}
 	a := l.addr.Addr()
 	return local.Port() == l.addr.Port() && (a == local.Addr() || a.IsUnspecified() && (l.dual || a.Is4() == local.Addr().Is4()))
 }

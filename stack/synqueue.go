@@ -22,29 +22,41 @@ import (
 // queue early leaves a stale slot behind, which is skipped: a slot is live
 // only while its request's deadline is the one it was queued for.
 
-// synKey is a half-open connection's 4-tuple, packed into 24 bytes: the
+// synKey is a half-open connection's 4-tuple, packed into 22 bytes: the
 // local address is the index of one of the host's addresses (hosts with
-// more than 255 answer SYNs to the others with cookies), so that a
-// request's map slot and timer slot stay small.
+// more than 256 answer SYNs to the others with cookies) or of a
+// forwarded destination (forward_addrs.go), so that a request's map slot
+// and timer slot stay small.
 type synKey struct {
 	remote [16]byte
 	rport  uint16
 	lport  uint16
-	local  uint8 // index in the host's addresses
-	v4     bool  // the remote address is IPv4
+	loc    uint16 // the local address's index; the top bit says the remote address is IPv4
 }
+
+const locV4 = 1 << 15
+
+func (k synKey) locIndex() uint16 { return k.loc &^ locV4 }
 
 // keyOf packs t, or reports false when its local address has no index.
 // Called with h.mu held.
 func (h *Host) keyOf(t Tuple) (synKey, bool) {
+	k := synKey{remote: t.Remote.Addr().As16(), rport: t.Remote.Port(), lport: t.Local.Port()}
+	if t.Remote.Addr().Is4() {
+		k.loc = locV4
+	}
 	for i, p := range *h.addrs.Load() {
-		if i > 255 {
+		if i >= fwdAddrBase {
 			break
 		}
 		if p.Addr() == t.Local.Addr() {
-			return synKey{remote: t.Remote.Addr().As16(), rport: t.Remote.Port(), lport: t.Local.Port(),
-				local: uint8(i), v4: t.Remote.Addr().Is4()}, true
+			k.loc |= uint16(i)
+			return k, true
 		}
+	}
+	if i, ok := h.fwd.addrs.lookup(t.Local.Addr()); ok {
+		k.loc |= i
+		return k, true
 	}
 	return synKey{}, false
 }
@@ -52,10 +64,15 @@ func (h *Host) keyOf(t Tuple) (synKey, bool) {
 // tupleOf unpacks k.
 func (h *Host) tupleOf(k synKey) Tuple {
 	remote := netip.AddrFrom16(k.remote)
-	if k.v4 {
+	if k.loc&locV4 != 0 {
 		remote = remote.Unmap()
 	}
-	local := (*h.addrs.Load())[k.local].Addr()
+	var local netip.Addr
+	if i := k.locIndex(); i >= fwdAddrBase {
+		local = h.fwd.addrs.addr(i)
+	} else {
+		local = (*h.addrs.Load())[i].Addr()
+	}
 	return Tuple{Local: netip.AddrPortFrom(local, k.lport), Remote: netip.AddrPortFrom(remote, k.rport)}
 }
 

@@ -1,0 +1,468 @@
+package stack
+
+import (
+	"net/netip"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/synack-net/synack/clock"
+	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/wire"
+)
+
+// farAway is a destination no host of the tests owns.
+var farAway = netip.MustParseAddrPort("93.184.216.34:443")
+
+// forwardPair is a testPair whose B forwards.
+func forwardPair(t *testing.T, o ForwardOptions) (*testPair, *ForwardListener) {
+	t.Helper()
+	p := newTestPair(t, nil)
+	fl, err := p.b.ListenForward(p.now, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, fl
+}
+
+// sentBy flushes h and returns the TCP segments it sent, as
+// "src>dst FLAGS".
+func sentBy(h *Host, now clock.Instant) (out []string, pkts [][]byte) {
+	h.Flush(now, func(pkt []byte) {
+		ip := wire.IPv4(pkt)
+		tb := wire.TCP(ip.Payload())
+		out = append(out, netip.AddrPortFrom(ip.Src(), tb.SrcPort()).String()+">"+
+			netip.AddrPortFrom(ip.Dst(), tb.DstPort()).String()+" "+tb.Flags().String())
+		pkts = append(pkts, append([]byte(nil), pkt...))
+	})
+	return out, pkts
+}
+
+// connectFar has A connect to farAway and B take the SYN, which must
+// become a pending request and draw no answer.
+func connectFar(t *testing.T, p *testPair, fl *ForwardListener) (*Conn, *ForwardRequest) {
+	t.Helper()
+	c, err := p.a.Connect(p.now, netip.AddrPort{}, farAway)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.pump()
+	if c.State() != tcp.SynSent {
+		t.Fatalf("client in %v before the answer", c.State())
+	}
+	r, err := fl.Next()
+	if err != nil || r == nil {
+		t.Fatalf("Next: %v, %v", r, err)
+	}
+	if r.Tuple() != (Tuple{Local: farAway, Remote: c.Tuple().Local}) {
+		t.Fatalf("request %v, connection %v", r.Tuple(), c.Tuple())
+	}
+	if o := r.Options(); !o.HasMSS || o.MSS != 1460 || !o.HasWScale || !o.SACKPermitted || !o.HasTS {
+		t.Fatalf("SYN options %+v", o)
+	}
+	if fl.Pending() != 1 {
+		t.Fatalf("%d pending", fl.Pending())
+	}
+	return c, r
+}
+
+// Complete answers from the destination the client asked for, and the
+// established connection comes from Accept with that tuple.
+func TestForwardComplete(t *testing.T) {
+	p, fl := forwardPair(t, ForwardOptions{})
+	c, r := connectFar(t, p, fl)
+	if err := r.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	if !p.b.HasPendingOutput() {
+		t.Fatal("an answer waits, but HasPendingOutput is false")
+	}
+	sent, pkts := sentBy(p.b, p.now)
+	if len(sent) != 1 || sent[0] != farAway.String()+">"+c.Tuple().Local.String()+" SYN,ACK" {
+		t.Fatalf("sent %q", sent)
+	}
+	p.a.Deliver(p.now, pkts[0])
+	p.pump()
+	if c.State() != tcp.Established {
+		t.Fatalf("client in %v", c.State())
+	}
+	s, err := fl.Accept()
+	if err != nil || s == nil || s.Tuple() != r.Tuple() {
+		t.Fatalf("Accept: %v, %v", s, err)
+	}
+	if err := r.Refuse(); err != syscall.EALREADY {
+		t.Fatalf("a second answer: %v", err)
+	}
+	if k := p.b.Counters(); k.ForwardRequests != 1 || k.PassiveOpens != 1 || k.ForwardDrops != 0 {
+		t.Fatalf("counters %+v", k)
+	}
+	if _, err := c.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	p.pump()
+	buf := make([]byte, 16)
+	if n, _ := s.Read(buf); string(buf[:n]) != "hello" {
+		t.Fatalf("read %q", buf[:n])
+	}
+	if err := p.b.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Refuse answers with <SEQ=0><ACK=SYN+1><CTL=RST,ACK>, which fails the
+// client's connect with ECONNREFUSED.
+func TestForwardRefuse(t *testing.T) {
+	p, fl := forwardPair(t, ForwardOptions{})
+	c, r := connectFar(t, p, fl)
+	if err := r.Refuse(); err != nil {
+		t.Fatal(err)
+	}
+	sent, pkts := sentBy(p.b, p.now)
+	if len(sent) != 1 || sent[0] != farAway.String()+">"+c.Tuple().Local.String()+" RST,ACK" {
+		t.Fatalf("sent %q", sent)
+	}
+	p.a.Deliver(p.now, pkts[0])
+	p.pump()
+	if st := c.Status(); st.State != tcp.Closed || st.Err != syscall.ECONNREFUSED {
+		t.Fatalf("client %+v", st)
+	}
+	if fl.Pending() != 0 || p.b.Census().SynQueue != 0 {
+		t.Fatalf("%d pending, census %+v", fl.Pending(), p.b.Census())
+	}
+}
+
+// Drop sends nothing; the client's retransmitted SYN, a second later, is
+// a new request.
+func TestForwardDrop(t *testing.T) {
+	p, fl := forwardPair(t, ForwardOptions{})
+	c, r := connectFar(t, p, fl)
+	if err := r.Drop(); err != nil {
+		t.Fatal(err)
+	}
+	if sent, _ := sentBy(p.b, p.now); len(sent) != 0 {
+		t.Fatalf("sent %q", sent)
+	}
+	p.until(p.now.Add(time.Second - 1))
+	if r, _ := fl.Next(); r != nil {
+		t.Fatal("a request before the retransmission")
+	}
+	p.until(p.now.Add(1))
+	r2, _ := fl.Next()
+	if r2 == nil || r2 == r || r2.Tuple() != r.Tuple() || c.State() != tcp.SynSent {
+		t.Fatalf("after the retransmission: %v, client %v", r2, c.State())
+	}
+	if k := p.b.Counters(); k.ForwardRequests != 2 {
+		t.Fatalf("%d requests", k.ForwardRequests)
+	}
+}
+
+// Retransmitted SYNs while a request waits make no duplicate; an
+// unanswered request is forgotten after Timeout exactly, and the next
+// retransmission asks again.
+func TestForwardPendingExpires(t *testing.T) {
+	p, fl := forwardPair(t, ForwardOptions{Timeout: 10 * time.Second})
+	_, r := connectFar(t, p, fl)
+	p.until(p.now.Add(10*time.Second - 1)) // SYNs again at 1, 3 and 7 s
+	k := p.b.Counters()
+	if k.ForwardRequests != 1 || k.Drops[DropForwardPending] != 3 || fl.Pending() != 1 {
+		t.Fatalf("%d requests, %d repeated SYNs, %d pending", k.ForwardRequests, k.Drops[DropForwardPending], fl.Pending())
+	}
+	if next := p.b.NextDeadline(); next != clock.Instant(10*time.Second) {
+		t.Fatalf("next deadline %v", next)
+	}
+	p.until(p.now.Add(1))
+	if k := p.b.Counters(); k.ForwardExpired != 1 || fl.Pending() != 0 {
+		t.Fatalf("%d expired, %d pending", k.ForwardExpired, fl.Pending())
+	}
+	if err := r.Complete(); err != syscall.ETIMEDOUT {
+		t.Fatalf("a late answer: %v", err)
+	}
+	p.until(p.now.Add(5 * time.Second)) // the SYN at 15 s
+	if k := p.b.Counters(); k.ForwardRequests != 2 || fl.Pending() != 1 {
+		t.Fatalf("%d requests, %d pending", k.ForwardRequests, fl.Pending())
+	}
+}
+
+// A listener of the host takes its SYNs before the forwarder; a port of
+// the host's own address with no listener is forwarded.
+func TestForwardListenerWins(t *testing.T) {
+	p, fl := forwardPair(t, ForwardOptions{})
+	c, err := p.a.Connect(p.now, netip.AddrPort{}, testPortB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.pump()
+	if s, _ := p.ln.Accept(); s == nil || c.State() != tcp.Established {
+		t.Fatalf("listener did not accept; client %v", c.State())
+	}
+	if r, _ := fl.Next(); r != nil {
+		t.Fatalf("forwarded %v", r.Tuple())
+	}
+	other := netip.AddrPortFrom(testAddrB.Addr(), 81)
+	if _, err := p.a.Connect(p.now, netip.AddrPort{}, other); err != nil {
+		t.Fatal(err)
+	}
+	p.pump()
+	if r, _ := fl.Next(); r == nil || r.Tuple().Local != other {
+		t.Fatalf("port 81 not forwarded: %v", r)
+	}
+	if _, err := p.b.ListenForward(p.now, ForwardOptions{}); err != syscall.EADDRINUSE {
+		t.Fatalf("a second forwarder: %v", err)
+	}
+}
+
+// SYNs beyond MaxPending unanswered requests are dropped and counted.
+func TestForwardPendingBound(t *testing.T) {
+	h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}})
+	fl, err := h.ListenForward(0, ForwardOptions{MaxPending: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		h.Deliver(0, synFrom(netip.AddrPortFrom(testAddrA.Addr(), uint16(1000+i)), farAway, uint32(i)))
+	}
+	k := h.Counters()
+	if k.ForwardRequests != 3 || k.ForwardDrops != 2 || k.Drops[DropForwardFull] != 2 || fl.Pending() != 3 {
+		t.Fatalf("%d requests, %d dropped, %d pending", k.ForwardRequests, k.ForwardDrops, fl.Pending())
+	}
+	if sent, _ := sentBy(h, 0); len(sent) != 0 {
+		t.Fatalf("sent %q", sent)
+	}
+}
+
+// A flood of forwarded SYNs, all completed: the SYN queue holds the
+// backlog, the rest are answered with cookies, whose ACKs make
+// connections as for a listener.
+func TestForwardCookies(t *testing.T) {
+	const n, backlog = 200, 8
+	h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}, MaxSynBacklog: backlog})
+	fl, err := h.ListenForward(0, ForwardOptions{Backlog: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := func(i int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{172, 16, byte(i >> 8), byte(i)}), uint16(1024+i))
+	}
+	for i := range n {
+		dst := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18, 0, byte(i % 50)}), 443)
+		h.Deliver(0, synFrom(client(i), dst, uint32(i)*7919))
+	}
+	for {
+		r, _ := fl.Next()
+		if r == nil {
+			break
+		}
+		if err := r.Complete(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var synacks [][]byte
+	h.Flush(0, func(pkt []byte) { synacks = append(synacks, append([]byte(nil), pkt...)) })
+	k := h.Counters()
+	if len(synacks) != n || k.SyncookiesSent != n-backlog || fl.HalfOpen() != backlog {
+		t.Fatalf("%d SYN-ACKs, %d cookies, %d half-open", len(synacks), k.SyncookiesSent, fl.HalfOpen())
+	}
+	if err := h.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+	// Every client completes its handshake.
+	for _, sa := range synacks {
+		ip := wire.IPv4(sa)
+		tb := wire.TCP(ip.Payload())
+		var o wire.TCPOptions
+		if err := tb.ParseOptions(&o); err != nil {
+			t.Fatal(err)
+		}
+		h.Deliver(0, ackFrom(netip.AddrPortFrom(ip.Dst(), tb.DstPort()), netip.AddrPortFrom(ip.Src(), tb.SrcPort()),
+			tb.Ack(), tb.Seq()+1, o.TSVal))
+	}
+	h.Flush(0, func([]byte) {})
+	accepted := 0
+	for {
+		c, _ := fl.Accept()
+		if c == nil {
+			break
+		}
+		accepted++
+	}
+	if k := h.Counters(); accepted != n || k.SyncookiesRecv != n-backlog {
+		t.Fatalf("%d accepted, %d cookies back", accepted, k.SyncookiesRecv)
+	}
+	if err := h.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// While forwarding, Connect may use a source address the host does not
+// own, and the peer's answers to it are taken; without, EADDRNOTAVAIL.
+func TestForwardDialFromAnySource(t *testing.T) {
+	p := newTestPair(t, nil)
+	src := netip.MustParseAddrPort("198.51.100.7:5000")
+	if _, err := p.b.Connect(p.now, src, netip.AddrPortFrom(testAddrA.Addr(), 22)); err != syscall.EADDRNOTAVAIL {
+		t.Fatalf("without forwarding: %v", err)
+	}
+	fl, err := p.b.ListenForward(p.now, ForwardOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := p.a.Listen(p.now, netip.AddrPortFrom(testAddrA.Addr(), 22), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.b.Connect(p.now, src, netip.AddrPortFrom(testAddrA.Addr(), 22))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.pump()
+	s, _ := ln.Accept()
+	if c.State() != tcp.Established || s == nil || s.Tuple().Remote != src {
+		t.Fatalf("client %v, accepted %v", c.State(), s)
+	}
+	if r, _ := fl.Next(); r != nil {
+		t.Fatalf("the SYN-ACK became a request: %v", r.Tuple())
+	}
+	fl.Close(p.now)
+	if _, err := p.b.Connect(p.now, src, netip.AddrPortFrom(testAddrA.Addr(), 23)); err != syscall.EADDRNOTAVAIL {
+		t.Fatalf("after Close: %v", err)
+	}
+	if _, err := fl.Next(); err != syscall.EINVAL {
+		t.Fatalf("Next after Close: %v", err)
+	}
+}
+
+// ackFrom builds the handshake's final ACK from src to dst, echoing the
+// SYN-ACK's timestamp tsecr.
+func ackFrom(src, dst netip.AddrPort, seq, ack, tsecr uint32) []byte {
+	o := wire.TCPOptions{HasTS: true, TSVal: seq, TSEcr: tsecr}
+	n := 20 + o.Len()
+	pkt := make([]byte, 20+n)
+	wire.PutIPv4Header(pkt, src.Addr(), dst.Addr(), wire.ProtoTCP, 64, 1, n)
+	tb := wire.TCP(pkt[20:])
+	wire.PutTCPHeader(tb, wire.TCPHeader{SrcPort: src.Port(), DstPort: dst.Port(), Seq: seq, Ack: ack, Flags: wire.FlagACK, Window: 1024}, &o)
+	tb.SetChecksum(wire.TransportChecksum(src.Addr(), dst.Addr(), wire.ProtoTCP, tb))
+	return pkt
+}
+
+// A SYN to a multicast or broadcast address is not forwarded.
+func TestForwardIgnoresNonUnicast(t *testing.T) {
+	h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}})
+	if _, err := h.ListenForward(0, ForwardOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	src := netip.AddrPortFrom(testAddrA.Addr(), 1000)
+	for _, dst := range []string{"224.0.0.1:80", "255.255.255.255:80"} {
+		h.Deliver(0, synFrom(src, netip.MustParseAddrPort(dst), 1))
+	}
+	if k := h.Counters(); k.ForwardRequests != 0 || k.Drops[DropNoSocket] != 2 {
+		t.Fatalf("%d requests, %d no-socket drops", k.ForwardRequests, k.Drops[DropNoSocket])
+	}
+}
+
+// The forwarded destinations' slots are reclaimed once no request uses
+// them, and a request's key names its destination.
+func TestForwardAddrsSweep(t *testing.T) {
+	h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}})
+	a, b := netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("198.18.0.2")
+	f := &h.fwd.addrs
+	f.intern(h, a)
+	f.intern(h, b)
+	f.intern(h, testAddrB.Addr()) // the host's own: indexed among its addresses
+	if len(f.addrs) != 2 || len(f.index) != 2 {
+		t.Fatalf("interned %v", f.addrs)
+	}
+	tb := Tuple{Local: netip.AddrPortFrom(b, 443), Remote: netip.AddrPortFrom(testAddrA.Addr(), 1000)}
+	k, ok := h.keyOf(tb)
+	if !ok || k.locIndex() != fwdAddrBase+1 || h.tupleOf(k) != tb {
+		t.Fatalf("key %+v, %v", k, ok)
+	}
+	h.syn.put(k, tcp.Request{}, 0)
+	f.sweep(h)
+	if _, ok := f.lookup(a); ok || len(f.free) != 1 {
+		t.Fatalf("a not reclaimed: free %v", f.free)
+	}
+	if _, ok := f.lookup(b); !ok || h.tupleOf(k) != tb {
+		t.Fatal("b, in use, reclaimed")
+	}
+	f.intern(h, netip.MustParseAddr("198.18.0.3"))
+	if i, _ := f.lookup(netip.MustParseAddr("198.18.0.3")); i != fwdAddrBase || len(f.addrs) != 2 {
+		t.Fatalf("the freed slot not reused: %d", i)
+	}
+}
+
+// BenchmarkForwardPendingHeap measures the heap an unanswered forwarding
+// request costs: 100,000 SYNs to as many destinations, the host's heap
+// before and after.
+//
+//	go test ./stack -run '^$' -bench ForwardPendingHeap -benchtime=1x
+func BenchmarkForwardPendingHeap(b *testing.B) {
+	const n = 100000
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	for b.Loop() {
+		h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}})
+		fl, err := h.ListenForward(0, ForwardOptions{MaxPending: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		syns := make([][]byte, n)
+		for i := range syns {
+			dst := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)}), 443)
+			syns[i] = synFrom(netip.AddrPortFrom(testAddrA.Addr(), uint16(1024+i%50000)), dst, uint32(i))
+		}
+		h.Deliver(0, syns[0])
+		before := heap()
+		for _, s := range syns[1:] {
+			h.Deliver(0, s)
+		}
+		after := heap()
+		if fl.Pending() != n {
+			b.Fatalf("%d pending, want %d", fl.Pending(), n)
+		}
+		b.ReportMetric(float64(after-before)/(n-1), "heap-B/pending")
+		runtime.KeepAlive(h)
+		runtime.KeepAlive(syns)
+	}
+}
+
+// A completed request whose SYN-ACKs go unacknowledged ends after the
+// SYN-ACK retries, and Failed reports it with ETIMEDOUT.
+func TestForwardCompleteFails(t *testing.T) {
+	h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}})
+	fl, err := h.ListenForward(0, ForwardOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := netip.AddrPortFrom(testAddrA.Addr(), 1000)
+	h.Deliver(0, synFrom(src, farAway, 1))
+	r, _ := fl.Next()
+	if err := r.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	synacks := 0
+	now := clock.Instant(0)
+	for {
+		h.Tick(now)
+		h.Flush(now, func([]byte) { synacks++ })
+		next := h.NextDeadline()
+		if next == clock.Never {
+			break
+		}
+		now = next
+	}
+	f, ok := fl.Failed()
+	// The SYN-ACK and its 5 retransmissions (1, 3, 7, 15 and 31 s), then
+	// 32 s more, as Linux's tcp_synack_retries.
+	if !ok || f.Tuple != r.Tuple() || f.Err != syscall.ETIMEDOUT || fl.HalfOpen() != 0 ||
+		synacks != 6 || now != clock.Instant(63*time.Second) {
+		t.Fatalf("after %d SYN-ACKs at %v: %+v, %v", synacks, time.Duration(now), f, ok)
+	}
+	if _, ok := fl.Failed(); ok {
+		t.Fatal("reported twice")
+	}
+}
