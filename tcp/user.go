@@ -196,24 +196,26 @@ func (t *TCB) Crash(now clock.Instant) {
 	t.recvBuf.release()
 }
 
-// ICMPError reports an ICMP destination-unreachable about the connection
-// (RFC 1122 §4.2.3.9, RFC 5927). seq is the sequence number quoted in the
-// message; one outside SND.UNA..SND.NXT cannot be about a segment in
-// flight and is ignored (RFC 5927 §4.1). Like Linux (tcp_v4_err,
-// tcp_v6_err), any such message about our SYN fails a connect at once
-// with err, where RFC 1122 would wait for the SYN to time out; a hard
-// error (port or protocol unreachable, hard) ends a passive open's
-// half-open connection silently, as Linux drops its request; every other
-// error is soft: remembered, and reported only if the connection later
-// times out. It reports whether the message was accepted.
-func (t *TCB) ICMPError(now clock.Instant, seq Seq, err syscall.Errno, hard bool) bool {
+// ICMPError reports an ICMP error (destination unreachable, time
+// exceeded, parameter problem) about the connection (RFC 1122 §4.2.3.9,
+// RFC 5927). seq is the sequence number quoted in the message; one
+// outside SND.UNA..SND.NXT cannot be about a segment in flight and is
+// ignored (RFC 5927 §4.1). Like Linux (tcp_v4_err, tcp_v6_err), any such
+// message about our SYN fails a connect at once with err, where RFC 1122
+// would wait for the SYN to time out; one that ends requests (dropRequest,
+// as the host classifies it) ends a passive open's half-open connection
+// silently, as Linux drops its request; every other error is soft:
+// remembered until an acceptable ACK shows the peer is reachable, and
+// reported only if the connection times out first. It reports whether the
+// message was accepted.
+func (t *TCB) ICMPError(now clock.Instant, seq Seq, err syscall.Errno, dropRequest bool) bool {
 	if t.state == Closed || t.state == Listen || !seq.InRange(t.snd.una, t.snd.max.Add(1)) {
 		return false
 	}
 	switch {
 	case t.state == SynSent:
 		t.fail(now, err, Cause{Kind: CauseICMP})
-	case t.state == SynReceived && t.passive && hard:
+	case t.state == SynReceived && t.passive && dropRequest:
 		t.fail(now, 0, Cause{Kind: CauseICMP})
 	default:
 		t.softErr = err
