@@ -223,6 +223,15 @@ func (t *TCB) ICMPError(now clock.Instant, seq Seq, err syscall.Errno, dropReque
 	return true
 }
 
+// TakeSoftError returns the ICMP soft error the connection remembers (0
+// for none) and forgets it, as Linux's SO_ERROR does when the socket has
+// no hard error (sock_getsockopt reads sk_err_soft then and clears it).
+func (t *TCB) TakeSoftError() syscall.Errno {
+	e := t.softErr
+	t.softErr = 0
+	return e
+}
+
 // SetNoDelay turns Nagle's algorithm off (true) or on (false).
 func (t *TCB) SetNoDelay(noDelay bool) { t.nagle = !noDelay }
 
