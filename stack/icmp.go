@@ -83,7 +83,7 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 		// Path MTU discovery (RFC 1191, RFC 8201).
 		accepted = c.tcb.PathMTU(now, seq, min(mtu, h.cfg.MTU), ipHeader)
 	default:
-		accepted = c.tcb.ICMPError(now, seq, cls.errno, cls.dropRequest)
+		accepted = c.tcb.ICMPError(now, seq, tcp.ICMPReport{Err: cls.errno, DropRequest: cls.dropRequest, RevertBackoff: cls.revertBackoff})
 	}
 	c.mu.Unlock()
 	if !accepted {

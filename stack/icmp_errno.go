@@ -25,6 +25,10 @@ type icmpClass struct {
 	// redirect or an admin filter cannot kill a handshake); tcp_v6_err
 	// drops it on every ICMPv6 error that icmpv6_err_convert calls fatal.
 	dropRequest bool
+	// revertBackoff is whether the message may undo a doubling of the RTO
+	// (RFC 6069): Linux's tcp_v4_err takes net and host unreachable for
+	// it, tcp_v6_err no route.
+	revertBackoff bool
 }
 
 // icmpv4Unreachable is Linux's icmp_err_convert, indexed by the RFC 792 and
@@ -71,6 +75,7 @@ func classifyICMP(proto, typ, code uint8) (icmpClass, bool) {
 			}
 			c := icmpv4Unreachable[code]
 			c.dropRequest = code == wire.ICMPv4CodeNetUnreachable || code == wire.ICMPv4CodeHostUnreachable
+			c.revertBackoff = c.dropRequest
 			return c, true
 		case wire.ICMPv4TypeTimeExceeded:
 			return icmpClass{errno: syscall.EHOSTUNREACH, dropRequest: true}, true
@@ -82,7 +87,9 @@ func classifyICMP(proto, typ, code uint8) (icmpClass, bool) {
 	switch typ {
 	case wire.ICMPv6TypeDestUnreachable:
 		if int(code) < len(icmpv6Unreachable) {
-			return icmpv6Unreachable[code], true
+			c := icmpv6Unreachable[code]
+			c.revertBackoff = code == wire.ICMPv6CodeNoRoute
+			return c, true
 		}
 		// icmpv6_err_convert: an unknown code keeps its default, EPROTO.
 		return icmpClass{errno: syscall.EPROTO, fatal: true, dropRequest: true}, true
