@@ -112,7 +112,8 @@ func (o *sockOpts) apply(c *stack.Conn, only optKey) {
 }
 
 // takeErr reports the connection's error the first time it is asked,
-// and then 0, as Linux's sock_error() clears sk_err.
+// and then 0, as Linux's sock_error() clears sk_err; without one, the
+// ICMP soft error, which is cleared too.
 func (s *sock) takeErr() syscall.Errno {
 	if s.conn == nil || s.errTaken {
 		return 0
@@ -121,7 +122,8 @@ func (s *sock) takeErr() syscall.Errno {
 		s.errTaken = true
 		return e
 	}
-	return 0
+	// Linux's SO_ERROR falls back to the soft error, and clears it.
+	return s.conn.TakeSoftError()
 }
 
 // synchronizing reports whether the connection's handshake is still

@@ -93,6 +93,17 @@ func (c *Conn) Info() tcp.Info {
 	return c.tcb.Info()
 }
 
+// TakeSoftError returns and forgets the ICMP soft error the connection
+// remembers (see tcp.TCB.TakeSoftError); 0 once the TCB is gone.
+func (c *Conn) TakeSoftError() syscall.Errno {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tcb == nil {
+		return 0
+	}
+	return c.tcb.TakeSoftError()
+}
+
 // Write queues data (see tcp.TCB.Write): n is what fit; 0, nil means the
 // send buffer is full.
 func (c *Conn) Write(p []byte) (int, error) {

@@ -2,7 +2,6 @@ package stack
 
 import (
 	"net/netip"
-	"syscall"
 
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/tcp"
@@ -44,18 +43,17 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 	if h.deliverEcho(now, src, dst, proto, typ, b) {
 		return
 	}
-	var errno syscall.Errno
-	var hard bool
+	var cls icmpClass
 	if mtu == 0 {
 		var ok bool
-		if errno, hard, ok = icmpErrno(proto, typ, code); !ok {
+		if cls, ok = classifyICMP(proto, typ, code); !ok {
 			h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
 			return
 		}
 	}
 	qsrc, qdst, qproto, sport, dport, qseq, err := wire.Quoted(quoted)
 	if err == nil && qproto == wire.ProtoUDP {
-		h.udpICMPError(netip.AddrPortFrom(qsrc, sport), netip.AddrPortFrom(qdst, dport), errno, hard, mtu)
+		h.udpICMPError(netip.AddrPortFrom(qsrc, sport), netip.AddrPortFrom(qdst, dport), cls.errno, cls.fatal, mtu)
 		return
 	}
 	if err != nil || qproto != wire.ProtoTCP {
@@ -69,7 +67,9 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 	defer h.mu.Unlock()
 	c := h.conns[t]
 	if c == nil {
-		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
+		if !h.requestICMPError(t, seq, cls, mtu) {
+			h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
+		}
 		return
 	}
 	c.mu.Lock()
@@ -83,7 +83,7 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 		// Path MTU discovery (RFC 1191, RFC 8201).
 		accepted = c.tcb.PathMTU(now, seq, min(mtu, h.cfg.MTU), ipHeader)
 	default:
-		accepted = c.tcb.ICMPError(now, seq, errno, hard)
+		accepted = c.tcb.ICMPError(now, seq, tcp.ICMPReport{Err: cls.errno, DropRequest: cls.dropRequest, RevertBackoff: cls.revertBackoff})
 	}
 	c.mu.Unlock()
 	if !accepted {
@@ -93,36 +93,25 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 	h.markDirty(c)
 }
 
-// icmpErrno maps an ICMP destination-unreachable code to the errno Linux
-// reports and whether RFC 1122 §4.2.3.9 makes it a hard error (protocol
-// and port unreachable). Path MTU messages are handled before.
-func icmpErrno(proto, typ, code uint8) (errno syscall.Errno, hard, ok bool) {
-	if proto == wire.ProtoICMPv4 {
-		if typ != wire.ICMPv4TypeDestUnreachable {
-			return 0, false, false
-		}
-		switch code {
-		case wire.ICMPv4CodeNetUnreachable:
-			return syscall.ENETUNREACH, false, true
-		case wire.ICMPv4CodeProtocolUnreachable:
-			return syscall.ENOPROTOOPT, true, true
-		case wire.ICMPv4CodePortUnreachable:
-			return syscall.ECONNREFUSED, true, true
-		case wire.ICMPv4CodeFragmentationNeeded:
-			return 0, false, false
-		}
-		return syscall.EHOSTUNREACH, false, true
+// requestICMPError hands an ICMP error about t to its half-open request,
+// if there is one: as Linux's tcp_req_err, a message that quotes the
+// request's SYN-ACK (seq is its ISS) and is one that ends a request drops
+// it silently, counted in ListenDrops, since accept has no way to report
+// a network error; any other is only checked. A path MTU message changes
+// nothing: the request sends no data. It reports whether the message was
+// about the request. Called with h.mu held.
+func (h *Host) requestICMPError(t Tuple, seq tcp.Seq, cls icmpClass, mtu int) bool {
+	k, ok := h.keyOf(t)
+	if !ok {
+		return false
 	}
-	if typ != wire.ICMPv6TypeDestUnreachable {
-		return 0, false, false
+	r := h.syn.get(k)
+	if r == nil || r.ISS() != seq {
+		return false
 	}
-	switch code {
-	case wire.ICMPv6CodeNoRoute:
-		return syscall.ENETUNREACH, false, true
-	case wire.ICMPv6CodeAdminProhibited:
-		return syscall.EACCES, false, true
-	case wire.ICMPv6CodePortUnreachable:
-		return syscall.ECONNREFUSED, true, true
+	if mtu == 0 && cls.dropRequest {
+		h.dropRequest(k, h.findListener(t.Local))
+		h.count(func(k *Counters) { k.ListenDrops++ })
 	}
-	return syscall.EHOSTUNREACH, false, true
+	return true
 }

@@ -29,6 +29,12 @@ func (t *TCB) rcvAck(now clock.Instant, seg *Segment) bool {
 		t.challengeAck(now)
 		return false
 	}
+	if !seg.Ack.LessThan(t.snd.una) {
+		// Linux's tcp_ack: an ACK that is not older than SND.UNA shows
+		// the path works again, so an ICMP soft error (RFC 1122
+		// §4.2.3.9) seen before it no longer explains a timeout.
+		t.softErr = 0
+	}
 	newlySACKed := t.onSACKInfo(seg)
 	switch {
 	case seg.Ack.GreaterThan(t.snd.una):

@@ -31,7 +31,7 @@ func (t *TCB) armPersistIfStalled(now clock.Instant) {
 // onPersistTimeout asks for a window probe and backs off the next one, or
 // gives the connection up when retries() probes went unanswered (Linux's
 // tcp_probe_timer with tcp_retries2, or tcp_orphan_retries for an
-// orphan), or when probes have gone unanswered for the user timeout.
+// orphan), or when the user timeout has passed since the first probe.
 func (t *TCB) onPersistTimeout(now clock.Instant) {
 	t.tm.persist = clock.Never
 	if t.snd.max != t.snd.una || t.unsent() <= 0 {
@@ -50,7 +50,14 @@ func (t *TCB) onPersistTimeout(now clock.Instant) {
 	t.probesOut = min(t.probesOut+1, 255)
 	t.windowProbePending = true
 	t.rtt.backoff()
-	t.tm.persist = now.Add(t.rtt.rto())
+	next := now.Add(t.rtt.rto())
+	if t.userTimeout > 0 {
+		// Linux's tcp_clamp_probe0_to_user_timeout: the timer that
+		// would fire past the user timeout fires at it, so the
+		// connection ends exactly then rather than at a later probe.
+		next = clock.Min(next, t.probesStart.Add(t.userTimeout))
+	}
+	t.tm.persist = next
 }
 
 // windowProbe builds the persist timer's probe: what the window allows of

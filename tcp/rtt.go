@@ -83,6 +83,13 @@ func (r *rttEstimator) backoff() {
 	}
 }
 
+// undoBackoff takes one doubling back (RFC 6069 §4).
+func (r *rttEstimator) undoBackoff() {
+	if r.backoffs > 0 {
+		r.backoffs--
+	}
+}
+
 // resetBackoff undoes the backoff, as when new data is acknowledged.
 func (r *rttEstimator) resetBackoff() { r.backoffs = 0 }
 

@@ -79,7 +79,7 @@ func openArcCases() []arcCase {
 			endByRetransmit(oneSide(synSent), nothing, "<SEQ=1000><CTL=SYN><LEN=0>", [3]time.Duration{time.Second, 3 * time.Second, 7 * time.Second})},
 		{SynSent, Closed, "icmp", activeOnly, func(t *testing.T, _ opening) *fixture {
 			f := synSent(t, nil)
-			f.tcb.ICMPError(f.now, testISS, syscall.EHOSTUNREACH, true)
+			f.tcb.ICMPError(f.now, testISS, ICMPReport{Err: syscall.EHOSTUNREACH, DropRequest: true})
 			f.check("ICMP")
 			f.expect()
 			return f
@@ -112,7 +112,7 @@ func openArcCases() []arcCase {
 		// A port unreachable about our SYN-ACK drops the half-open
 		// connection silently, as Linux drops its request.
 		{SynReceived, Closed, "icmp", passiveOnly, closedBy(synRcvdPassive, func(f *fixture) {
-			if !f.tcb.ICMPError(f.now, testISS, syscall.ECONNREFUSED, true) {
+			if !f.tcb.ICMPError(f.now, testISS, ICMPReport{Err: syscall.ECONNREFUSED, DropRequest: true}) {
 				f.t.Fatal("ICMP error rejected")
 			}
 			f.check("ICMP")

@@ -87,10 +87,10 @@ func TestSynSentSynAckAfterRetransmission(t *testing.T) {
 // (RFC 5927 §4.1).
 func TestSynSentICMP(t *testing.T) {
 	f := synSent(t, nil)
-	if f.tcb.ICMPError(f.now, 5000, syscall.ECONNREFUSED, true) {
+	if f.tcb.ICMPError(f.now, 5000, ICMPReport{Err: syscall.ECONNREFUSED, DropRequest: true}) {
 		t.Error("accepted an ICMP error quoting a sequence number not in flight")
 	}
-	if !f.tcb.ICMPError(f.now, testISS, syscall.ECONNREFUSED, true) {
+	if !f.tcb.ICMPError(f.now, testISS, ICMPReport{Err: syscall.ECONNREFUSED, DropRequest: true}) {
 		t.Fatal("ICMP error rejected")
 	}
 	f.check("ICMP")
@@ -104,7 +104,7 @@ func TestSynSentICMP(t *testing.T) {
 	// Like Linux, not RFC 1122's soft error: a host unreachable about our
 	// SYN fails the connect at once, with EHOSTUNREACH.
 	f = synSent(t, fewRetries)
-	f.tcb.ICMPError(f.now, testISS, syscall.EHOSTUNREACH, false)
+	f.tcb.ICMPError(f.now, testISS, ICMPReport{Err: syscall.EHOSTUNREACH})
 	f.check("ICMP")
 	f.expect()
 	f.state(Closed)

@@ -196,29 +196,71 @@ func (t *TCB) Crash(now clock.Instant) {
 	t.recvBuf.release()
 }
 
-// ICMPError reports an ICMP destination-unreachable about the connection
-// (RFC 1122 §4.2.3.9, RFC 5927). seq is the sequence number quoted in the
-// message; one outside SND.UNA..SND.NXT cannot be about a segment in
-// flight and is ignored (RFC 5927 §4.1). Like Linux (tcp_v4_err,
-// tcp_v6_err), any such message about our SYN fails a connect at once
-// with err, where RFC 1122 would wait for the SYN to time out; a hard
-// error (port or protocol unreachable, hard) ends a passive open's
-// half-open connection silently, as Linux drops its request; every other
-// error is soft: remembered, and reported only if the connection later
-// times out. It reports whether the message was accepted.
-func (t *TCB) ICMPError(now clock.Instant, seq Seq, err syscall.Errno, hard bool) bool {
+// ICMPReport is what the host makes of an ICMP error about a connection.
+type ICMPReport struct {
+	Err syscall.Errno // the errno it stands for
+	// DropRequest ends a passive open's half-open connection, as Linux
+	// drops its request for some errors (see the host's table).
+	DropRequest bool
+	// RevertBackoff allows RFC 6069's revert of the RTO backoff: a net or
+	// host unreachable (ICMPv6 no route), which tells that the path, not
+	// congestion, lost the retransmission, as Linux's tcp_ld_RTO_revert
+	// takes them.
+	RevertBackoff bool
+}
+
+// ICMPError reports an ICMP error (destination unreachable, time
+// exceeded, parameter problem) about the connection (RFC 1122 §4.2.3.9,
+// RFC 5927). seq is the sequence number quoted in the message; one
+// outside SND.UNA..SND.NXT cannot be about a segment in flight and is
+// ignored (RFC 5927 §4.1). Like Linux (tcp_v4_err, tcp_v6_err), any such
+// message about our SYN fails a connect at once with r.Err, where RFC
+// 1122 would wait for the SYN to time out; one with r.DropRequest ends a
+// passive open's half-open connection silently, as Linux drops its
+// request; every other error is soft: remembered until an acceptable ACK
+// shows the peer is reachable, and reported only if the connection times
+// out first. It reports whether the message was accepted.
+func (t *TCB) ICMPError(now clock.Instant, seq Seq, r ICMPReport) bool {
 	if t.state == Closed || t.state == Listen || !seq.InRange(t.snd.una, t.snd.max.Add(1)) {
 		return false
 	}
 	switch {
 	case t.state == SynSent:
-		t.fail(now, err, Cause{Kind: CauseICMP})
-	case t.state == SynReceived && t.passive && hard:
+		t.fail(now, r.Err, Cause{Kind: CauseICMP})
+	case t.state == SynReceived && t.passive && r.DropRequest:
 		t.fail(now, 0, Cause{Kind: CauseICMP})
 	default:
-		t.softErr = err
+		t.softErr = r.Err
+		if r.RevertBackoff {
+			t.revertBackoff(now, seq)
+		}
 	}
 	return true
+}
+
+// revertBackoff undoes one doubling of the RTO when an ICMP unreachable
+// quotes SND.UNA during the backoff (RFC 6069 §4, as Linux's
+// tcp_ld_RTO_revert): the retransmission was lost to a broken path, not
+// to congestion, so the next one is due one RTO, not two, after it went
+// out, and at once if that time has passed.
+func (t *TCB) revertBackoff(now clock.Instant, seq Seq) {
+	if !t.state.IsSynchronized() || seq != t.snd.una || t.retransmit == 0 ||
+		t.rtt.backoffCount() == 0 || t.tm.retransmit == clock.Never {
+		return
+	}
+	// The timer was armed at the last resend with the backed-off RTO.
+	sent := t.tm.retransmit.Add(-t.rtt.rto())
+	t.rtt.undoBackoff()
+	t.tm.retransmit = max(sent.Add(t.rtt.rto()), now)
+}
+
+// TakeSoftError returns the ICMP soft error the connection remembers (0
+// for none) and forgets it, as Linux's SO_ERROR does when the socket has
+// no hard error (sock_getsockopt reads sk_err_soft then and clears it).
+func (t *TCB) TakeSoftError() syscall.Errno {
+	e := t.softErr
+	t.softErr = 0
+	return e
 }
 
 // SetNoDelay turns Nagle's algorithm off (true) or on (false).

@@ -7,9 +7,11 @@ import "encoding/binary"
 type ICMPv4 []byte
 
 // ICMPv4 types and Destination Unreachable codes synack handles (RFC 792,
-// RFC 1191 §4, RFC 1812 §5.2.7.1).
+// RFC 1191 §4, RFC 1812 §5.2.7.1); stack's errno table names the rest.
 const (
 	ICMPv4TypeDestUnreachable = 3
+	ICMPv4TypeTimeExceeded    = 11
+	ICMPv4TypeParamProblem    = 12
 
 	ICMPv4CodeNetUnreachable      = 0
 	ICMPv4CodeHostUnreachable     = 1

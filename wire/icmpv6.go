@@ -10,16 +10,20 @@ import (
 type ICMPv6 []byte
 
 // ICMPv6 types and Destination Unreachable codes synack handles
-// (RFC 4443 §3.1, §3.2).
+// (RFC 4443 §3.1–§3.4).
 const (
 	ICMPv6TypeDestUnreachable = 1
 	ICMPv6TypePacketTooBig    = 2
+	ICMPv6TypeTimeExceeded    = 3
+	ICMPv6TypeParamProblem    = 4
 
 	ICMPv6CodeNoRoute            = 0
 	ICMPv6CodeAdminProhibited    = 1
 	ICMPv6CodeBeyondScope        = 2
 	ICMPv6CodeAddressUnreachable = 3
 	ICMPv6CodePortUnreachable    = 4
+	ICMPv6CodePolicyFailed       = 5 // source address failed ingress/egress policy
+	ICMPv6CodeRejectRoute        = 6 // reject route to destination
 )
 
 // Validate checks that b holds at least the 8-byte ICMPv6 header. The
