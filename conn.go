@@ -302,6 +302,21 @@ func pick(v, current, def time.Duration) time.Duration {
 	return current
 }
 
+// SetUserTimeout sets TCP_USER_TIMEOUT (RFC 5482, RFC 9293 §3.8.3): once
+// sent data has gone unacknowledged this long, or window probes or
+// keep-alives go unanswered this long, the connection ends and calls fail
+// with ETIMEDOUT. Each
+// connection starts with Config.TCP.UserTimeout; zero turns the timeout
+// off, so that the retry counts alone bound the connection; a negative
+// value is EINVAL.
+func (c *Conn) SetUserTimeout(d time.Duration) error {
+	if d < 0 {
+		return c.opErr("set", syscall.EINVAL)
+	}
+	c.c.Configure(func(t *tcp.TCB) { t.SetUserTimeout(d) })
+	return nil
+}
+
 // SetReadBuffer sets the receive buffer size (SO_RCVBUF).
 func (c *Conn) SetReadBuffer(bytes int) error {
 	if bytes <= 0 {
