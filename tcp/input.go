@@ -204,6 +204,12 @@ func (t *TCB) completeSimultaneousOpen(now clock.Instant, seg *Segment) {
 func (t *TCB) establish(now clock.Instant, seg *Segment) {
 	t.sampleRTT(now, seg, seg.Ack)
 	t.snd.una = seg.Ack
+	if t.snd.nxt.LessThan(t.snd.una) {
+		// Our SYN was due again (a retransmission timeout, or the peer's
+		// repeated SYN, rewound SND.NXT to the ISS) when the ACK of an
+		// earlier copy came: nothing before SND.UNA is sent again.
+		t.snd.nxt = t.snd.una
+	}
 	t.snd.wl1, t.snd.wl2 = seg.Seq, seg.Ack
 	t.retransmit = 0
 	t.rtt.resetBackoff()

@@ -148,3 +148,19 @@ func TestSynRcvdCloseStillRetransmitsTheSyn(t *testing.T) {
 		})
 	}
 }
+
+// The peer's repeated SYN rewinds SND.NXT to resend our SYN-ACK; if the
+// ACK of the first SYN-ACK comes before that resend goes, the handshake
+// completes and SND.NXT moves up to SND.UNA, past the SYN (FuzzTCBPair
+// found SND.NXT left one behind SND.UNA, breaking SND.UNA <= SND.NXT).
+func TestSynRcvdAckAfterRepeatedSyn(t *testing.T) {
+	f := synRcvdPassive(t, nil)
+	f.at(50 * time.Millisecond)
+	f.recv("<SEQ=5000><CTL=SYN>")
+	f.recv("<SEQ=5001><ACK=1001><CTL=ACK>")
+	f.state(Established)
+	f.expect()
+	if f.tcb.snd.nxt != testISS+1 {
+		t.Fatalf("SND.NXT %d, want %d", f.tcb.snd.nxt, testISS+1)
+	}
+}
