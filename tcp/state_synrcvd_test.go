@@ -164,3 +164,16 @@ func TestSynRcvdAckAfterRepeatedSyn(t *testing.T) {
 		t.Fatalf("SND.NXT %d, want %d", f.tcb.snd.nxt, testISS+1)
 	}
 }
+
+// RFC 9293 §3.10.7.4 second and fourth: an RST or a SYN that returns a
+// passive open to LISTEN drops the data queued for after the handshake
+// with its timers (FuzzTCB found a TCB in LISTEN holding 1536 bytes).
+func TestSynRcvdBackToListenDropsData(t *testing.T) {
+	for _, in := range []string{"<SEQ=5001><CTL=RST>", "<SEQ=5101><CTL=SYN>"} {
+		f := synRcvdPassive(t, nil)
+		if n, err := f.write(1536); n != 1536 || err != nil {
+			t.Fatalf("Write: %d, %v", n, err)
+		}
+		f.reach(50*time.Millisecond, in, Listen)
+	}
+}
