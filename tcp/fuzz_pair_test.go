@@ -294,8 +294,8 @@ func pairSeed(config byte, ops []byte, fates ...byte) []byte {
 }
 
 func fuzzTCBPairSeeds() [][]byte {
-	const b = 4 // the second side's bit
-	exchange := []byte{pairWrite, 200, b | pairWrite, 100, pairAdvance, 0x50, pairRead, b | pairRead, pairWrite, 255, pairAdvance, 0x45, b | pairRead}
+	const b = 4 // the second side's bit, added to an operation
+	exchange := []byte{pairWrite, 200, b + pairWrite, 100, pairAdvance, 0x50, pairRead, b + pairRead, pairWrite, 255, pairAdvance, 0x45, b + pairRead}
 	return [][]byte{
 		// A clean exchange with everything on, and with nothing.
 		pairSeed(0x07, exchange),
@@ -306,11 +306,11 @@ func fuzzTCBPairSeeds() [][]byte {
 		// Reordering: segments with decreasing delays.
 		pairSeed(0x07, exchange, 0xff, 0xff, 0xff, 0xdf, 0xd0, 0xc4, 0xc0, 0xdf, 0xd0, 0xc4, 0xc0),
 		// A small receive window that the reader opens late.
-		pairSeed(0x17, []byte{pairWrite, 255, pairAdvance, 0x90, pairAdvance, 0x90, pairAdvance, 0xd0, b | pairRead, pairAdvance, 0x50}),
+		pairSeed(0x17, []byte{pairWrite, 255, pairAdvance, 0x90, pairAdvance, 0x90, pairAdvance, 0xd0, b + pairRead, pairAdvance, 0x50}),
 		// The channel loses everything for minutes: retries run out.
 		pairSeed(0x03, []byte{pairWrite, 10, pairAdvance, 0xff, pairAdvance, 0xff, pairAdvance, 0xff, pairAdvance, 0xff},
 			0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
 		// Half-closes crossing, then data the other way.
-		pairSeed(0x0f, []byte{pairShut, b | pairWrite, 50, b | pairShut, pairAdvance, 0x50, pairRead}, 0xff, 0xff, 0xff, 0x30, 0x30),
+		pairSeed(0x0f, []byte{pairShut, b + pairWrite, 50, b + pairShut, pairAdvance, 0x50, pairRead}, 0xff, 0xff, 0xff, 0x30, 0x30),
 	}
 }
