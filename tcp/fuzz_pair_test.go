@@ -249,7 +249,13 @@ func (p *fuzzPair) finish() {
 		if p.failed() || p.end[0].readDone && p.end[1].readDone {
 			break
 		}
-		p.advance(p.now + clock.Instant(100*time.Millisecond))
+		// On to the next event, not in fixed steps: a connection that
+		// retries for many minutes takes a few dozen steps, not thousands.
+		next := min(p.end[0].tcb.NextDeadline(), p.end[1].tcb.NextDeadline(), limit)
+		for _, pk := range p.flight {
+			next = min(next, pk.at)
+		}
+		p.advance(max(next, p.now+1))
 	}
 	if p.failed() {
 		return
