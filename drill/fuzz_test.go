@@ -1,6 +1,14 @@
 package drill
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/synack-net/synack/internal/fuzzseed"
+)
+
+// fuzzMaxScript caps a fuzzed script: a run is bounded by maxSteps, and
+// a longer input only slows the fuzzer and its minimizer.
+const fuzzMaxScript = 4096
 
 // FuzzParse feeds arbitrary text to the parser: it must return a script
 // or an error, never panic, and what it returns must format and pass the
@@ -16,9 +24,12 @@ func FuzzParse(f *testing.F) {
 		"0 < [ect0] S 0:0(0) win 1\n", "/* c */ // d\n0 < - 1:1001(1000) win 1\n",
 		"0 < icmp unreachable frag_needed mtu 1000 [1:1461(1460)]\n+0 < icmp type_3 code_1\n",
 	} {
-		f.Add(s)
+		fuzzseed.Strings(f, s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
+		if len(src) > fuzzMaxScript {
+			return
+		}
 		s, err := Parse("fuzz.pkt", src)
 		if err != nil {
 			return
@@ -41,7 +52,8 @@ func FuzzParse(f *testing.F) {
 }
 
 // FuzzRun runs arbitrary scripts: whatever they say, the runner returns a
-// verdict and never panics.
+// verdict and never panics, and a run ends within maxSteps timer and
+// packet steps (a script that makes no progress fails), so none hangs.
 func FuzzRun(f *testing.F) {
 	for _, s := range []string{
 		handshake + "+0 write(4, ..., 2000) = 2000\n+0 > P. 1:2001(2000) ack 1\n+.1 < . 1:1(0) ack 2001 win 257\n+0 close(4) = 0\n+0 > F. 2001:2001(0) ack 1\n",
@@ -52,9 +64,12 @@ func FuzzRun(f *testing.F) {
 		handshake + "+0 setsockopt(4, SOL_TCP, TCP_USER_TIMEOUT, [500], 4) = 0\n+0 write(4, ..., 1000) = 1000\n+0 > P. 1:1001(1000) ack 1\n" +
 			"+0 < icmp unreachable port_unreachable [1:1001(1000)]\n+0 < icmp packet_too_big mtu 1280 [1:1001(1000)]\n",
 	} {
-		f.Add(s)
+		fuzzseed.Strings(f, s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
+		if len(src) > fuzzMaxScript {
+			return
+		}
 		s, err := Parse("fuzz.pkt", src)
 		if err != nil {
 			return

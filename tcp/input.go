@@ -128,9 +128,7 @@ func (t *TCB) rcvReset(now clock.Instant, seg *Segment) {
 	switch t.state {
 	case SynReceived:
 		if t.passive {
-			// Back to LISTEN: the listener carries on, nobody is told.
-			t.tm.stopAll()
-			t.setState(now, Listen, why)
+			t.backToListen(now, why)
 			return
 		}
 		t.fail(now, syscall.ECONNREFUSED, why)
@@ -146,11 +144,21 @@ func (t *TCB) rcvReset(now clock.Instant, seg *Segment) {
 // SYN_RCVD of a passive open it returns the TCB to LISTEN.
 func (t *TCB) rcvSynInWindow(now clock.Instant, seg *Segment) {
 	if t.state == SynReceived && t.passive {
-		t.tm.stopAll()
-		t.setState(now, Listen, segCause(seg))
+		t.backToListen(now, segCause(seg))
 		return
 	}
 	t.challengeAck(now)
+}
+
+// backToListen returns a passive open's TCB from SYN_RCVD to LISTEN
+// (RFC 9293 §3.10.7.4 second and fourth): the listener carries on and
+// nobody is told; the timers stop and data queued for after the handshake
+// is dropped with the connection it was for.
+func (t *TCB) backToListen(now clock.Instant, why Cause) {
+	t.sendBuf.discard(t.sendBuf.len())
+	t.sendBuf.release()
+	t.tm.stopAll()
+	t.setState(now, Listen, why)
 }
 
 // challengeAck queues the ACK of RFC 5961 §3.2/§4.2/§5.2, rate-limited.
@@ -204,6 +212,12 @@ func (t *TCB) completeSimultaneousOpen(now clock.Instant, seg *Segment) {
 func (t *TCB) establish(now clock.Instant, seg *Segment) {
 	t.sampleRTT(now, seg, seg.Ack)
 	t.snd.una = seg.Ack
+	if t.snd.nxt.LessThan(t.snd.una) {
+		// Our SYN was due again (a retransmission timeout, or the peer's
+		// repeated SYN, rewound SND.NXT to the ISS) when the ACK of an
+		// earlier copy came: nothing before SND.UNA is sent again.
+		t.snd.nxt = t.snd.una
+	}
 	t.snd.wl1, t.snd.wl2 = seg.Seq, seg.Ack
 	t.retransmit = 0
 	t.rtt.resetBackoff()

@@ -148,3 +148,32 @@ func TestSynRcvdCloseStillRetransmitsTheSyn(t *testing.T) {
 		})
 	}
 }
+
+// The peer's repeated SYN rewinds SND.NXT to resend our SYN-ACK; if the
+// ACK of the first SYN-ACK comes before that resend goes, the handshake
+// completes and SND.NXT moves up to SND.UNA, past the SYN (FuzzTCBPair
+// found SND.NXT left one behind SND.UNA, breaking SND.UNA <= SND.NXT).
+func TestSynRcvdAckAfterRepeatedSyn(t *testing.T) {
+	f := synRcvdPassive(t, nil)
+	f.at(50 * time.Millisecond)
+	f.recv("<SEQ=5000><CTL=SYN>")
+	f.recv("<SEQ=5001><ACK=1001><CTL=ACK>")
+	f.state(Established)
+	f.expect()
+	if f.tcb.snd.nxt != testISS+1 {
+		t.Fatalf("SND.NXT %d, want %d", f.tcb.snd.nxt, testISS+1)
+	}
+}
+
+// RFC 9293 §3.10.7.4 second and fourth: an RST or a SYN that returns a
+// passive open to LISTEN drops the data queued for after the handshake
+// with its timers (FuzzTCB found a TCB in LISTEN holding 1536 bytes).
+func TestSynRcvdBackToListenDropsData(t *testing.T) {
+	for _, in := range []string{"<SEQ=5001><CTL=RST>", "<SEQ=5101><CTL=SYN>"} {
+		f := synRcvdPassive(t, nil)
+		if n, err := f.write(1536); n != 1536 || err != nil {
+			t.Fatalf("Write: %d, %v", n, err)
+		}
+		f.reach(50*time.Millisecond, in, Listen)
+	}
+}

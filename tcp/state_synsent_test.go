@@ -115,7 +115,9 @@ func TestSynSentICMP(t *testing.T) {
 
 // RFC 9293 §3.10.4 and §3.10.5 in SYN_SENT: CLOSE, a half-close and
 // ABORT all delete the TCB without a segment, since the peer knows of no
-// connection yet.
+// connection yet, and with it the data queued for after the handshake
+// (FuzzTCB found a CLOSE that kept it: a CLOSED TCB holding its send
+// buffer).
 func TestSynSentCloseAndAbort(t *testing.T) {
 	for _, c := range []struct {
 		call string
@@ -128,6 +130,9 @@ func TestSynSentCloseAndAbort(t *testing.T) {
 		t.Run(c.call, func(t *testing.T) {
 			f := synSent(t, nil)
 			f.at(500 * time.Millisecond)
+			if n, err := f.write(1536); n != 1536 || err != nil {
+				t.Fatalf("Write: %d, %v", n, err)
+			}
 			c.do(f)
 			f.expect()
 			f.state(Closed)

@@ -130,9 +130,10 @@ func (t *TCB) closeSend(now clock.Instant, call Call) error {
 		t.setState(now, Closed, why)
 		return nil
 	case SynSent:
-		// No SYN-ACK yet: nothing to tell the peer.
-		t.tm.stopAll()
-		t.setState(now, Closed, why)
+		// No SYN-ACK yet: nothing to tell the peer. RFC 9293 §3.10.4
+		// SYN-SENT STATE: delete the TCB, with the data queued for
+		// after the handshake.
+		t.fail(now, 0, why)
 		return nil
 	case SynReceived, Established:
 		if t.fin.queued {
