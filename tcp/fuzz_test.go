@@ -134,7 +134,7 @@ const (
 	opAbort           // Abort, or with the high bit set, CloseRead
 	opAdvance         // move the clock on (fuzzReader.duration) and run the timers due
 	opDeadline        // move the clock to the next deadline and run its timers
-	opICMP            // an ICMP error quoting SND.UNA: hard with the high bit set
+	opICMP            // an ICMP error quoting SND.UNA: dropping a request with the high bit set, reverting the backoff with the next
 )
 
 // fuzzStep decodes and runs one operation of FuzzTCB.
@@ -170,7 +170,7 @@ func (f *fixture) fuzzStep(r *fuzzReader) {
 			f.at(time.Duration(d))
 		}
 	case opICMP:
-		f.tcb.ICMPError(f.now, f.tcb.snd.una, icmpErrno(r.byte()), op&0x80 != 0)
+		f.tcb.ICMPError(f.now, f.tcb.snd.una, ICMPReport{Err: icmpErrno(r.byte()), DropRequest: op&0x80 != 0, RevertBackoff: op&0x40 != 0})
 		f.check("ICMP error")
 	}
 }
