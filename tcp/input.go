@@ -37,6 +37,7 @@ func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
 	if !t.acceptable(seg) {
 		if seg.Flags&wire.FlagRST == 0 {
 			t.Stats.OutOfWindow++
+			t.repeatTSRecent(seg)
 			t.invalidAck(now)
 		}
 		return
@@ -109,6 +110,20 @@ func (t *TCB) updateTSRecent(seg *Segment) {
 
 // updatedTSRecent returns TS.Recent after seg arrives, by the rule of
 // updateTSRecent.
+// repeatTSRecent takes the timestamp of a repeat of the data we last
+// acknowledged, a segment that ends at Last.ACK.sent, as Linux does
+// (tcp_sequence accepts a segment that ends at rcv_wup, and
+// tcp_replace_ts_recent then takes its TSval), where RFC 7323 §4.3 (2)
+// ignores it. The ACK it draws then echoes the repeat's timestamp: when
+// our first ACK of the data was lost, the sender's RTT sample measures
+// the repeat, not the time since the original, which would inflate its
+// RTO by a whole retransmission timeout each time.
+func (t *TCB) repeatTSRecent(seg *Segment) {
+	if len(seg.Payload) > 0 && seg.Seq.Add(uint32(len(seg.Payload))) == t.rcv.lastAck && t.rcv.lastAck == t.rcv.nxt {
+		t.tsRecent = updatedTSRecent(t.tsOK, t.tsRecent, t.rcv.lastAck, seg)
+	}
+}
+
 func updatedTSRecent(tsOK bool, tsRecent uint32, lastAck Seq, seg *Segment) uint32 {
 	if tsOK && seg.Options.HasTS && seg.Seq.LessThanEq(lastAck) && int32(seg.Options.TSVal-tsRecent) >= 0 {
 		return seg.Options.TSVal

@@ -233,3 +233,25 @@ func TestRetransmissionIntoASmallWindow(t *testing.T) {
 	f.expect("<SEQ=2073><ACK=5001><CTL=ACK><LEN=100>")
 	f.state(Established)
 }
+
+// Found by the explorer (seed 2034628): when our ACK of the peer's last
+// segment is lost, the peer resends it after its RTO; the ACK of the
+// repeat must echo the repeat's timestamp, as Linux's does, or the
+// peer's RTT sample spans its whole RTO, and with ACKs often lost its
+// RTO stays near MaxRTO.
+func TestRepeatOfTheLastSegmentEchoesItsTimestamp(t *testing.T) {
+	f := establishedTSSACK(t)
+	first := data(0, 100)
+	first.Options = wire.TCPOptions{HasTS: true, TSVal: 100}
+	f.in(first)
+	f.at(200 * time.Millisecond) // the delayed ACK goes, and is lost
+	f.drain()
+	f.at(time.Second)
+	repeat := first
+	repeat.Options.TSVal = 900
+	f.in(repeat)
+	s, ok := f.tcb.NextSegment(f.now, f.buf)
+	if !ok || s.Ack != testIRS+101 || s.Options.TSEcr != 900 {
+		t.Fatalf("answer to the repeat %v (ok %v): want ACK %d echoing TSval 900", &s, ok, testIRS+101)
+	}
+}
