@@ -106,3 +106,28 @@ func TestCookieForgedAndWithData(t *testing.T) {
 		t.Fatalf("read %q from the cookie's connection", buf[:n])
 	}
 }
+
+// A rebooted host draws new secrets: the final ACK for a cookie it sent
+// before the reboot (or a keep-alive probe from a peer of its last life,
+// numbered the same way) does not bring a connection back from the dead
+// (explorer seed 2052401).
+func TestCookieOfTheLastLifeFails(t *testing.T) {
+	p := cookiePair(t)
+	raw := p.w.AddRaw("X", netip.MustParseAddr("10.0.0.3"))
+	src := netip.MustParseAddrPort("10.0.0.3:4000")
+	p.w.At(0, func() { raw.Send(rawSegment(src, portB, 2000, 0, wire.FlagSYN, nil)) })
+	p.w.Run(time.Millisecond)
+	synAck := wire.TCP(wire.IPv4(raw.Received[0]).Payload())
+	p.w.At(time.Millisecond, func() {
+		p.b.Crash()
+		if _, err := p.b.Listen(0, portB, 0); err != nil {
+			t.Fatal(err)
+		}
+		raw.Send(rawSegment(src, portB, 2001, synAck.Seq()+1, wire.FlagACK, nil))
+	})
+	p.w.Run(2 * time.Millisecond)
+	k := p.b.Counters()
+	if k.SyncookiesRecv != 0 || k.SyncookiesFailed != 1 || len(raw.Received) != 2 || tcpFlags(raw.Received[1]) != wire.FlagRST {
+		t.Fatalf("after the reboot: cookies received %d, failed %d, %d answers", k.SyncookiesRecv, k.SyncookiesFailed, len(raw.Received))
+	}
+}

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"crypto/sha256"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -251,6 +252,20 @@ func (h *Host) Tick(now clock.Instant) {
 	h.mu.Unlock()
 }
 
+// rekey replaces the host's secrets, as a host that reboots draws new
+// random ones (Linux's syncookie and ISN keys are drawn once per boot):
+// a cookie or ISN of the last life must mean nothing in the next, or a
+// keep-alive probe from a peer of the old life, numbered like a
+// handshake's final ACK, could bring a forgotten connection back from
+// its cookie. The new secret is derived from the old one, so that a
+// simulation stays reproducible. Called with h.mu held.
+func (h *Host) rekey() {
+	sum := sha256.Sum256(h.cfg.Secret[:])
+	copy(h.cfg.Secret[:], sum[:])
+	h.isn = tcp.NewISNGenerator(h.cfg.Secret)
+	h.cookies = tcp.NewCookieJar(cookieKey(h.cfg.Secret))
+}
+
 // Crash forgets every connection and listener at once, without sending
 // anything, as a host that loses power and reboots does. Peers are left
 // with half-open connections (RFC 9293 §3.5.1).
@@ -265,6 +280,7 @@ func (h *Host) Crash(now clock.Instant) {
 	h.crashRequests(now)
 	h.synDue = nil
 	h.crashForward()
+	h.rekey()
 	for _, c := range conns {
 		c.removed = true
 		c.timer = unarmed
