@@ -30,7 +30,7 @@ func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
 	// RFC 7323 §5.3: PAWS, before the sequence number check.
 	if t.pawsReject(seg) {
 		t.Stats.PAWSRejected++
-		t.invalidAck(now)
+		t.invalidAck(now, seg)
 		return
 	}
 	// First: check the sequence number (RFC 9293 §3.10.7.4).
@@ -38,7 +38,7 @@ func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
 		if seg.Flags&wire.FlagRST == 0 {
 			t.Stats.OutOfWindow++
 			t.repeatTSRecent(seg)
-			t.invalidAck(now)
+			t.invalidAck(now, seg)
 		}
 		return
 	}
@@ -179,23 +179,31 @@ func (t *TCB) backToListen(now clock.Instant, why Cause) {
 // challengeAck queues the ACK of RFC 5961 §3.2/§4.2/§5.2, rate-limited.
 func (t *TCB) challengeAck(now clock.Instant) {
 	t.Stats.ChallengeAcks++
-	t.invalidAck(now)
+	t.invalidAck(now, nil)
 }
 
-// invalidAck answers a segment that cannot be accepted (out of window,
-// PAWS, a challenge) with an ACK, at most one per AckRateLimit: RFC 5961
-// §7 asks for challenge ACKs to be throttled, and Linux limits all these
-// ACKs per connection (tcp_invalid_ratelimit, 500 ms), so that a flood of
-// bad segments cannot turn the connection into an ACK generator.
-func (t *TCB) invalidAck(now clock.Instant) {
-	if invalidAckAllowed(t.cfg, &t.lastInvalidAck, now, &t.Stats) {
+// invalidAck answers seg, a segment that cannot be accepted (out of
+// window, PAWS), or a challenge when seg is nil, with an ACK, at most one
+// per AckRateLimit: RFC 5961 §7 asks for challenge ACKs to be throttled,
+// and Linux limits these ACKs per connection (tcp_invalid_ratelimit,
+// 500 ms), so that a flood of bad segments cannot turn the connection
+// into an ACK generator.
+func (t *TCB) invalidAck(now clock.Instant, seg *Segment) {
+	if invalidAckAllowed(t.cfg, &t.lastInvalidAck, now, &t.Stats, seg) {
 		t.ackNow = true
 	}
 }
 
 // invalidAckAllowed applies invalidAck's rate limit to a connection whose
-// last such ACK went at *last, counting a suppressed one in stats.
-func invalidAckAllowed(cfg *Config, last *clock.Instant, now clock.Instant, stats *ConnStats) bool {
+// last such ACK went at *last, counting a suppressed one in stats. A
+// segment that carries data and no SYN is always answered, as Linux's
+// tcp_oow_rate_limited exempts it: data cannot be part of an ACK loop,
+// and it is most often a retransmission whose sender lost our first ACK
+// and needs this one, or it times out again.
+func invalidAckAllowed(cfg *Config, last *clock.Instant, now clock.Instant, stats *ConnStats, seg *Segment) bool {
+	if seg != nil && len(seg.Payload) > 0 && seg.Flags&wire.FlagSYN == 0 {
+		return true
+	}
 	if cfg.AckRateLimit > 0 && *last != clock.Never && now.Sub(*last) < cfg.AckRateLimit {
 		stats.InvalidAcksLimited++
 		return false

@@ -161,7 +161,7 @@ func TestWindowUpdateAfterRead(t *testing.T) {
 // AckRateLimit on a connection (RFC 5961 §7; Linux tcp_invalid_ratelimit).
 func TestInvalidAckRateLimit(t *testing.T) {
 	f := established(t, nil)
-	old := data(-1000, 10) // entirely before RCV.NXT: out of window
+	old := Segment{Seq: testIRS + 1 + 100000, Ack: testISS + 1, Flags: wire.FlagACK} // past the window
 	rst := Segment{Seq: testIRS + 100, Flags: wire.FlagRST}
 	f.at(time.Second)
 	f.in(old)
@@ -178,4 +178,22 @@ func TestInvalidAckRateLimit(t *testing.T) {
 		t.Errorf("limited %d, challenge ACKs %d; want 3 and 2", s.InvalidAcksLimited, s.ChallengeAcks)
 	}
 	f.state(Established)
+}
+
+// A repeat of data already received is acknowledged every time, however
+// often it comes: as Linux's tcp_oow_rate_limited does, the rate limit
+// spares segments that carry data, which cannot be part of an ACK loop and
+// are most often retransmissions whose sender lost our first ACK.
+func TestRepeatedDataIsAlwaysAcknowledged(t *testing.T) {
+	f := established(t, nil)
+	old := data(-1000, 10) // entirely before RCV.NXT
+	f.at(time.Second)
+	for i := range 3 {
+		f.at(time.Second + time.Duration(i)*time.Millisecond)
+		f.in(old)
+		f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=0>")
+	}
+	if s := f.tcb.Stats; s.InvalidAcksLimited != 0 {
+		t.Errorf("%d ACKs limited, want none", s.InvalidAcksLimited)
+	}
 }

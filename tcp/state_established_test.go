@@ -70,7 +70,7 @@ func TestEstablishedSequenceCheck(t *testing.T) {
 func TestEstablishedInvalidAckRateLimit(t *testing.T) {
 	eachOpening(t, func(t *testing.T, o opening) {
 		f := establishedBy(t, o, fastInvalidAcks)
-		checkInvalidAckRateLimit(t, f, "<SEQ=4991><ACK=1001><CTL=ACK><LEN=10>", "<SEQ=1001><ACK=5001><CTL=ACK><LEN=0>")
+		checkInvalidAckRateLimit(t, f, "<SEQ=70536><ACK=1001><CTL=ACK>", "<SEQ=1001><ACK=5001><CTL=ACK><LEN=0>")
 	})
 }
 

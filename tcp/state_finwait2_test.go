@@ -25,7 +25,7 @@ func TestFinWait2SequenceResetSyn(t *testing.T) {
 		{name: "SYN in the window", in: "<SEQ=5101><CTL=SYN>", out: []string{ack}, state: FinWait2},
 	})
 	eachOpening(t, func(t *testing.T, o opening) {
-		checkInvalidAckRateLimit(t, finWait2(t, o, fastInvalidAcks), "<SEQ=4991><ACK=1002><CTL=ACK><LEN=10>", ack)
+		checkInvalidAckRateLimit(t, finWait2(t, o, fastInvalidAcks), "<SEQ=70536><ACK=1002><CTL=ACK>", ack)
 	})
 }
 

@@ -125,14 +125,14 @@ func (w *TimeWaitEntry) Deliver(now clock.Instant, seg *Segment, cfg *Config, st
 	case pawsRejects(w.has(twTimestamps), w.tsRecent, seg):
 		// RFC 7323 §5.3: an old duplicate, acknowledged.
 		stats.PAWSRejected++
-		w.invalidAck(now, cfg, stats)
+		w.invalidAck(now, cfg, stats, seg)
 		return false
 	case !segAcceptable(seg, w.rcvNxt, w.rcvWnd):
 		// First: an unacceptable segment is acknowledged, unless it is
 		// an RST.
 		if !rst {
 			stats.OutOfWindow++
-			w.invalidAck(now, cfg, stats)
+			w.invalidAck(now, cfg, stats, seg)
 		}
 		return false
 	}
@@ -142,7 +142,7 @@ func (w *TimeWaitEntry) Deliver(now clock.Instant, seg *Segment, cfg *Config, st
 		// Second: RFC 5961 §3.2, an RST in the window but not at
 		// RCV.NXT draws a challenge ACK.
 		stats.ChallengeAcks++
-		w.invalidAck(now, cfg, stats)
+		w.invalidAck(now, cfg, stats, nil)
 	case rst && cfg.RFC1337:
 		// RFC 1337 §3: ignore an RST in TIME_WAIT, so that an old one
 		// cannot assassinate the connection early.
@@ -162,7 +162,7 @@ func (w *TimeWaitEntry) Deliver(now clock.Instant, seg *Segment, cfg *Config, st
 	case seg.Ack.LessThan(w.sndNxt.Add(-w.maxWnd)):
 		// RFC 5961 §5.2: too old to be a plausible duplicate.
 		stats.ChallengeAcks++
-		w.invalidAck(now, cfg, stats)
+		w.invalidAck(now, cfg, stats, nil)
 	case seg.Flags&wire.FlagFIN != 0:
 		// Eighth: any other FIN is acknowledged and restarts 2×MSL;
 		// data, the seventh step, is ignored.
@@ -173,8 +173,8 @@ func (w *TimeWaitEntry) Deliver(now clock.Instant, seg *Segment, cfg *Config, st
 
 // invalidAck queues the ACK to an unacceptable segment, within the rate
 // limit of TCB.invalidAck.
-func (w *TimeWaitEntry) invalidAck(now clock.Instant, cfg *Config, stats *ConnStats) {
-	if invalidAckAllowed(cfg, &w.lastInvalidAck, now, stats) {
+func (w *TimeWaitEntry) invalidAck(now clock.Instant, cfg *Config, stats *ConnStats, seg *Segment) {
+	if invalidAckAllowed(cfg, &w.lastInvalidAck, now, stats, seg) {
 		w.flags |= twAckNow
 	}
 }

@@ -203,7 +203,7 @@ func TestTimeWaitRules(t *testing.T) {
 // by the TCB and by the entry alike; those that TIME_WAIT's own rules call
 // for (a repeated FIN) are not.
 func TestTimeWaitAckRateLimit(t *testing.T) {
-	old := Segment{Seq: testIRS - 1000, Ack: testISS + 2, Flags: wire.FlagACK, Payload: make([]byte, 10)}
+	old := Segment{Seq: testIRS + 1<<30, Ack: testISS + 2, Flags: wire.FlagACK} // past the window
 	fin := Segment{Seq: testIRS + 1, Ack: testISS + 2, Flags: wire.FlagFIN | wire.FlagACK}
 	steps := []struct {
 		at   time.Duration
