@@ -108,8 +108,6 @@ func (t *TCB) updateTSRecent(seg *Segment) {
 	t.tsRecent = updatedTSRecent(t.tsOK, t.tsRecent, t.rcv.lastAck, seg)
 }
 
-// updatedTSRecent returns TS.Recent after seg arrives, by the rule of
-// updateTSRecent.
 // repeatTSRecent takes the timestamp of a repeat of the data we last
 // acknowledged, a segment that ends at Last.ACK.sent, as Linux does
 // (tcp_sequence accepts a segment that ends at rcv_wup, and
@@ -124,6 +122,8 @@ func (t *TCB) repeatTSRecent(seg *Segment) {
 	}
 }
 
+// updatedTSRecent returns TS.Recent after seg arrives, by the rule of
+// updateTSRecent.
 func updatedTSRecent(tsOK bool, tsRecent uint32, lastAck Seq, seg *Segment) uint32 {
 	if tsOK && seg.Options.HasTS && seg.Seq.LessThanEq(lastAck) && int32(seg.Options.TSVal-tsRecent) >= 0 {
 		return seg.Options.TSVal
@@ -167,11 +167,11 @@ func (t *TCB) rcvSynInWindow(now clock.Instant, seg *Segment) {
 
 // backToListen returns a passive open's TCB from SYN_RCVD to LISTEN
 // (RFC 9293 §3.10.7.4 second and fourth): the listener carries on and
-// nobody is told; the timers stop and data queued for after the handshake
-// is dropped with the connection it was for.
+// nobody is told; the timers stop, and the data queued for after the
+// handshake, or received before its end, goes with the connection it was
+// for.
 func (t *TCB) backToListen(now clock.Instant, why Cause) {
-	t.sendBuf.discard(t.sendBuf.len())
-	t.sendBuf.release()
+	t.FreeBuffers()
 	t.tm.stopAll()
 	t.setState(now, Listen, why)
 }
