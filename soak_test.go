@@ -170,8 +170,8 @@ func TestSoak(t *testing.T) {
 		}
 		k := cs.Counters()
 		sk := ss.Counters()
-		t.Logf("%d connections open at once (%d established); their exchange took %v of virtual time; %d segments retransmitted, %d dropped for bad checksums on the server; server memory pressure %d times, %d and %d segments dropped over the memory limit, %d orphans reset, %d listen overflows, %d listen drops",
-			n, est, took, k.RetransSegs, sk.Drops[stack.DropBadChecksum], sk.TCPMemoryPressures, sk.TCPRcvQDrop, sk.TCPOFODrop, sk.TCPAbortOnMemory, sk.ListenOverflows, sk.ListenDrops)
+		t.Logf("%d connections open at once (%d established); their exchange took %v of virtual time; %d segments retransmitted, %d dropped for bad checksums on the server; server memory pressure %d times, %d and %d segments dropped over the memory limit, %d orphans reset, %d connections given up on timeout (client %d), %d listen overflows, %d listen drops",
+			n, est, took, k.RetransSegs, sk.Drops[stack.DropBadChecksum], sk.TCPMemoryPressures, sk.TCPRcvQDrop, sk.TCPOFODrop, sk.TCPAbortOnMemory, sk.TCPAbortOnTimeout, k.TCPAbortOnTimeout, sk.ListenOverflows, sk.ListenDrops)
 		if took > 10*time.Minute {
 			t.Errorf("the exchange took %v", took)
 		}

@@ -172,6 +172,9 @@ func TestKeepalivePeerDown(t *testing.T) {
 	if got := stateTimes(p.w, "A", tcp.Closed); len(got) != 1 || got[0] != 16*time.Second {
 		t.Fatalf("closed at %v, want 16s", got)
 	}
+	if n := p.a.Counters().TCPAbortOnTimeout; n != 1 {
+		t.Errorf("TCPAbortOnTimeout = %d, want 1", n)
+	}
 }
 
 // Keep-alive, peer rebooted: the peer's host forgot the connection, so

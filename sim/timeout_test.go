@@ -61,8 +61,8 @@ func TestSynRetransmissionBackoff(t *testing.T) {
 	if got := stateTimes(p.w, "A", tcp.Closed); len(got) != 1 || got[0] != 127*time.Second {
 		t.Errorf("closed at %v, want 127s", got)
 	}
-	if n := p.a.Counters().AttemptFails; n != 1 {
-		t.Errorf("AttemptFails = %d", n)
+	if k := p.a.Counters(); k.AttemptFails != 1 || k.TCPAbortOnTimeout != 1 {
+		t.Errorf("AttemptFails = %d, TCPAbortOnTimeout = %d; want 1, 1", k.AttemptFails, k.TCPAbortOnTimeout)
 	}
 }
 
@@ -98,4 +98,7 @@ func TestFinalAckLostTimeWaitReacks(t *testing.T) {
 		t.Errorf("A closed at %v, want 62.2s (2×MSL restarted by the retransmitted FIN)", got)
 	}
 	expectStates(t, p.w, "B", tcp.Closed, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	if k := p.a.Counters(); k.TimeWaited != 1 || k.TCPAbortOnTimeout != 0 {
+		t.Errorf("TimeWaited = %d, TCPAbortOnTimeout = %d; want 1, 0 (2MSL ends a connection in order)", k.TimeWaited, k.TCPAbortOnTimeout)
+	}
 }

@@ -47,6 +47,7 @@ type Counters struct {
 	TCPRcvQDrop        uint64 // TcpExt: segments whose in-order data was dropped over the memory limit
 	TCPOFODrop         uint64 // TcpExt: segments whose out-of-order data was dropped over the memory limit
 	TCPAbortOnMemory   uint64 // TcpExt: connections reset because of too many orphans (Config.MaxOrphans)
+	TCPAbortOnTimeout  uint64 // TcpExt: connections given up by the retransmission, probe, keep-alive or user timeout
 	MemoryAllocated    uint64 // bytes of buffer storage the connections hold now (sockstat "mem", in pages there)
 	CurrOrphans        uint64 // connections closed by their users and still closing now (sockstat "orphan")
 	ForwardRequests    uint64 // SYNs that became a forwarding request
@@ -180,6 +181,7 @@ func (c *Counters) WriteTo(w io.Writer) (int64, error) {
 	p("    %d packets dropped from the receive queue over the memory limit\n", c.TCPRcvQDrop)
 	p("    %d packets dropped from the out-of-order queue over the memory limit\n", c.TCPOFODrop)
 	p("    %d connections aborted due to memory pressure or too many orphans\n", c.TCPAbortOnMemory)
+	p("    %d connections aborted due to timeout\n", c.TCPAbortOnTimeout)
 	p("    %d bytes of buffer memory allocated\n", c.MemoryAllocated)
 	p("    %d orphaned connections\n", c.CurrOrphans)
 	p("Udp:\n")

@@ -25,6 +25,9 @@ func (h *Host) stateChanged(now clock.Instant, t Tuple, from, to tcp.State, why 
 	case from == tcp.TimeWait && to == tcp.Closed:
 		k.TimeWaited++
 	}
+	if to == tcp.Closed && why.Kind == tcp.CauseTimer && givesUp(why.Timer) {
+		k.TCPAbortOnTimeout++ // Linux counts it in tcp_write_err
+	}
 	if to == tcp.Established || to == tcp.CloseWait {
 		if from != tcp.Established && from != tcp.CloseWait {
 			k.CurrEstab++
@@ -63,4 +66,15 @@ func (h *Host) timerFired(now clock.Instant, t Tuple, tm tcp.Timer) {
 		h.countMu.Unlock()
 	}
 	h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindTimer, Timer: tm})
+}
+
+// givesUp reports whether a connection that a timer t moved to CLOSED was
+// given up (Linux's tcp_write_err) rather than ended in order, as the
+// 2MSL and FIN_WAIT_2 timers end one.
+func givesUp(t tcp.Timer) bool {
+	switch t {
+	case tcp.TimerRetransmit, tcp.TimerPersist, tcp.TimerKeepalive, tcp.TimerUser:
+		return true
+	}
+	return false
 }
