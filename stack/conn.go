@@ -16,12 +16,11 @@ type Conn struct {
 	h     *Host
 	tuple Tuple
 
-	mu sync.Mutex // guards tcb and tw
-	// tcb is the connection's TCB until TIME_WAIT. The host then replaces
-	// it by tw, the compact entry that holds what TIME_WAIT needs, and the
-	// TCB and its buffers are freed (see Host.compactTimeWait).
-	tcb *tcp.TCB
-	tw  *tcp.TimeWaitEntry
+	mu sync.Mutex // guards f
+	// f is the connection's form: its TCB until TIME_WAIT, then the
+	// compact entry that holds what TIME_WAIT needs, once the host has
+	// freed the TCB and its buffers (see form and Host.compactTimeWait).
+	f form
 
 	// Set by the driver under Host.mu.
 	timer    timerLink
@@ -62,13 +61,13 @@ func (c *Conn) SetWaker(f func()) {
 // the entry does not keep the user's objects alive.
 func (c *Conn) wake() {
 	c.mu.Lock()
-	f := c.waker
-	if c.tcb == nil {
+	wake := c.waker
+	if c.full() == nil {
 		c.waker = nil
 	}
 	c.mu.Unlock()
-	if f != nil {
-		f()
+	if wake != nil {
+		wake()
 	}
 }
 
@@ -76,10 +75,7 @@ func (c *Conn) wake() {
 func (c *Conn) State() tcp.State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.tcb == nil {
-		return c.tw.State()
-	}
-	return c.tcb.State()
+	return c.f.state()
 }
 
 // Info returns a snapshot of the TCB's variables (in TIME_WAIT and after,
@@ -87,10 +83,7 @@ func (c *Conn) State() tcp.State {
 func (c *Conn) Info() tcp.Info {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.tcb == nil {
-		return c.tw.Info()
-	}
-	return c.tcb.Info()
+	return c.f.info()
 }
 
 // TakeSoftError returns and forgets the ICMP soft error the connection
@@ -98,22 +91,24 @@ func (c *Conn) Info() tcp.Info {
 func (c *Conn) TakeSoftError() syscall.Errno {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.tcb == nil {
+	t := c.full()
+	if t == nil {
 		return 0
 	}
-	return c.tcb.TakeSoftError()
+	return t.TakeSoftError()
 }
 
 // Write queues data (see tcp.TCB.Write): n is what fit; 0, nil means the
 // send buffer is full.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
-	if c.tcb == nil {
-		err := c.tw.CallErr(tcp.CallSend)
+	t := c.full()
+	if t == nil {
+		err := c.timeWait().CallErr(tcp.CallSend)
 		c.mu.Unlock()
 		return 0, err
 	}
-	n, err := c.tcb.Write(p)
+	n, err := t.Write(p)
 	c.mu.Unlock()
 	if n > 0 {
 		c.h.markDirty(c)
@@ -124,17 +119,18 @@ func (c *Conn) Write(p []byte) (int, error) {
 // Read takes received data (see tcp.TCB.Read): 0, nil means nothing yet.
 func (c *Conn) Read(p []byte) (int, error) {
 	c.mu.Lock()
-	if c.tcb == nil {
+	t := c.full()
+	if t == nil {
 		c.mu.Unlock()
 		return 0, io.EOF // the peer's FIN came before TIME_WAIT
 	}
-	n, err := c.tcb.Read(p)
-	if c.mem.detached && c.tcb.Readable() == 0 {
-		c.tcb.FreeBuffers() // the last read of a connection the host has let go
+	n, err := t.Read(p)
+	if c.mem.detached && t.Readable() == 0 {
+		t.FreeBuffers() // the last read of a connection the host has let go
 	}
 	// A window update to send, or a TCB in TIME_WAIT now drained, which
 	// the next Flush compacts.
-	out := c.tcb.AckPending() || n > 0 && c.tcb.State() == tcp.TimeWait && c.tcb.Readable() == 0
+	out := t.AckPending() || n > 0 && t.State() == tcp.TimeWait && t.Readable() == 0
 	c.mu.Unlock()
 	if out {
 		c.h.markDirty(c)
@@ -146,18 +142,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 func (c *Conn) Status() Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := c.tcb
-	if t == nil {
-		return Status{State: c.tw.State(), ReadDone: true, Err: c.tw.Err()}
-	}
-	return Status{
-		State:    t.State(),
-		Readable: t.Readable(),
-		ReadDone: t.ReadDone(),
-		Writable: t.Writable(),
-		Err:      t.Err(),
-		Unacked:  t.Info().Unacked,
-	}
+	return c.f.status()
 }
 
 // Status is a snapshot of a connection for a user waiting on it.
@@ -175,10 +160,10 @@ type Status struct {
 func (c *Conn) call(f func(t *tcp.TCB) error, onEntry func(w *tcp.TimeWaitEntry) error) error {
 	c.mu.Lock()
 	var err error
-	if c.tcb != nil {
-		err = f(c.tcb)
+	if t := c.full(); t != nil {
+		err = f(t)
 	} else {
-		err = onEntry(c.tw)
+		err = onEntry(c.timeWait())
 	}
 	c.mu.Unlock()
 	c.h.markDirty(c)
@@ -203,8 +188,8 @@ func (c *Conn) Close(now clock.Instant) error {
 // CloseRead shuts down the receiving direction (shutdown(SHUT_RD)).
 func (c *Conn) CloseRead() {
 	c.mu.Lock()
-	if c.tcb != nil {
-		c.tcb.CloseRead()
+	if t := c.full(); t != nil {
+		t.CloseRead()
 	}
 	c.mu.Unlock()
 }
@@ -213,8 +198,8 @@ func (c *Conn) CloseRead() {
 // closes at once, as an ABORT of a TCB in TIME_WAIT does.
 func (c *Conn) Abort(now clock.Instant) {
 	_ = c.call(func(t *tcp.TCB) error { t.Abort(now); return nil },
-		func(*tcp.TimeWaitEntry) error {
-			c.endTimeWait(now, tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallAbort})
+		func(w *tcp.TimeWaitEntry) error {
+			w.End(now, tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallAbort}, c)
 			return nil
 		})
 }
@@ -231,41 +216,10 @@ func (c *Conn) Configure(f func(t *tcp.TCB)) {
 // a word to the peer, and local users see ECONNABORTED.
 func (c *Conn) crash(now clock.Instant) {
 	c.mu.Lock()
-	if c.tcb != nil {
-		c.tcb.Crash(now)
-	} else {
-		c.endTimeWait(now, tcp.Cause{Kind: tcp.CauseCrash})
-	}
+	c.f.crash(now, c)
 	c.mem.detach()
 	c.mu.Unlock()
 	c.wake()
-}
-
-// nextSegment returns the next segment to send (see tcp.TCB.NextSegment).
-// Called with c.mu held.
-func (c *Conn) nextSegment(now clock.Instant, buf []byte) (tcp.Segment, bool) {
-	if c.tcb == nil {
-		return c.tw.NextSegment(now)
-	}
-	return c.tcb.NextSegment(now, buf)
-}
-
-// tick runs the connection's due timers. Called with c.mu held.
-func (c *Conn) tick(now clock.Instant) {
-	if c.tcb == nil {
-		c.timeWaitTick(now)
-		return
-	}
-	c.tcb.Tick(now)
-}
-
-// stateAndDeadline returns the state and the next deadline. Called with
-// c.mu held.
-func (c *Conn) stateAndDeadline() (tcp.State, clock.Instant) {
-	if c.tcb == nil {
-		return c.tw.State(), c.tw.Deadline()
-	}
-	return c.tcb.State(), c.tcb.NextDeadline()
 }
 
 // StateChanged implements tcp.Observer: the connection's state changes

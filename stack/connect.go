@@ -82,7 +82,7 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 	c := newConn(h, t)
 	p.Observer, p.Memory = c, &c.mem
 	c.mu.Lock()
-	c.tcb = tcp.NewActive(h.tcpCfg, now, p)
+	c.setTCB(tcp.NewActive(h.tcpCfg, now, p))
 	c.mu.Unlock()
 	h.conns[t] = c
 	h.markDirty(c)
@@ -114,7 +114,8 @@ func (h *Host) timeWaitReusable(now clock.Instant, c *Conn) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.tw != nil && c.tw.ReusableBy(now, timeWaitReuseDelay, h.tcpCfg.TimeWait)
+	w := c.timeWait()
+	return w != nil && w.ReusableBy(now, timeWaitReuseDelay, h.tcpCfg.TimeWait)
 }
 
 // takeTimeWait ends the TIME_WAIT entry c for an active open that reuses
@@ -125,8 +126,8 @@ func (h *Host) takeTimeWait(now clock.Instant, c *Conn) (tcp.Seq, bool) {
 		return 0, false
 	}
 	c.mu.Lock()
-	iss := c.tw.ReuseISS()
-	c.endTimeWait(now, tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallOpen})
+	iss := c.timeWait().ReuseISS()
+	c.f.endTimeWait(now, tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallOpen}, c)
 	c.mu.Unlock()
 	h.count(func(k *Counters) { k.TimeWaitReused++ })
 	h.removeConn(c)
@@ -141,10 +142,10 @@ func (h *Host) removeConn(c *Conn) {
 	h.timers.set(c, clock.Never)
 	c.removed = true
 	c.mu.Lock()
-	if c.tcb != nil {
-		h.retired.add(&c.tcb.Stats)
-		if c.tcb.Readable() == 0 {
-			c.tcb.FreeBuffers() // nothing left for the user: free it now
+	if t := c.full(); t != nil {
+		h.retired.add(&t.Stats)
+		if t.Readable() == 0 {
+			t.FreeBuffers() // nothing left for the user: free it now
 		}
 	} else {
 		h.timeWaits--

@@ -104,13 +104,14 @@ func (h *Host) cookieInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 	h.count(func(k *Counters) { k.SyncookiesRecv++ })
 	c := newConn(h, t)
 	p.ISS, p.Observer, p.Memory = cookie, c, &c.mem
-	c.tcb = new(tcp.TCB)
-	tcp.InitFromCookie(c.tcb, h.tcpCfg, now, p, seg, mss, o)
+	tcb := new(tcp.TCB)
+	tcp.InitFromCookie(tcb, h.tcpCfg, now, p, seg, mss, o)
+	c.setTCB(tcb)
 	h.conns[t] = c
-	c.tcb.Deliver(now, seg)
+	tcb.Deliver(now, seg)
 	c.listener = l
 	h.markDirty(c)
-	h.settlePassive(c, c.tcb.State())
+	h.settlePassive(c, tcb.State())
 	return true
 }
 

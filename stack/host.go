@@ -113,8 +113,8 @@ func (h *Host) Counters() Counters {
 	sum := h.retired
 	for _, c := range h.conns {
 		c.mu.Lock()
-		if c.tcb != nil {
-			sum.add(&c.tcb.Stats)
+		if t := c.full(); t != nil {
+			sum.add(&t.Stats)
 		}
 		c.mu.Unlock()
 	}
@@ -243,7 +243,7 @@ func (h *Host) Tick(now clock.Instant) {
 			break
 		}
 		c.mu.Lock()
-		c.tick(now)
+		c.f.tick(now, c)
 		c.mu.Unlock()
 		h.markDirty(c)
 	}

@@ -74,16 +74,17 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 	}
 	c.mu.Lock()
 	var accepted bool
+	tcb := c.full()
 	switch {
-	case c.tcb == nil:
+	case tcb == nil:
 		// TIME_WAIT: nothing of ours will be sent again, so the message
 		// is only checked.
-		accepted = c.tw.ICMPError(seq)
+		accepted = c.timeWait().ICMPError(seq)
 	case mtu > 0:
 		// Path MTU discovery (RFC 1191, RFC 8201).
-		accepted = c.tcb.PathMTU(now, seq, min(mtu, h.cfg.MTU), ipHeader)
+		accepted = tcb.PathMTU(now, seq, min(mtu, h.cfg.MTU), ipHeader)
 	default:
-		accepted = c.tcb.ICMPError(now, seq, tcp.ICMPReport{Err: cls.errno, DropRequest: cls.dropRequest, RevertBackoff: cls.revertBackoff})
+		accepted = tcb.ICMPError(now, seq, tcp.ICMPReport{Err: cls.errno, DropRequest: cls.dropRequest, RevertBackoff: cls.revertBackoff})
 	}
 	c.mu.Unlock()
 	if !accepted {

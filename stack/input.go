@@ -97,14 +97,8 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 			return
 		}
 		c.mu.Lock()
-		if c.tcb == nil {
-			h.timeWaitInput(now, c, &seg)
-			c.mu.Unlock()
-			h.markDirty(c)
-			return
-		}
-		c.tcb.Deliver(now, &seg)
-		st := c.tcb.State()
+		c.f.deliver(now, &seg, c)
+		st := c.f.state()
 		c.mu.Unlock()
 		if c.listener != nil {
 			// Queue it now, so that the next segment of this batch sees
@@ -170,10 +164,7 @@ func (h *Host) peerWindowShift(t Tuple, seg *tcp.Segment) uint8 {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.tcb == nil {
-		return 0
-	}
-	return c.tcb.Info().SndWScale
+	return c.f.info().SndWScale // 0 from a TIME_WAIT entry
 }
 
 // summary is a segment's trace form.

@@ -37,11 +37,10 @@ func (h *Host) Census() Census {
 			c.Timers++
 		}
 		conn.mu.Lock()
-		if conn.tcb != nil {
-			c.StorageBytes += conn.tcb.StorageBytes()
+		if t := conn.full(); t != nil {
+			c.StorageBytes += t.StorageBytes()
 		}
-		st, _ := conn.stateAndDeadline()
-		c.States[st]++
+		c.States[conn.f.state()]++
 		conn.mu.Unlock()
 	}
 	for _, l := range h.listeners {
@@ -64,7 +63,7 @@ func (h *Host) CheckInvariants() error {
 		}
 		c.mu.Lock()
 		err := h.checkConn(c)
-		if c.tcb == nil {
+		if c.timeWait() != nil {
 			timeWaits++
 		}
 		charged += int64(c.mem.held)
@@ -134,18 +133,19 @@ func (h *Host) checkRequests() error {
 // for exactly its next deadline (a connection with nothing to wait for
 // holds no timer). Called with h.mu and c.mu held.
 func (h *Host) checkConn(c *Conn) error {
-	st, d := c.stateAndDeadline()
+	st, d := c.f.state(), c.f.deadline()
 	held := 0
-	if c.tcb != nil {
-		if err := c.tcb.CheckInvariants(); err != nil {
+	t := c.full()
+	if t != nil {
+		if err := t.CheckInvariants(); err != nil {
 			return err
 		}
-		held = c.tcb.MemoryHeld()
+		held = t.MemoryHeld()
 	}
 	if c.mem.held != held {
 		return fmt.Errorf("%v: the TCB holds %d bytes of buffer memory, its account %d", st, held, c.mem.held)
 	}
-	if c.orphan != (c.tcb != nil && c.tcb.Orphaned() && orphanState(st)) {
+	if c.orphan != (t != nil && t.Orphaned() && orphanState(st)) {
 		return fmt.Errorf("%v: counted as an orphan: %v", st, c.orphan)
 	}
 	h.dirtyMu.Lock()

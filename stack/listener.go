@@ -205,10 +205,11 @@ func (l *Listener) Close(now clock.Instant) {
 		if c.listener == l {
 			c.listener = nil
 			c.mu.Lock()
-			if c.tcb.State() == tcp.SynReceived {
-				c.tcb.Discard(now)
+			// Not yet accepted, so not yet closed by a user: a full TCB.
+			if t := c.full(); t.State() == tcp.SynReceived {
+				t.Discard(now)
 			} else {
-				c.tcb.Abort(now)
+				t.Abort(now)
 			}
 			c.mu.Unlock()
 			h.markDirty(c)

@@ -27,7 +27,8 @@ func orphanState(s tcp.State) bool {
 // trackOrphan updates the host's orphan count for c after its TCB may have
 // changed. Called with c.mu held.
 func (c *Conn) trackOrphan() {
-	o := c.tcb != nil && c.tcb.Orphaned() && orphanState(c.tcb.State())
+	t := c.full()
+	o := t != nil && t.Orphaned() && orphanState(t.State())
 	if o == c.orphan {
 		return
 	}
@@ -47,5 +48,5 @@ func (c *Conn) limitOrphans(now clock.Instant) {
 		return
 	}
 	c.h.count(func(k *Counters) { k.TCPAbortOnMemory++ })
-	c.tcb.ResetForLimit(now)
+	c.full().ResetForLimit(now) // from Close: the TCB is there
 }

@@ -102,13 +102,10 @@ func (q *outQueue) pushShifted(now clock.Instant, h *Host, t Tuple, seg *tcp.Seg
 // trace: none on a SYN (RFC 7323 §2.2), else our shift. Called with c.mu
 // held; it costs nothing when the host records no trace.
 func (c *Conn) ourWindowShift(seg *tcp.Segment) uint8 {
-	switch {
-	case c.h.rec == nil || seg.Flags&wire.FlagSYN != 0:
+	if c.h.rec == nil || seg.Flags&wire.FlagSYN != 0 {
 		return 0
-	case c.tcb == nil:
-		return c.tw.Info().RcvWScale
 	}
-	return c.tcb.Info().RcvWScale
+	return c.f.info().RcvWScale
 }
 
 // Flush builds every segment the host's connections want to send and
@@ -141,14 +138,14 @@ func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
 				h.mu.Lock()
 				c.mu.Lock()
 			}
-			seg, ok := c.nextSegment(now, h.out.payloadBuf(h.maxPayload(c.tuple)))
+			seg, ok := c.f.nextSegment(now, h.out.payloadBuf(h.maxPayload(c.tuple)))
 			if !ok {
 				break
 			}
 			h.out.pushShifted(now, h, c.tuple, &seg, c.ourWindowShift(&seg))
 		}
 		h.compactTimeWait(now, c)
-		st, d := c.stateAndDeadline()
+		st, d := c.f.state(), c.f.deadline()
 		c.mu.Unlock()
 		h.timers.set(c, d)
 		h.settlePassive(c, st)

@@ -90,13 +90,14 @@ func (h *Host) drainScratch(now clock.Instant, t Tuple) {
 // h.mu held.
 func (h *Host) promote(k synKey, t Tuple, l *Listener) {
 	c := newConn(h, t)
-	c.tcb = h.scratch
+	tcb := h.scratch
 	h.scratch = nil
-	c.tcb.SetObserver(c)
-	c.tcb.SetMemory(&c.mem)
+	tcb.SetObserver(c)
+	tcb.SetMemory(&c.mem)
+	c.setTCB(tcb)
 	h.syn.remove(k)
 	h.conns[t] = c
-	st := c.tcb.State()
+	st := tcb.State()
 	if l != nil {
 		l.mu.Lock()
 		l.synQueue-- // it counts requests only

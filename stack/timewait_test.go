@@ -144,7 +144,7 @@ func TestTimeWaitCompacted(t *testing.T) {
 	entered := p.now
 
 	c.mu.Lock()
-	tcb, tw, waker := c.tcb, c.tw, c.waker
+	tcb, tw, waker := c.full(), c.timeWait(), c.waker
 	c.mu.Unlock()
 	if tcb != nil || tw == nil {
 		t.Fatalf("in TIME_WAIT the connection keeps its TCB (%v) and no entry (%v)", tcb != nil, tw == nil)
@@ -230,7 +230,7 @@ func TestTimeWaitKeepsUnreadData(t *testing.T) {
 	s.Close(p.now)
 	p.pump()
 	c.mu.Lock()
-	kept := c.tcb != nil
+	kept := c.full() != nil
 	c.mu.Unlock()
 	if st := c.State(); st != tcp.TimeWait || !kept {
 		t.Fatalf("state %v, TCB kept %v", st, kept)
@@ -242,7 +242,7 @@ func TestTimeWaitKeepsUnreadData(t *testing.T) {
 	}
 	p.pump()
 	c.mu.Lock()
-	kept = c.tcb != nil
+	kept = c.full() != nil
 	c.mu.Unlock()
 	if kept || c.State() != tcp.TimeWait {
 		t.Errorf("after the read: TCB kept %v, state %v", kept, c.State())

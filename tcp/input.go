@@ -12,6 +12,18 @@ import (
 // come out of NextSegment.
 func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
 	t.Stats.SegsIn++
+	if t.state == TimeWait {
+		t.tw.Deliver(now, seg, t.cfg, &t.Stats, (*timeWaitOwner)(t))
+		return
+	}
+	t.deliver(now, seg)
+	if t.state == TimeWait {
+		t.tw = t.newTimeWaitEntry(now)
+	}
+}
+
+// deliver is Deliver in every state before TIME_WAIT.
+func (t *TCB) deliver(now clock.Instant, seg *Segment) {
 	switch t.state {
 	case Closed, Listen:
 		// A closed TCB answers nothing; the host resets strays
@@ -19,9 +31,6 @@ func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
 		return
 	case SynSent:
 		t.rcvSynSent(now, seg)
-		return
-	case TimeWait:
-		t.rcvTimeWait(now, seg)
 		return
 	}
 	if t.rcvRepeatedControl(now, seg) {

@@ -121,8 +121,8 @@ func (t *TCB) checkReceive() error {
 // data in flight has its retransmission timer armed (RFC 6298 §5.1).
 func (t *TCB) checkTimers() error {
 	if t.state == TimeWait {
-		if t.tm.timeWait == clock.Never {
-			return fmt.Errorf("TIME_WAIT without its 2MSL timer")
+		if t.tw == nil || t.tw.Deadline() == clock.Never {
+			return fmt.Errorf("TIME_WAIT without its entry's 2MSL timer")
 		}
 		return nil
 	}

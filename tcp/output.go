@@ -20,10 +20,9 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 		return seg, true
 	}
 	switch t.state {
-	case Closed, Listen, TimeWait:
-		if t.state == TimeWait && t.ackNow {
-			return t.pureAck(now), true
-		}
+	case TimeWait:
+		return t.tw.NextSegment(now)
+	case Closed, Listen:
 		return Segment{}, false
 	case SynSent, SynReceived:
 		if t.snd.nxt == t.snd.iss {

@@ -48,6 +48,10 @@ type TCB struct {
 	mem memCharge
 
 	fin finState
+	// tw is the connection in TIME_WAIT: from the end of the segment that
+	// brought it there, every rule of that state is the entry's, and the
+	// host may keep the entry alone (TimeWaitEntry).
+	tw *TimeWaitEntry
 
 	// Output requests, consumed by NextSegment.
 	ackNow      bool // an ACK must go out now
@@ -276,6 +280,9 @@ func (t *TCB) setState(now clock.Instant, to State, why Cause) {
 		return
 	}
 	t.state = to
+	if from == TimeWait {
+		t.tw = nil
+	}
 	if t.obs != nil {
 		t.obs.StateChanged(now, from, to, why)
 	}

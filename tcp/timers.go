@@ -12,7 +12,6 @@ type timers struct {
 	retransmit clock.Instant
 	delayedAck clock.Instant
 	persist    clock.Instant
-	timeWait   clock.Instant
 	finWait2   clock.Instant
 	// firstUnacked is when the oldest unacknowledged data was first sent,
 	// for the user timeout (RFC 5482).
@@ -22,15 +21,17 @@ type timers struct {
 func (tm *timers) init() { tm.stopAll() }
 
 func (tm *timers) stopAll() {
-	*tm = timers{clock.Never, clock.Never, clock.Never, clock.Never, clock.Never, clock.Never}
+	*tm = timers{clock.Never, clock.Never, clock.Never, clock.Never, clock.Never}
 }
 
 // NextDeadline returns the earliest instant at which the TCB needs Tick,
 // or clock.Never.
 func (t *TCB) NextDeadline() clock.Instant {
+	if t.state == TimeWait {
+		return t.tw.Deadline()
+	}
 	d := clock.Min(t.tm.retransmit, t.tm.delayedAck)
 	d = clock.Min(d, t.tm.persist)
-	d = clock.Min(d, t.tm.timeWait)
 	d = clock.Min(d, t.tm.finWait2)
 	d = clock.Min(d, t.keepaliveDeadline())
 	if t.userTimeout > 0 && t.tm.firstUnacked != clock.Never {
@@ -41,10 +42,8 @@ func (t *TCB) NextDeadline() clock.Instant {
 
 // Tick runs every timer whose deadline is at or before now.
 func (t *TCB) Tick(now clock.Instant) {
-	if now >= t.tm.timeWait {
-		t.fire(now, TimerTimeWait)
-		t.tm.timeWait = clock.Never
-		t.setState(now, Closed, timerCause(TimerTimeWait))
+	if t.state == TimeWait {
+		t.tw.Tick(now, (*timeWaitOwner)(t))
 		return
 	}
 	if now >= t.tm.finWait2 {
@@ -142,11 +141,10 @@ func (t *TCB) armRetransmit(now clock.Instant) {
 	}
 }
 
-// enterTimeWait moves to TIME_WAIT and starts the 2×MSL timer
-// (RFC 9293 §3.10.7.4).
+// enterTimeWait moves to TIME_WAIT (RFC 9293 §3.10.7.4). Its 2×MSL timer
+// starts in the entry Deliver makes once the segment is processed.
 func (t *TCB) enterTimeWait(now clock.Instant, why Cause) {
 	t.tm.stopAll()
-	t.tm.timeWait = now.Add(t.cfg.TimeWait)
 	t.sendBuf.release()
 	t.setState(now, TimeWait, why)
 }

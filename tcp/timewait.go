@@ -14,9 +14,10 @@ import (
 // replaces a TCB that reached TIME_WAIT by its entry (TCB.TimeWaitEntry)
 // so that a finished connection costs little while it waits out 2×MSL.
 //
-// The rules are written once, here: a TCB in TIME_WAIT applies Deliver to
-// a view of its own variables, so a connection behaves the same before
-// and after the host compacts it. What the entry drops cannot matter in
+// The rules are written once, here: a TCB that reaches TIME_WAIT makes its
+// entry and from then on hands every segment, timer and call of that state
+// to it, so a connection behaves the same before and after the host keeps
+// the entry alone, and the entry records its own end through an Observer. What the entry drops cannot matter in
 // TIME_WAIT: no data is accepted, so the window it advertises is frozen
 // (as Linux's tw_rcv_wnd is); nothing is sent but ACKs, so the peer's
 // window no longer moves the RFC 5961 §5.2 bound; and no SACK block can
@@ -50,15 +51,17 @@ const (
 
 func (w *TimeWaitEntry) has(f twFlags) bool { return w.flags&f != 0 }
 
-// timeWaitView returns the variables of a TCB in TIME_WAIT as an entry.
-func (t *TCB) timeWaitView() TimeWaitEntry {
-	w := TimeWaitEntry{
-		deadline:       t.tm.timeWait,
+// newTimeWaitEntry makes the entry of a TCB that has just entered
+// TIME_WAIT, with its 2×MSL timer started at now and the ACK the TCB owes
+// (for the peer's FIN) moved into it. The window it advertises is frozen
+// here, as Linux freezes tw_rcv_wnd: nothing more will arrive to read.
+func (t *TCB) newTimeWaitEntry(now clock.Instant) *TimeWaitEntry {
+	w := &TimeWaitEntry{
+		deadline:       now.Add(t.cfg.TimeWait),
 		lastInvalidAck: t.lastInvalidAck,
 		sndNxt:         t.snd.nxt,
 		rcvNxt:         t.rcv.nxt,
 		lastAck:        t.rcv.lastAck,
-		rcvWnd:         uint32(max(t.rcv.adv.Sub(t.rcv.nxt), 0)),
 		maxWnd:         t.snd.maxWnd,
 		tsRecent:       t.tsRecent,
 		tsOffset:       t.tsOffset,
@@ -67,50 +70,49 @@ func (t *TCB) timeWaitView() TimeWaitEntry {
 	if t.tsOK {
 		w.flags |= twTimestamps
 	}
-	if t.ackNow {
+	if t.ackNow || t.ackDelayed > 0 {
 		w.flags |= twAckNow
 	}
+	t.ackNow, t.ackDelayed = false, 0
+	// RCV.WND as last advertised, then the window field of the entry's
+	// ACKs; computing it moves RCV.ADV only when such an ACK is sent.
+	w.rcvWnd = uint32(max(t.rcv.adv.Sub(t.rcv.nxt), 0))
+	w.window = t.windowToAdvertise()
 	return w
 }
 
-// rcvTimeWait is segment arrival in TIME_WAIT: the entry's rules applied
-// to the TCB's own variables. The ACK they ask for goes out as any other.
-func (t *TCB) rcvTimeWait(now clock.Instant, seg *Segment) {
-	w := t.timeWaitView()
-	reset := w.Deliver(now, seg, t.cfg, &t.Stats)
-	t.tm.timeWait, t.lastInvalidAck, t.tsRecent = w.deadline, w.lastInvalidAck, w.tsRecent
-	t.ackNow = w.has(twAckNow)
-	if reset {
-		t.fail(now, 0, segCause(seg))
-	}
-}
-
-// TimeWaitEntry returns the entry that replaces this TCB in TIME_WAIT, or
-// nil in any other state. The host takes it once the TCB has sent what it
-// had queued and the user has read what it had received, so that the
-// window it advertises can no longer change.
+// TimeWaitEntry returns the entry that holds this TCB's TIME_WAIT, or nil
+// in any other state. From the end of the segment that brought the TCB to
+// TIME_WAIT the entry applies every rule of that state, so a host may
+// keep the entry alone once the user has read what the TCB received.
 func (t *TCB) TimeWaitEntry() *TimeWaitEntry {
 	if t.state != TimeWait {
 		return nil
 	}
-	w := t.timeWaitView()
-	// The window field our next ACK would carry; computing it moves
-	// RCV.ADV only when that ACK is sent, so put it back.
-	adv := t.rcv.adv
-	w.window = t.windowToAdvertise()
-	t.rcv.adv = adv
-	return &w
+	return t.tw
 }
+
+// timeWaitOwner is a TCB as the observer of its own TIME_WAIT entry: the
+// entry's end becomes the TCB's, through its one state-change path.
+type timeWaitOwner TCB
+
+// StateChanged implements Observer: the entry went TIME_WAIT -> CLOSED.
+func (o *timeWaitOwner) StateChanged(now clock.Instant, _, _ State, why Cause) {
+	(*TCB)(o).fail(now, 0, why)
+}
+
+// TimerFired implements Observer.
+func (o *timeWaitOwner) TimerFired(now clock.Instant, tm Timer) { (*TCB)(o).fire(now, tm) }
 
 // Deliver applies the rules of TIME_WAIT to an arriving segment, in the
 // order of RFC 9293 §3.10.7.4, and queues the ACK they call for (see
-// NextSegment). Rejected segments are counted in stats. It reports whether
-// the segment ended TIME_WAIT: an RST, when RFC 1337 protection is off.
-// A SYN that may open a new incarnation (AcceptsNewIncarnation) is the
+// NextSegment). Rejected segments are counted in stats. An RST, when RFC
+// 1337 protection is off, ends TIME_WAIT, and obs records the change. A
+// SYN that may open a new incarnation (AcceptsNewIncarnation) is the
 // host's to take before it gets here.
-func (w *TimeWaitEntry) Deliver(now clock.Instant, seg *Segment, cfg *Config, stats *ConnStats) (reset bool) {
+func (w *TimeWaitEntry) Deliver(now clock.Instant, seg *Segment, cfg *Config, stats *ConnStats, obs Observer) {
 	if w.has(twClosed) {
-		return false
+		return
 	}
 	rst := seg.Flags&wire.FlagRST != 0
 	ctl := seg.Flags & (wire.FlagSYN | wire.FlagACK | wire.FlagRST | wire.FlagFIN)
@@ -121,12 +123,12 @@ func (w *TimeWaitEntry) Deliver(now clock.Instant, seg *Segment, cfg *Config, st
 		// and restart the 2 MSL timeout." Its FIN lies just before
 		// RCV.NXT, so it is recognised before the sequence test.
 		w.restart(now, cfg)
-		return false
+		return
 	case pawsRejects(w.has(twTimestamps), w.tsRecent, seg):
 		// RFC 7323 §5.3: an old duplicate, acknowledged.
 		stats.PAWSRejected++
 		w.invalidAck(now, cfg, stats, seg)
-		return false
+		return
 	case !segAcceptable(seg, w.rcvNxt, w.rcvWnd):
 		// First: an unacceptable segment is acknowledged, unless it is
 		// an RST.
@@ -134,7 +136,7 @@ func (w *TimeWaitEntry) Deliver(now clock.Instant, seg *Segment, cfg *Config, st
 			stats.OutOfWindow++
 			w.invalidAck(now, cfg, stats, seg)
 		}
-		return false
+		return
 	}
 	w.tsRecent = updatedTSRecent(w.has(twTimestamps), w.tsRecent, w.lastAck, seg)
 	switch {
@@ -148,8 +150,7 @@ func (w *TimeWaitEntry) Deliver(now clock.Instant, seg *Segment, cfg *Config, st
 		// cannot assassinate the connection early.
 	case rst:
 		// RFC 9293: "If the RST bit is set then, enter the CLOSED state".
-		w.flags |= twClosed
-		return true
+		w.End(now, segCause(seg), obs)
 	case seg.Flags&wire.FlagSYN != 0:
 		// Fourth: a SYN that is not a new incarnation is an old
 		// duplicate; it gets TIME_WAIT's ACK.
@@ -168,7 +169,6 @@ func (w *TimeWaitEntry) Deliver(now clock.Instant, seg *Segment, cfg *Config, st
 		// data, the seventh step, is ignored.
 		w.restart(now, cfg)
 	}
-	return false
 }
 
 // invalidAck queues the ACK to an unacceptable segment, within the rate
@@ -223,22 +223,29 @@ func (w *TimeWaitEntry) Deadline() clock.Instant {
 }
 
 // Tick ends TIME_WAIT when 2×MSL has passed (RFC 9293 §3.10.7.4: "When
-// the time-wait timeout expires, delete the TCB") and reports whether it
-// did.
-func (w *TimeWaitEntry) Tick(now clock.Instant) bool {
+// the time-wait timeout expires, delete the TCB"); obs records the timer
+// and the change.
+func (w *TimeWaitEntry) Tick(now clock.Instant, obs Observer) {
 	if w.has(twClosed) || now < w.deadline {
-		return false
+		return
 	}
-	w.flags |= twClosed
-	return true
+	obs.TimerFired(now, TimerTimeWait)
+	w.End(now, timerCause(TimerTimeWait), obs)
 }
 
-// Close ends TIME_WAIT early: for a new incarnation (RFC 6191), an ABORT,
-// or a full TIME_WAIT table.
-func (w *TimeWaitEntry) Close() { w.flags |= twClosed }
-
-// Crash ends TIME_WAIT as a host crash does: users then see ECONNABORTED.
-func (w *TimeWaitEntry) Crash() { w.flags |= twClosed | twCrashed }
+// End ends TIME_WAIT for why, which obs records as the change to CLOSED:
+// 2×MSL, an RST, a new incarnation (RFC 6191), an ABORT, a full TIME_WAIT
+// table, or a host crash (users then see ECONNABORTED).
+func (w *TimeWaitEntry) End(now clock.Instant, why Cause, obs Observer) {
+	if w.has(twClosed) {
+		return
+	}
+	w.flags |= twClosed
+	if why.Kind == CauseCrash {
+		w.flags |= twCrashed
+	}
+	obs.StateChanged(now, TimeWait, Closed, why)
+}
 
 // State is TIME_WAIT, or CLOSED once the entry has been closed.
 func (w *TimeWaitEntry) State() State {

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"fmt"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -158,6 +159,7 @@ func TestTimeWaitRules(t *testing.T) {
 			// The TCB in TIME_WAIT.
 			f, wnd := timeWaitFixture(t, mod)
 			base := counted(f.tcb.Stats)
+			own := f.tcb.TimeWaitEntry() // holds the TCB's TS.Recent in TIME_WAIT
 			f.at(now)
 			f.in(c.seg)
 			seg, ok := f.tcb.NextSegment(f.now, f.buf)
@@ -166,13 +168,14 @@ func TestTimeWaitRules(t *testing.T) {
 			st.OutOfWindow -= base.OutOfWindow
 			st.ChallengeAcks -= base.ChallengeAcks
 			st.InvalidAcksLimited -= base.InvalidAcksLimited
-			viaTCB := twOutcome{replyString(seg, ok), f.tcb.State(), f.tcb.NextDeadline(), f.tcb.tsRecent, st}
+			viaTCB := twOutcome{replyString(seg, ok), f.tcb.State(), f.tcb.NextDeadline(), own.tsRecent, st}
 
 			// The entry that replaces it.
 			g, _ := timeWaitFixture(t, mod)
 			w := g.tcb.TimeWaitEntry()
 			var stats ConnStats
-			w.Deliver(clock.Instant(now), &c.seg, &g.cfg, &stats)
+			var rec recorder
+			w.Deliver(clock.Instant(now), &c.seg, &g.cfg, &stats, &rec)
 			seg, ok = w.NextSegment(clock.Instant(now))
 			viaEntry := twOutcome{replyString(seg, ok), w.State(), w.Deadline(), w.tsRecent, stats}
 
@@ -220,12 +223,13 @@ func TestTimeWaitAckRateLimit(t *testing.T) {
 	g, _ := timeWaitFixture(t, nil)
 	w := g.tcb.TimeWaitEntry()
 	var stats ConnStats
+	var rec recorder
 	base := f.tcb.Stats.InvalidAcksLimited
 	for _, s := range steps {
 		f.at(s.at)
 		f.in(s.seg)
 		_, viaTCB := f.tcb.NextSegment(f.now, f.buf)
-		w.Deliver(f.now, &s.seg, &g.cfg, &stats)
+		w.Deliver(f.now, &s.seg, &g.cfg, &stats, &rec)
 		_, viaEntry := w.NextSegment(f.now)
 		if viaTCB != s.sent || viaEntry != s.sent {
 			t.Errorf("at %v: ACK sent by the TCB %v, by the entry %v, want %v", s.at, viaTCB, viaEntry, s.sent)
@@ -237,10 +241,12 @@ func TestTimeWaitAckRateLimit(t *testing.T) {
 }
 
 // RFC 9293 §3.10.7.4: TIME_WAIT ends exactly 2×MSL after the last FIN,
-// by the TCB's timer and by the entry's, with the same cause.
+// by the TCB's timer and by the entry's alone, with the same cause.
 func TestTimeWaitExpiry(t *testing.T) {
 	f, _ := timeWaitFixture(t, nil)
-	w := f.tcb.TimeWaitEntry()
+	g, _ := timeWaitFixture(t, nil)
+	w := g.tcb.TimeWaitEntry()
+	var rec recorder
 	end := 61 * time.Second
 	f.at(end - 1)
 	f.state(TimeWait)
@@ -249,14 +255,15 @@ func TestTimeWaitExpiry(t *testing.T) {
 	if got := f.obs.changes[len(f.obs.changes)-1]; got != "TIME_WAIT->CLOSED (timer 2msl)" {
 		t.Errorf("last change %q", got)
 	}
-	if w.Tick(clock.Instant(end-1)) || w.State() != TimeWait {
-		t.Error("the entry expired early")
+	if w.Tick(clock.Instant(end-1), &rec); w.State() != TimeWait || len(rec.changes) != 0 {
+		t.Errorf("the entry expired early: %v", rec.changes)
 	}
-	if !w.Tick(clock.Instant(end)) || w.State() != Closed || w.Deadline() != clock.Never {
+	if w.Tick(clock.Instant(end), &rec); w.State() != Closed || w.Deadline() != clock.Never {
 		t.Error("the entry did not expire at 2×MSL")
 	}
-	if w.Tick(clock.Instant(end + 1)) {
-		t.Error("the entry expired twice")
+	w.Tick(clock.Instant(end+1), &rec)
+	if want := []string{"TIME_WAIT->CLOSED (timer 2msl)"}; !slices.Equal(rec.changes, want) || !slices.Equal(rec.fired, []Timer{TimerTimeWait}) {
+		t.Errorf("the entry recorded %v and fired %v, want %v once", rec.changes, rec.fired, want)
 	}
 }
 
@@ -282,7 +289,10 @@ func TestTimeWaitNewIncarnation(t *testing.T) {
 			t.Errorf("TCB: %v: %v, want %v", c.syn.String(), got, c.want)
 		}
 	}
-	w.Close()
+	f.tcb.EndTimeWait(f.now, Cause{Kind: CauseCall, Call: CallAbort})
+	if w.State() != Closed || f.tcb.State() != Closed || f.obs.changes[len(f.obs.changes)-1] != "TIME_WAIT->CLOSED (call abort)" {
+		t.Errorf("ending the TCB's TIME_WAIT: entry %v, TCB %v, changes %v", w.State(), f.tcb.State(), f.obs.changes)
+	}
 	if w.AcceptsNewIncarnation(&Segment{Seq: 1, Flags: wire.FlagSYN, Options: wire.TCPOptions{HasTS: true, TSVal: 5000}}) {
 		t.Error("a closed entry accepts a new incarnation")
 	}
@@ -312,13 +322,14 @@ func TestTimeWaitCallErrors(t *testing.T) {
 	}
 	check("in TIME_WAIT", t, syscall.EPIPE, syscall.EPIPE, nil)
 	f.at(61 * time.Second)
-	w.Tick(f.now)
 	check("after TIME_WAIT", t, syscall.EPIPE, syscall.ENOTCONN, syscall.ENOTCONN)
 
+	g, _ := timeWaitFixture(t, nil)
+	w = g.tcb.TimeWaitEntry()
+	var rec recorder
+	w.End(g.now, Cause{Kind: CauseCrash}, &rec)
 	f, _ = timeWaitFixture(t, nil)
-	w = f.tcb.TimeWaitEntry()
 	f.tcb.Crash(f.now)
-	w.Crash()
 	check("after a crash", t, syscall.ECONNABORTED, syscall.ECONNABORTED, syscall.ECONNABORTED)
 	if w.Err() != syscall.ECONNABORTED || f.tcb.Err() != syscall.ECONNABORTED {
 		t.Errorf("err: entry %v, TCB %v", w.Err(), f.tcb.Err())

@@ -329,11 +329,7 @@ func (t *TCB) Info() Info {
 // (RFC 6191 §2): its timestamp is newer than TS.Recent when both ends use
 // timestamps, else its sequence number lies beyond RCV.NXT.
 func (t *TCB) AcceptsNewIncarnation(syn *Segment) bool {
-	if t.state != TimeWait {
-		return false
-	}
-	w := t.timeWaitView()
-	return w.AcceptsNewIncarnation(syn)
+	return t.state == TimeWait && t.tw.AcceptsNewIncarnation(syn)
 }
 
 // EndTimeWait closes a connection in TIME_WAIT early, for why: a new
@@ -341,8 +337,7 @@ func (t *TCB) AcceptsNewIncarnation(syn *Segment) bool {
 // for it.
 func (t *TCB) EndTimeWait(now clock.Instant, why Cause) {
 	if t.state == TimeWait {
-		t.tm.stopAll()
-		t.setState(now, Closed, why)
+		t.tw.End(now, why, (*timeWaitOwner)(t))
 	}
 }
 
