@@ -33,6 +33,9 @@ type Conn struct {
 
 	mem    connMemory // the TCB's buffer memory account; guarded by mu
 	orphan bool       // counted in Host.orphans; guarded by mu
+	// resent is set when the retransmission or probe timer fired in the
+	// current Tick, for the orphan check after it; guarded by mu.
+	resent bool
 }
 
 func newConn(h *Host, t Tuple) *Conn {
@@ -231,4 +234,9 @@ func (c *Conn) StateChanged(now clock.Instant, from, to tcp.State, why tcp.Cause
 }
 
 // TimerFired implements tcp.Observer.
-func (c *Conn) TimerFired(now clock.Instant, t tcp.Timer) { c.h.timerFired(now, c.tuple, t) }
+func (c *Conn) TimerFired(now clock.Instant, t tcp.Timer) {
+	if t == tcp.TimerRetransmit || t == tcp.TimerPersist {
+		c.resent = true
+	}
+	c.h.timerFired(now, c.tuple, t)
+}

@@ -244,6 +244,7 @@ func (h *Host) Tick(now clock.Instant) {
 		}
 		c.mu.Lock()
 		c.f.tick(now, c)
+		c.orphanOutOfResources(now)
 		c.mu.Unlock()
 		h.markDirty(c)
 	}

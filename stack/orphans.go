@@ -12,7 +12,8 @@ import (
 // them, and their buffers, for minutes. Like Linux's tcp_max_orphans,
 // Config.MaxOrphans bounds them: a connection that would become an orphan
 // beyond the limit is reset at once instead (Linux's tcp_close checks
-// tcp_check_oom and counts TCPAbortOnMemory).
+// tcp_check_oom and counts TCPAbortOnMemory), and an orphan that has to
+// resend while the host is over its orphan or memory limit is reset then.
 
 // orphanState reports whether s is a state in which a closed connection
 // counts as an orphan.
@@ -38,6 +39,27 @@ func (c *Conn) trackOrphan() {
 	} else {
 		c.h.orphans.Add(-1)
 	}
+}
+
+// orphanOutOfResources resets c if it is an orphan whose retransmission or
+// zero-window probe timer just fired while the host has too many orphans
+// or its buffer memory is over Memory.High, as Linux's tcp_write_timeout
+// and tcp_probe_timer check tcp_out_of_resources for a dead socket: an
+// orphan that must resend is the first to go when resources run out.
+// (Linux skips the RST when the connection sent nothing for 60 s; synack
+// always sends it.) Called with c.mu held, after the connection's timers
+// ran.
+func (c *Conn) orphanOutOfResources(now clock.Instant) {
+	if !c.resent {
+		return
+	}
+	c.resent = false
+	h := c.h
+	if !c.orphan || h.orphans.Load() <= int64(h.cfg.MaxOrphans) && h.mem.allocated.Load() <= int64(h.mem.lim.High) {
+		return
+	}
+	h.count(func(k *Counters) { k.TCPAbortOnMemory++ })
+	c.full().ResetForLimit(now) // an orphan is still a TCB
 }
 
 // limitOrphans resets c, just closed by its user, if it made the orphans

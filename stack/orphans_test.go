@@ -4,8 +4,10 @@ import (
 	"errors"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/wire"
 )
 
 // Connections closed by their users count as orphans while they finish
@@ -52,5 +54,55 @@ func TestOrphansBeyondLimitReset(t *testing.T) {
 	p.until(fin)
 	if k := p.a.Counters(); k.CurrOrphans != 0 {
 		t.Fatalf("CurrOrphans %d after the FIN_WAIT_2 timeout", k.CurrOrphans)
+	}
+}
+
+// An orphan that must retransmit while the host's buffer memory is over
+// Memory.High is reset at its retransmission timeout, as Linux's
+// tcp_out_of_resources resets a dead socket then; a connection its user
+// still holds is left alone.
+func TestOrphanResetOnRetransmitOverMemory(t *testing.T) {
+	p := newTestPair(t, nil)
+	clients, _ := p.open(t, 2)
+	p.a.mem.lim = MemoryLimits{Low: 2 << 10, Pressure: 4 << 10, High: 6 << 10}
+	// B hears nothing more: both clients' data stays unacknowledged, in
+	// two first allocations that pass High together.
+	drop := func() { p.a.Flush(p.now, func([]byte) {}) }
+	for _, c := range clients {
+		if n, err := c.Write(make([]byte, 4096)); n != 4096 || err != nil {
+			t.Fatalf("Write: %d, %v", n, err)
+		}
+	}
+	clients[0].Close(p.now)
+	drop()
+	sent := p.now
+	if k := p.a.Counters(); k.MemoryAllocated <= 6<<10 || k.CurrOrphans != 1 {
+		t.Fatalf("MemoryAllocated %d, CurrOrphans %d; want over 6144, 1", k.MemoryAllocated, k.CurrOrphans)
+	}
+	rto := sent.Add(200 * time.Millisecond) // zero RTT: the RTO floor
+	var out []wire.TCPFlags
+	for p.now < rto {
+		p.now = p.a.NextDeadline()
+		p.a.Tick(p.now)
+		p.a.Flush(p.now, func(pkt []byte) { out = append(out, wire.TCP(wire.IPv4(pkt).Payload()).Flags()) })
+	}
+	if p.now != rto {
+		t.Fatalf("first retransmission timeout at %v, want %v", p.now, rto)
+	}
+	got := p.states("A", clients[0].Tuple().Local)
+	if last := got[len(got)-1]; last != "FIN_WAIT_1->CLOSED (host limit)" {
+		t.Errorf("orphan: last change %q", last)
+	}
+	if st := clients[1].State(); st != tcp.Established {
+		t.Errorf("the connection its user holds is %v, want ESTABLISHED", st)
+	}
+	if len(out) == 0 || out[0] != wire.FlagRST|wire.FlagACK {
+		t.Errorf("at the RTO A sent %v, want the orphan's RST,ACK first", out)
+	}
+	if k := p.a.Counters(); k.TCPAbortOnMemory != 1 || k.CurrOrphans != 0 {
+		t.Errorf("TCPAbortOnMemory %d, CurrOrphans %d; want 1, 0", k.TCPAbortOnMemory, k.CurrOrphans)
+	}
+	if err := p.a.CheckInvariants(); err != nil {
+		t.Fatal(err)
 	}
 }
