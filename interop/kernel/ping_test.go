@@ -31,7 +31,10 @@ func TestPingKernelToSynack(t *testing.T) {
 	for _, f := range udpFamilies {
 		t.Run(f.name, func(t *testing.T) {
 			e := newFamilyEnv(t, f)
-			out, err := e.ns.Run("ping", "-n", "-c", "3", "-i", "0.2", "-W", "5", f.synack.String())
+			// -w: wait until all three replies are in (up to 10 s);
+			// with only -W, ping waits two RTTs for the last reply once
+			// others came back, and a loaded machine misses that.
+			out, err := e.ns.Run("ping", "-n", "-c", "3", "-i", "0.2", "-w", "10", f.synack.String())
 			if err != nil {
 				t.Fatalf("ping: %v\n%s", err, out)
 			}
