@@ -21,11 +21,13 @@ type Conn struct {
 	s *Stack
 	c *stack.Conn
 
-	// ready receives a token whenever the connection may have changed
-	// (data arrived, send space freed, state changed).
-	readable chan struct{}
-	writable chan struct{}
-	closed   chan struct{} // closed by Close
+	// readable and writable receive a token whenever the connection may
+	// have changed (data arrived, send space freed, state changed). Each
+	// is made when a reader or writer first has to wait (wakeChan): an
+	// idle connection holds neither.
+	readable wakeChan
+	writable wakeChan
+	closed   atomic.Bool // set by Close, which then wakes both
 
 	readDeadline, writeDeadline deadline
 
@@ -36,14 +38,7 @@ type Conn struct {
 }
 
 func newConn(s *Stack, c *stack.Conn) *Conn {
-	cc := &Conn{
-		s: s, c: c,
-		readable:      make(chan struct{}, 1),
-		writable:      make(chan struct{}, 1),
-		closed:        make(chan struct{}),
-		readDeadline:  newDeadline(),
-		writeDeadline: newDeadline(),
-	}
+	cc := &Conn{s: s, c: c}
 	cc.linger.Store(-1)
 	c.SetWaker(cc.notify)
 	return cc
@@ -51,14 +46,8 @@ func newConn(s *Stack, c *stack.Conn) *Conn {
 
 // notify is the host's waker: it never blocks.
 func (c *Conn) notify() {
-	select {
-	case c.readable <- struct{}{}:
-	default:
-	}
-	select {
-	case c.writable <- struct{}{}:
-	default:
-	}
+	c.readable.notify()
+	c.writable.notify()
 }
 
 func (c *Conn) local() net.Addr  { return net.TCPAddrFromAddrPort(c.c.Tuple().Local) }
@@ -75,7 +64,7 @@ func (c *Conn) opErr(op string, err error) error {
 	return opError(op, t.Local, t.Remote, err)
 }
 
-func (c *Conn) isClosed() bool { return isClosed(c.closed) }
+func (c *Conn) isClosed() bool { return c.closed.Load() }
 
 // Read reads received data. It returns io.EOF after the peer's FIN (or
 // CloseRead), a *net.OpError wrapping the errno when the connection failed
@@ -94,6 +83,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 func (c *Conn) read(p []byte) (int, error) {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
+	ready := c.readable.get() // before the first try: a change after it leaves a token
 	for {
 		if c.isClosed() {
 			return 0, net.ErrClosed
@@ -106,10 +96,9 @@ func (c *Conn) read(p []byte) (int, error) {
 			return n, err
 		}
 		select {
-		case <-c.readable:
+		case <-ready:
 		case <-c.readDeadline.wait():
 			return 0, os.ErrDeadlineExceeded
-		case <-c.closed:
 		}
 	}
 }
@@ -130,6 +119,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 func (c *Conn) write(p []byte) (int, error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	ready := c.writable.get()
 	written := 0
 	for {
 		if c.isClosed() {
@@ -147,10 +137,9 @@ func (c *Conn) write(p []byte) (int, error) {
 			continue
 		}
 		select {
-		case <-c.writable:
+		case <-ready:
 		case <-c.writeDeadline.wait():
 			return written, os.ErrDeadlineExceeded
-		case <-c.closed:
 		}
 	}
 }
@@ -165,7 +154,8 @@ func (c *Conn) Close() error {
 	err := net.ErrClosed
 	c.closeOnce.Do(func() {
 		err = nil
-		close(c.closed)
+		c.closed.Store(true)
+		c.notify() // a blocked Read or Write sees it and leaves
 		now := c.s.clk.Now()
 		linger := c.linger.Load()
 		if linger == 0 {
@@ -191,6 +181,7 @@ func (c *Conn) lingerClose(d time.Duration) {
 	// ours alone.
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	ready := c.writable.get()
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	for {
@@ -200,7 +191,7 @@ func (c *Conn) lingerClose(d time.Duration) {
 			return
 		}
 		select {
-		case <-c.writable:
+		case <-ready:
 		case <-timer.C:
 			return
 		case <-c.s.done:

@@ -7,14 +7,14 @@ import (
 
 // deadline is a settable deadline whose wait channel closes when it
 // passes, like net.Pipe's. It uses the time package, so testing/synctest
-// runs it on virtual time.
+// runs it on virtual time. The zero value is a deadline never set: it
+// holds no channel until one is, so that the many connections that never
+// set a deadline pay nothing for it.
 type deadline struct {
 	mu     sync.Mutex
 	timer  *time.Timer
-	cancel chan struct{} // closed when the deadline passes
+	cancel chan struct{} // closed when the deadline passes; nil while none is set
 }
-
-func newDeadline() deadline { return deadline{cancel: make(chan struct{})} }
 
 // set arms the deadline at t; the zero time disarms it, a past time
 // expires it at once.
@@ -28,30 +28,30 @@ func (d *deadline) set(t time.Time) {
 	closed := isClosed(d.cancel)
 	if t.IsZero() {
 		if closed {
-			d.cancel = make(chan struct{})
+			d.cancel = nil
 		}
 		return
 	}
+	if d.cancel == nil || closed {
+		d.cancel = make(chan struct{})
+	}
 	if dur := time.Until(t); dur > 0 {
-		if closed {
-			d.cancel = make(chan struct{})
-		}
 		c := d.cancel
 		d.timer = time.AfterFunc(dur, func() { close(c) })
 		return
 	}
-	if !closed {
-		close(d.cancel)
-	}
+	close(d.cancel)
 }
 
-// wait returns a channel that is closed when the deadline passes.
+// wait returns a channel that is closed when the deadline passes, or nil
+// (which blocks for ever in a select) while no deadline is set.
 func (d *deadline) wait() chan struct{} {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.cancel
 }
 
+// isClosed reports whether c is closed; a nil c is not.
 func isClosed(c chan struct{}) bool {
 	select {
 	case <-c:

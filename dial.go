@@ -142,16 +142,18 @@ func (s *Stack) connect(ctx context.Context, local, remote netip.AddrPort) (*Con
 	c.c.Configure(func(t *tcp.TCB) {
 		t.SetKeepAlive(tcp.KeepAlive{Enable: true, Idle: 15 * time.Second, Interval: 15 * time.Second, Count: 9})
 	})
+	ready := c.writable.get()
 	for {
 		st := sc.Status()
 		switch {
 		case st.State == tcp.Closed:
 			return nil, opError("dial", sc.Tuple().Local, remote, st.Err)
 		case st.State != tcp.SynSent && st.State != tcp.SynReceived:
+			c.writable.forget()
 			return c, nil
 		}
 		select {
-		case <-c.writable:
+		case <-ready:
 		case <-ctx.Done():
 			sc.Abort(s.clk.Now())
 			err := ctx.Err()

@@ -51,7 +51,7 @@ func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, 
 	if err != nil {
 		return nil, opError("listen", ap, netipZero, err)
 	}
-	ln := &Listener{s: s, l: l, ready: make(chan struct{}, 1), done: make(chan struct{}), deadline: newDeadline()}
+	ln := &Listener{s: s, l: l, ready: make(chan struct{}, 1), done: make(chan struct{})}
 	l.SetWaker(func() {
 		select {
 		case ln.ready <- struct{}{}:

@@ -28,12 +28,10 @@ type packetCore struct {
 
 func newPacketCore(s *Stack) packetCore {
 	return packetCore{
-		s:             s,
-		readable:      make(chan struct{}, 1),
-		writable:      make(chan struct{}, 1),
-		closed:        make(chan struct{}),
-		readDeadline:  newDeadline(),
-		writeDeadline: newDeadline(),
+		s:        s,
+		readable: make(chan struct{}, 1),
+		writable: make(chan struct{}, 1),
+		closed:   make(chan struct{}),
 	}
 }
 
