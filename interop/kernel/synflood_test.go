@@ -35,7 +35,7 @@ type floodOutcome struct {
 	// retrans is the segments the namespace's kernel retransmitted (its
 	// Tcp RetransSegs), SYNs included.
 	retrans int
-	c        stack.Counters
+	c       stack.Counters
 }
 
 // TestSynFlood: spoofed SYNs from random sources flood a listener while
