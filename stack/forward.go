@@ -162,6 +162,47 @@ func (h *Host) forwardSYN(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segm
 	l.wake()
 }
 
+// forwardReset lets a client's RST cancel its request while the request
+// waits for its answer or for the Flush that applies it: the answer, or
+// a late one, then fails with ECONNRESET, and a completed request that
+// was not applied yet is reported by Failed. RFC 5961 §3.2: the reset
+// must carry exactly the sequence number that follows the SYN's, since
+// no SYN-ACK has told the client a window; any other is not about the
+// request. It reports whether seg cancelled one. Called with h.mu held.
+func (h *Host) forwardReset(t Tuple, seg *tcp.Segment) bool {
+	fl := h.fwd.fl
+	r := fl.pending[t]
+	if r == nil || seg.Seq != r.syn.Seq.Add(1) {
+		return false
+	}
+	switch r.state {
+	case fwdPending:
+		fl.forget(r, syscall.ECONNRESET)
+	case fwdComplete, fwdRefuse:
+		fl.decided.remove(r)
+		h.fwd.decided.Add(-1)
+		delete(fl.pending, t)
+		if r.state == fwdComplete {
+			h.forwardFailed(fl.l, t, syscall.ECONNRESET)
+		}
+		r.state, r.err = fwdGone, syscall.ECONNRESET
+	}
+	h.count(func(k *Counters) { k.ForwardResets++ })
+	return true
+}
+
+// takesForeign reports whether Deliver takes a packet of proto to an
+// address the host does not own: TCP and ICMP while a forwarder is open,
+// the ICMP errors being about the forwarded connections, whose local end
+// is such an address (and about Connects from one).
+func (h *Host) takesForeign(proto uint8) bool {
+	switch proto {
+	case wire.ProtoTCP, wire.ProtoICMPv4, wire.ProtoICMPv6:
+		return h.fwd.on.Load()
+	}
+	return false
+}
+
 // unicast reports whether a names one host: not unspecified, multicast
 // or the IPv4 limited broadcast.
 func unicast(a netip.Addr) bool {
@@ -188,8 +229,10 @@ func (h *Host) forwardFailed(l *Listener, t Tuple, err syscall.Errno) {
 
 // Failed returns the oldest completed request whose handshake failed
 // since the last call, so that a caller waiting for its connection can
-// stop; a request answered with a SYN cookie holds no state and is
-// never reported.
+// stop: ETIMEDOUT when the SYN-ACKs went unacknowledged, ECONNRESET
+// when the client reset it (also before the Flush that would have sent
+// the SYN-ACK). A request answered with a SYN cookie holds no state and
+// is never reported (see Complete).
 func (fl *ForwardListener) Failed() (ForwardFailure, bool) {
 	h := fl.l.h
 	h.mu.Lock()
@@ -280,8 +323,16 @@ func (r *ForwardRequest) Options() wire.TCPOptions { return r.syn.Options }
 // a passive open, which answers with a SYN-ACK from the destination (or
 // a SYN cookie, or drops it when the accept queue is full, as for a
 // listener's SYN), and the established connection comes from Accept. A
-// request already answered or forgotten gives syscall.EALREADY or
-// syscall.ETIMEDOUT.
+// request already answered or forgotten gives syscall.EALREADY,
+// syscall.ETIMEDOUT (expired) or syscall.ECONNRESET (the client reset
+// it first).
+//
+// A request answered with a SYN cookie (the SYN queue was full) leaves
+// no state: if the client resets it, or its final ACK and everything
+// after it are lost, nothing is reported by Failed, and whoever waits
+// for the connection must give up on its own deadline. The client's
+// side is the same as with a listener's cookie (RFC 4987 §3.6): a lost
+// ACK is repaired by its first data segment, which carries the ACK.
 func (r *ForwardRequest) Complete() error { return r.answer(fwdComplete) }
 
 // Refuse answers the request, at the next Flush, with a reset, as a
