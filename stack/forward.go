@@ -192,13 +192,18 @@ func (h *Host) forwardReset(t Tuple, seg *tcp.Segment) bool {
 }
 
 // takesForeign reports whether Deliver takes a packet of proto to an
-// address the host does not own: TCP and ICMP while a forwarder is open,
-// the ICMP errors being about the forwarded connections, whose local end
-// is such an address (and about Connects from one).
+// address the host does not own: TCP while a forwarder is open, UDP while
+// a UDP forwarder is, and ICMP while either is, the ICMP errors being
+// about the forwarded connections and flows, whose local end is such an
+// address (and about Connects from one).
 func (h *Host) takesForeign(proto uint8) bool {
 	switch proto {
-	case wire.ProtoTCP, wire.ProtoICMPv4, wire.ProtoICMPv6:
+	case wire.ProtoTCP:
 		return h.fwd.on.Load()
+	case wire.ProtoUDP:
+		return h.dgram.uflOn.Load()
+	case wire.ProtoICMPv4, wire.ProtoICMPv6:
+		return h.fwd.on.Load() || h.dgram.uflOn.Load()
 	}
 	return false
 }
@@ -444,13 +449,14 @@ func (h *Host) tickForwards(now clock.Instant) {
 	}
 }
 
-// nextForward is the earliest deadline of an unanswered request, or
-// clock.Never. Called with h.mu held.
+// nextForward is the earliest deadline of an unanswered request or a
+// UDP flow, or clock.Never. Called with h.mu held.
 func (h *Host) nextForward() clock.Instant {
+	next := h.nextUDPFlow() // udp_forward.go
 	if fl := h.fwd.fl; fl != nil && fl.queue.head != nil {
-		return fl.queue.head.deadline
+		next = clock.Min(next, fl.queue.head.deadline)
 	}
-	return clock.Never
+	return next
 }
 
 // crashForward forgets forwarding, as a host crash does. Called with h.mu
