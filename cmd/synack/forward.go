@@ -129,7 +129,10 @@ func forward(ctx context.Context, o forwardOptions, addr netip.Prefix, stderr io
 	fl.Close()
 	ufl.Close()
 	loops.Wait()
-	r.closeAll(forwardSettle)
+	conns := r.closeAll(forwardSettle)
+	// Let the FINs (and the resets of handshakes not yet taken) go out
+	// before the stack stops, as serve does.
+	ns.settle(settleTimeout, conns...)
 	if err := ns.Close(); err != nil {
 		fmt.Fprintf(stderr, "synack forward: %v\n", err)
 		return 1

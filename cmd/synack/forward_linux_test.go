@@ -446,16 +446,23 @@ func TestForwardSOCKS5(t *testing.T) {
 		}
 	})
 
-	// An idle connection open at SIGTERM is closed, and the command
+	// An idle connection open at SIGTERM (relayed end to end: a byte
+	// has gone there and back) is closed with a FIN, and the command
 	// exits 0.
 	c, err := dialIn(ns, "198.18.0.7:7", forwardTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
 	run.stop(t)
-	if _, err := io.ReadAll(c); err != nil && !errors.Is(err, syscall.ECONNRESET) {
-		t.Fatalf("the idle connection after SIGTERM: %v", err)
+	if rest, err := io.ReadAll(c); err != nil || len(rest) != 0 {
+		t.Fatalf("the idle connection after SIGTERM: %q, %v", rest, err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"sync"
 	"syscall"
 	"time"
@@ -62,15 +63,20 @@ func (r *relays) done(cs ...io.Closer) {
 }
 
 // closeAll closes every relay and waits, for at most limit, for their
-// goroutines to end.
-func (r *relays) closeAll(limit time.Duration) {
+// goroutines to end. It returns the stack's connections it closed, for
+// the caller to let their FINs go out before the stack stops.
+func (r *relays) closeAll(limit time.Duration) []*synack.Conn {
 	r.mu.Lock()
 	r.closing = true
 	live := r.live
 	r.live = nil
 	r.mu.Unlock()
+	var conns []*synack.Conn
 	for c := range live {
 		c.Close()
+		if sc, ok := c.(*synack.Conn); ok {
+			conns = append(conns, sc)
+		}
 	}
 	ended := make(chan struct{})
 	go func() { r.wg.Wait(); close(ended) }()
@@ -78,6 +84,7 @@ func (r *relays) closeAll(limit time.Duration) {
 	case <-ended:
 	case <-time.After(limit):
 	}
+	return conns
 }
 
 // acceptTCP takes the forwarding requests until the listener closes.
@@ -136,12 +143,15 @@ type halfCloser interface {
 }
 
 // splice copies src to dst and passes its end on: src's EOF becomes dst's
-// FIN (the half-close goes through), an error resets both, so that a
-// reset on one side becomes a reset on the other.
+// FIN (the half-close goes through), an error from a peer resets both, so
+// that a reset on one side becomes a reset on the other. Our own Close of
+// either (at shutdown) closes both gracefully.
 func splice(dst, src halfCloser) {
 	if _, err := io.Copy(dst, src); err != nil {
-		dst.SetLinger(0)
-		src.SetLinger(0)
+		if !errors.Is(err, net.ErrClosed) {
+			dst.SetLinger(0)
+			src.SetLinger(0)
+		}
 		dst.Close()
 		src.Close()
 		return
