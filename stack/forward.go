@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"fmt"
 	"net/netip"
 	"sync/atomic"
 	"syscall"
@@ -507,4 +508,20 @@ func (q *fwdList) remove(r *ForwardRequest) {
 	}
 	r.prev, r.next = nil, nil
 	q.n--
+}
+
+// checkForwards checks the forwarders' books: every pending request is
+// unanswered or answered and not yet applied, as the counts say, and the
+// UDP flows' table, expiry lists and backlog agree. Called with h.mu
+// held.
+func (h *Host) checkForwards() error {
+	if fl := h.fwd.fl; fl != nil {
+		if n := fl.queue.n + fl.decided.n; n != len(fl.pending) {
+			return fmt.Errorf("forwarder: %d requests pending, %d queued and %d answered", len(fl.pending), fl.queue.n, fl.decided.n)
+		}
+		if d := int(h.fwd.decided.Load()); d != fl.decided.n {
+			return fmt.Errorf("forwarder: %d answers counted, %d listed", d, fl.decided.n)
+		}
+	}
+	return h.checkUDPFlows()
 }

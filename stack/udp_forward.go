@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"fmt"
 	"net/netip"
 	"sync/atomic"
 	"syscall"
@@ -455,4 +456,46 @@ func (q *flowList) remove(f *UDPFlow, links func(*UDPFlow) *flowLinks) {
 	}
 	l.prev, l.next = nil, nil
 	q.n--
+}
+
+// checkUDPFlows checks that each flow of the table is on one expiry list,
+// in deadline order, and the backlog holds only flows of the table, as
+// many as it counts.
+func (h *Host) checkUDPFlows() error {
+	d := &h.dgram
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fl := d.ufl
+	if fl == nil {
+		return nil
+	}
+	listed := 0
+	for _, l := range []*flowList{&fl.short, &fl.long} {
+		n := 0
+		for f, prev := l.head, clock.Instant(0); f != nil; f = f.lru.next {
+			if f.list != l || fl.flows[f.tuple] != f || f.deadline < prev {
+				return fmt.Errorf("UDP flow %v: misplaced on its expiry list", f.tuple)
+			}
+			prev = f.deadline
+			n++
+		}
+		if n != l.n {
+			return fmt.Errorf("UDP flows: an expiry list counts %d, holds %d", l.n, n)
+		}
+		listed += n
+	}
+	if listed != len(fl.flows) {
+		return fmt.Errorf("UDP flows: %d in the table, %d on expiry lists", len(fl.flows), listed)
+	}
+	n := 0
+	for f := fl.backlog.head; f != nil; f = f.acc.next {
+		if !f.inQueue || fl.flows[f.tuple] != f {
+			return fmt.Errorf("UDP flow %v: in the backlog but not waiting", f.tuple)
+		}
+		n++
+	}
+	if n != fl.backlog.n {
+		return fmt.Errorf("UDP flows: the backlog counts %d, holds %d", fl.backlog.n, n)
+	}
+	return nil
 }

@@ -195,6 +195,9 @@ func TestUDPForwardExpiry(t *testing.T) {
 	if fl.Flows() != 1 {
 		t.Fatal("the stream expired early")
 	}
+	if err := h.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
 	h.Tick(at(173 * time.Second))
 	if k := h.Counters(); fl.Flows() != 0 || k.UDPForwardFlows != 2 || k.UDPForwardExpired != 2 {
 		t.Fatalf("%d flows, counters %+v", fl.Flows(), k)

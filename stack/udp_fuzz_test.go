@@ -118,6 +118,9 @@ func FuzzForwardDatagram(f *testing.F) {
 			if fl.Flows() > 2 {
 				t.Fatalf("%d flows", fl.Flows())
 			}
+			if err := p.b.CheckInvariants(); err != nil {
+				t.Fatal(err)
+			}
 			p.now = p.now.Add(time.Second)
 		}
 		p.b.Tick(p.now.Add(DefaultUDPStreamTimeout))
