@@ -24,8 +24,9 @@ import (
 // (RFC 9293 §3.10.7.1), Drop forgets it. The answers are applied at the
 // next Flush, by the driver, as every packet the host sends is built.
 // While forwarding is on the host also takes TCP packets to addresses
-// it does not own, and Connect may use any source address (the other
-// direction of a tunnel).
+// it does not own, and the ICMP errors about them, and Connect may use
+// any source address (the other direction of a tunnel). A client's RST
+// cancels its request while it waits (forwardReset).
 
 // ForwardOptions configure ListenForward.
 type ForwardOptions struct {
