@@ -3,6 +3,9 @@ package synack_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/netip"
 	"syscall"
 	"testing"
@@ -159,4 +162,55 @@ func TestForwardUDPManyFlows(t *testing.T) {
 		}
 		fl.Close()
 	})
+}
+
+// A tunnel relaying UDP: the client's datagrams to 10.1.0.2:53, which
+// only the tunnel reaches, become a flow there, relayed to the server's
+// socket; the answer comes back from 10.1.0.2:53.
+func ExampleStack_ListenForwardUDP() {
+	client, tunnel, server, stop := tunnelNet(plainConfig)
+	defer stop()
+	srv, _ := server.ListenUDP("udp", &net.UDPAddr{Port: 53})
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := srv.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			srv.WriteToUDPAddrPort(append([]byte("answer to "), buf[:n]...), from)
+		}
+	}()
+
+	ufl, err := tunnel.ListenForwardUDP(stack.UDPForwardOptions{})
+	if err != nil {
+		panic(err)
+	}
+	defer ufl.Close()
+	go func() {
+		for {
+			f, err := ufl.Accept(context.Background())
+			if err != nil {
+				return
+			}
+			fmt.Println("flow from", f.RemoteAddrPort().Addr(), "to", f.LocalAddr())
+			up, err := tunnel.DialUDPAddrPort("udp", netip.AddrPort{}, f.LocalAddrPort())
+			if err != nil {
+				f.Close()
+				continue
+			}
+			go func() { io.Copy(f, up); f.Close() }()
+			go func() { io.Copy(up, f); up.Close() }() // until the flow expires
+		}
+	}()
+
+	c, _ := client.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(10, 1, 0, 2), Port: 53})
+	c.Write([]byte("query"))
+	buf := make([]byte, 512)
+	n, from, _ := c.ReadFromUDPAddrPort(buf)
+	fmt.Println(string(buf[:n]), "from", from)
+	c.Close()
+	// Output:
+	// flow from 10.0.0.1 to 10.1.0.2:53
+	// answer to query from 10.1.0.2:53
 }
