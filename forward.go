@@ -202,7 +202,8 @@ func (r *ForwardRequest) SYN() SYNOptions {
 // client never acknowledged the SYN-ACK, after its 6 tries in 63 s) or
 // ECONNRESET; a handshake answered with a SYN cookie holds no state to
 // fail, so give ctx a deadline. A request already answered or forgotten
-// fails with syscall.EALREADY or ETIMEDOUT.
+// fails with syscall.EALREADY or ETIMEDOUT, and one the client reset
+// while it waited with ECONNRESET.
 func (r *ForwardRequest) Complete(ctx context.Context) (*Conn, error) {
 	f, t := r.f, r.r.Tuple()
 	ch := make(chan completion, 1)

@@ -53,6 +53,10 @@ type Counters struct {
 	ForwardRequests    uint64 // SYNs that became a forwarding request
 	ForwardDrops       uint64 // SYNs to forward dropped because MaxPending requests were unanswered
 	ForwardExpired     uint64 // forwarding requests forgotten unanswered after their Timeout
+	ForwardResets      uint64 // forwarding requests the client's RST cancelled before they were applied
+	UDPForwardFlows    uint64 // UDP flows a UDPForwardListener started
+	UDPForwardDrops    uint64 // datagrams that would have started a flow beyond MaxFlows or Backlog
+	UDPForwardExpired  uint64 // UDP flows ended by their idle timeout
 
 	// Udp (RFC 4113, as /proc/net/snmp names them; IPv4 and IPv6
 	// together, which Linux counts apart as Udp and Udp6).

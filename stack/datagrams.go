@@ -3,6 +3,7 @@ package stack
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 )
 
 // datagrams is a host's datagram state: the UDP and ping socket tables,
@@ -14,7 +15,9 @@ type datagrams struct {
 	udpPorts map[familyPort]int // sockets bound to each port, per family
 	udpNext  uint32             // RFC 6056 next_ephemeral for UDP
 	pings    map[pingKey]*PingSocket
-	pingNext uint32 // RFC 6056 next_ephemeral for ping identifiers
+	pingNext uint32              // RFC 6056 next_ephemeral for ping identifiers
+	ufl      *UDPForwardListener // udp_forward.go
+	uflOn    atomic.Bool         // ufl != nil, for Deliver without the lock
 
 	out dgramOut
 
@@ -52,6 +55,7 @@ func (h *Host) crashDatagrams() {
 	for _, p := range d.pings {
 		socks = append(socks, &p.dgramSock)
 	}
+	socks = append(socks, d.crashForwardUDP()...)
 	d.udp, d.udpPorts, d.pings = nil, nil, nil
 	d.mu.Unlock()
 	d.out.reset()

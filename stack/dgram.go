@@ -28,12 +28,13 @@ type dgramSock struct {
 	h  *Host
 	mu sync.Mutex
 
-	rq      recvQueue
-	rcvBuf  int    // SO_RCVBUF: the storage rq may hold
-	drops   uint64 // datagrams dropped because rq was full (SO_RXQ_OVFL)
-	sndBuf  int    // SO_SNDBUF: the storage queued for output may reach
-	sndUsed int    // storage of this socket's datagrams not yet emitted
-	blocked bool   // a send found sndUsed over sndBuf: wake it on release
+	rq        recvQueue
+	rcvBuf    int    // SO_RCVBUF: the storage rq may hold
+	maxQueued int    // the datagrams rq may hold; 0 means maxQueuedDatagrams
+	drops     uint64 // datagrams dropped because rq was full (SO_RXQ_OVFL)
+	sndBuf    int    // SO_SNDBUF: the storage queued for output may reach
+	sndUsed   int    // storage of this socket's datagrams not yet emitted
+	blocked   bool   // a send found sndUsed over sndBuf: wake it on release
 
 	err    syscall.Errno // pending error, returned once by the next call
 	closed bool
@@ -110,7 +111,11 @@ func (d *dgramSock) enqueue(from netip.AddrPort, payload []byte, queued func(k *
 	if d.closed {
 		return false, false
 	}
-	if d.rq.charged >= d.rcvBuf || d.rq.n >= maxQueuedDatagrams {
+	limit := maxQueuedDatagrams
+	if d.maxQueued > 0 {
+		limit = d.maxQueued
+	}
+	if d.rq.charged >= d.rcvBuf || d.rq.n >= limit {
 		d.drops++
 		return false, true
 	}

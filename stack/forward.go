@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"fmt"
 	"net/netip"
 	"sync/atomic"
 	"syscall"
@@ -23,8 +24,9 @@ import (
 // (RFC 9293 §3.10.7.1), Drop forgets it. The answers are applied at the
 // next Flush, by the driver, as every packet the host sends is built.
 // While forwarding is on the host also takes TCP packets to addresses
-// it does not own, and Connect may use any source address (the other
-// direction of a tunnel).
+// it does not own, and the ICMP errors about them, and Connect may use
+// any source address (the other direction of a tunnel). A client's RST
+// cancels its request while it waits (forwardReset).
 
 // ForwardOptions configure ListenForward.
 type ForwardOptions struct {
@@ -162,6 +164,52 @@ func (h *Host) forwardSYN(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segm
 	l.wake()
 }
 
+// forwardReset lets a client's RST cancel its request while the request
+// waits for its answer or for the Flush that applies it: the answer, or
+// a late one, then fails with ECONNRESET, and a completed request that
+// was not applied yet is reported by Failed. RFC 5961 §3.2: the reset
+// must carry exactly the sequence number that follows the SYN's, since
+// no SYN-ACK has told the client a window; any other is not about the
+// request. It reports whether seg cancelled one. Called with h.mu held.
+func (h *Host) forwardReset(t Tuple, seg *tcp.Segment) bool {
+	fl := h.fwd.fl
+	r := fl.pending[t]
+	if r == nil || seg.Seq != r.syn.Seq.Add(1) {
+		return false
+	}
+	switch r.state {
+	case fwdPending:
+		fl.forget(r, syscall.ECONNRESET)
+	case fwdComplete, fwdRefuse:
+		fl.decided.remove(r)
+		h.fwd.decided.Add(-1)
+		delete(fl.pending, t)
+		if r.state == fwdComplete {
+			h.forwardFailed(fl.l, t, syscall.ECONNRESET)
+		}
+		r.state, r.err = fwdGone, syscall.ECONNRESET
+	}
+	h.count(func(k *Counters) { k.ForwardResets++ })
+	return true
+}
+
+// takesForeign reports whether Deliver takes a packet of proto to an
+// address the host does not own: TCP while a forwarder is open, UDP while
+// a UDP forwarder is, and ICMP while either is, the ICMP errors being
+// about the forwarded connections and flows, whose local end is such an
+// address (and about Connects from one).
+func (h *Host) takesForeign(proto uint8) bool {
+	switch proto {
+	case wire.ProtoTCP:
+		return h.fwd.on.Load()
+	case wire.ProtoUDP:
+		return h.dgram.uflOn.Load()
+	case wire.ProtoICMPv4, wire.ProtoICMPv6:
+		return h.fwd.on.Load() || h.dgram.uflOn.Load()
+	}
+	return false
+}
+
 // unicast reports whether a names one host: not unspecified, multicast
 // or the IPv4 limited broadcast.
 func unicast(a netip.Addr) bool {
@@ -188,8 +236,10 @@ func (h *Host) forwardFailed(l *Listener, t Tuple, err syscall.Errno) {
 
 // Failed returns the oldest completed request whose handshake failed
 // since the last call, so that a caller waiting for its connection can
-// stop; a request answered with a SYN cookie holds no state and is
-// never reported.
+// stop: ETIMEDOUT when the SYN-ACKs went unacknowledged, ECONNRESET
+// when the client reset it (also before the Flush that would have sent
+// the SYN-ACK). A request answered with a SYN cookie holds no state and
+// is never reported (see Complete).
 func (fl *ForwardListener) Failed() (ForwardFailure, bool) {
 	h := fl.l.h
 	h.mu.Lock()
@@ -280,8 +330,16 @@ func (r *ForwardRequest) Options() wire.TCPOptions { return r.syn.Options }
 // a passive open, which answers with a SYN-ACK from the destination (or
 // a SYN cookie, or drops it when the accept queue is full, as for a
 // listener's SYN), and the established connection comes from Accept. A
-// request already answered or forgotten gives syscall.EALREADY or
-// syscall.ETIMEDOUT.
+// request already answered or forgotten gives syscall.EALREADY,
+// syscall.ETIMEDOUT (expired) or syscall.ECONNRESET (the client reset
+// it first).
+//
+// A request answered with a SYN cookie (the SYN queue was full) leaves
+// no state: if the client resets it, or its final ACK and everything
+// after it are lost, nothing is reported by Failed, and whoever waits
+// for the connection must give up on its own deadline. The client's
+// side is the same as with a listener's cookie (RFC 4987 §3.6): a lost
+// ACK is repaired by its first data segment, which carries the ACK.
 func (r *ForwardRequest) Complete() error { return r.answer(fwdComplete) }
 
 // Refuse answers the request, at the next Flush, with a reset, as a
@@ -393,13 +451,14 @@ func (h *Host) tickForwards(now clock.Instant) {
 	}
 }
 
-// nextForward is the earliest deadline of an unanswered request, or
-// clock.Never. Called with h.mu held.
+// nextForward is the earliest deadline of an unanswered request or a
+// UDP flow, or clock.Never. Called with h.mu held.
 func (h *Host) nextForward() clock.Instant {
+	next := h.nextUDPFlow() // udp_forward.go
 	if fl := h.fwd.fl; fl != nil && fl.queue.head != nil {
-		return fl.queue.head.deadline
+		next = clock.Min(next, fl.queue.head.deadline)
 	}
-	return clock.Never
+	return next
 }
 
 // crashForward forgets forwarding, as a host crash does. Called with h.mu
@@ -450,4 +509,20 @@ func (q *fwdList) remove(r *ForwardRequest) {
 	}
 	r.prev, r.next = nil, nil
 	q.n--
+}
+
+// checkForwards checks the forwarders' books: every pending request is
+// unanswered or answered and not yet applied, as the counts say, and the
+// UDP flows' table, expiry lists and backlog agree. Called with h.mu
+// held.
+func (h *Host) checkForwards() error {
+	if fl := h.fwd.fl; fl != nil {
+		if n := fl.queue.n + fl.decided.n; n != len(fl.pending) {
+			return fmt.Errorf("forwarder: %d requests pending, %d queued and %d answered", len(fl.pending), fl.queue.n, fl.decided.n)
+		}
+		if d := int(h.fwd.decided.Load()); d != fl.decided.n {
+			return fmt.Errorf("forwarder: %d answers counted, %d listed", d, fl.decided.n)
+		}
+	}
+	return h.checkUDPFlows()
 }

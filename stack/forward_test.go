@@ -466,3 +466,247 @@ func TestForwardCompleteFails(t *testing.T) {
 		t.Fatal("reported twice")
 	}
 }
+
+// rstFrom builds <SEQ=seq><CTL=RST> from src to dst.
+func rstFrom(src, dst netip.AddrPort, seq uint32) []byte {
+	pkt := make([]byte, 40)
+	wire.PutIPv4Header(pkt, src.Addr(), dst.Addr(), wire.ProtoTCP, 64, 1, 20)
+	tb := wire.TCP(pkt[20:])
+	wire.PutTCPHeader(tb, wire.TCPHeader{SrcPort: src.Port(), DstPort: dst.Port(), Seq: seq, Flags: wire.FlagRST}, &wire.TCPOptions{})
+	tb.SetChecksum(wire.TransportChecksum(src.Addr(), dst.Addr(), wire.ProtoTCP, tb))
+	return pkt
+}
+
+// forwardHost is a host B forwarding, with one pending request: the SYN
+// <SEQ=1000> from 10.0.0.1:1000 to farAway.
+func forwardHost(t *testing.T) (*Host, *ForwardListener, *ForwardRequest, netip.AddrPort) {
+	t.Helper()
+	h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}})
+	fl, err := h.ListenForward(0, ForwardOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := netip.AddrPortFrom(testAddrA.Addr(), 1000)
+	h.Deliver(0, synFrom(src, farAway, 1000))
+	r, _ := fl.Next()
+	if r == nil {
+		t.Fatal("no request")
+	}
+	return h, fl, r, src
+}
+
+// A client's <SEQ=SYN+1><CTL=RST> cancels its unanswered request: the
+// answer then fails with ECONNRESET and nothing is sent. A reset with
+// any other sequence number is not about the request (RFC 5961 §3.2)
+// and is dropped; the client's next SYN is a new request.
+func TestForwardResetCancelsPending(t *testing.T) {
+	h, fl, r, src := forwardHost(t)
+	h.Deliver(0, rstFrom(src, farAway, 1002))
+	if k := h.Counters(); fl.Pending() != 1 || k.ForwardResets != 0 || k.Drops[DropNoSocket] != 1 {
+		t.Fatalf("a reset out of place: %d pending, %d resets, %d no-socket", fl.Pending(), k.ForwardResets, k.Drops[DropNoSocket])
+	}
+	h.Deliver(0, rstFrom(src, farAway, 1001))
+	if k := h.Counters(); fl.Pending() != 0 || k.ForwardResets != 1 {
+		t.Fatalf("%d pending, %d resets", fl.Pending(), k.ForwardResets)
+	}
+	if err := r.Complete(); err != syscall.ECONNRESET {
+		t.Fatalf("Complete after the reset: %v", err)
+	}
+	if err := r.Refuse(); err != syscall.ECONNRESET {
+		t.Fatalf("Refuse after the reset: %v", err)
+	}
+	if sent, _ := sentBy(h, 0); len(sent) != 0 {
+		t.Fatalf("sent %q", sent)
+	}
+	if r2, _ := fl.Next(); r2 != nil {
+		t.Fatalf("the cancelled request handed out: %v", r2.Tuple())
+	}
+	h.Deliver(clock.Instant(time.Second), synFrom(src, farAway, 1000))
+	if r2, _ := fl.Next(); r2 == nil || r2 == r || h.Counters().ForwardRequests != 2 {
+		t.Fatalf("the SYN again: %v", r2)
+	}
+	if err := h.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A reset between Complete and the Flush that would apply it cancels the
+// request too: no SYN-ACK goes out and Failed reports ECONNRESET, so a
+// caller waiting for the connection stops. A refusal so cancelled sends
+// no RST either.
+func TestForwardResetCancelsAnswered(t *testing.T) {
+	for _, refuse := range []bool{false, true} {
+		h, fl, r, src := forwardHost(t)
+		answer := r.Complete
+		if refuse {
+			answer = r.Refuse
+		}
+		if err := answer(); err != nil {
+			t.Fatal(err)
+		}
+		h.Deliver(0, rstFrom(src, farAway, 1001))
+		if h.HasPendingOutput() {
+			t.Fatal("output pending after the reset")
+		}
+		if sent, _ := sentBy(h, 0); len(sent) != 0 {
+			t.Fatalf("refuse %v: sent %q", refuse, sent)
+		}
+		f, ok := fl.Failed()
+		if refuse == ok || (ok && (f.Tuple != r.Tuple() || f.Err != syscall.ECONNRESET)) {
+			t.Fatalf("refuse %v: Failed %+v, %v", refuse, f, ok)
+		}
+		if k := h.Counters(); k.ForwardResets != 1 || fl.Pending() != 0 || h.Census().SynQueue != 0 {
+			t.Fatalf("refuse %v: %d resets, %d pending, census %+v", refuse, k.ForwardResets, fl.Pending(), h.Census())
+		}
+		if err := h.CheckInvariants(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// icmpTo wraps the first 28 bytes of pkt in an ICMPv4 error from a
+// router to dst, the address pkt was sent from; rest is the message's
+// type-specific word (the next-hop MTU of fragmentation needed).
+func icmpTo(dst netip.Addr, pkt []byte, typ, code uint8, rest uint32) []byte {
+	msg := make([]byte, wire.ICMPHeaderLen+28)
+	wire.PutICMPv4(msg, typ, code, rest, pkt[:28])
+	out := make([]byte, 20+len(msg))
+	copy(out[20:], msg)
+	wire.PutIPv4Header(out, netip.MustParseAddr("10.0.0.254"), dst, wire.ProtoICMPv4, 64, 1, len(msg))
+	return out
+}
+
+// An ICMP error about a forwarded handshake's SYN-ACK, addressed to the
+// destination the SYN-ACK came from (not one of the host's addresses),
+// is taken as for the host's own: host unreachable ends the request as
+// Linux's tcp_req_err does. An echo request to that address is not
+// answered.
+func TestForwardICMPAboutRequest(t *testing.T) {
+	h, fl, r, _ := forwardHost(t)
+	if err := r.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	_, pkts := sentBy(h, 0)
+	if len(pkts) != 1 || fl.HalfOpen() != 1 {
+		t.Fatalf("%d packets, %d half-open", len(pkts), fl.HalfOpen())
+	}
+	h.Deliver(0, icmpTo(farAway.Addr(), pkts[0], 3, 1, 0))
+	k := h.Counters()
+	if fl.HalfOpen() != 0 || k.ListenDrops != 1 || k.Drops[DropNotForUs] != 0 || k.Drops[DropBadICMP] != 0 {
+		t.Fatalf("%d half-open, %d listen drops, %d not-for-us, %d bad-icmp", fl.HalfOpen(), k.ListenDrops, k.Drops[DropNotForUs], k.Drops[DropBadICMP])
+	}
+	h.Deliver(0, echoRequest(testAddrA.Addr(), farAway.Addr(), 1, 1, []byte("ping")))
+	if sent, _ := sentBy(h, 0); len(sent) != 0 || h.Counters().Drops[DropNotForUs] != 1 || h.Counters().ICMPOutEchoReps != 0 {
+		t.Fatalf("echo to a forwarded address: sent %q, counters %+v", sent, h.Counters())
+	}
+}
+
+// A path MTU message about a forwarded connection's data lowers its MSS
+// (RFC 1191), and a host unreachable about the SYN of a connection
+// dialed from a foreign source fails its connect with EHOSTUNREACH;
+// without forwarding, such a message is not for us.
+func TestForwardICMPAboutConnections(t *testing.T) {
+	p, fl := forwardPair(t, ForwardOptions{})
+	c, r := connectFar(t, p, fl)
+	r.Complete()
+	p.pump()
+	s, _ := fl.Accept()
+	if s == nil || c.State() != tcp.Established {
+		t.Fatalf("not established: %v", c.State())
+	}
+	if _, err := s.Write(make([]byte, 1400)); err != nil {
+		t.Fatal(err)
+	}
+	_, pkts := sentBy(p.b, p.now)
+	if len(pkts) != 1 {
+		t.Fatalf("%d packets", len(pkts))
+	}
+	p.b.Deliver(p.now, icmpTo(farAway.Addr(), pkts[0], 3, 4, 1000))
+	if k := p.b.Counters(); k.PathMTUChanges != 1 || k.Drops[DropNotForUs] != 0 {
+		t.Fatalf("%d MTU changes, %d not-for-us", k.PathMTUChanges, k.Drops[DropNotForUs])
+	}
+	// Dialed from 198.51.100.7 to a closed port of A: A's reset is not
+	// the point here, a router's port unreachable about the SYN is.
+	src := netip.MustParseAddrPort("198.51.100.7:5000")
+	d, err := p.b.Connect(p.now, src, netip.AddrPortFrom(testAddrA.Addr(), 23))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var syn []byte
+	sent, pkts := sentBy(p.b, p.now) // the data again, in segments of the new MSS, and the SYN
+	for i, s := range sent {
+		if s == src.String()+">10.0.0.1:23 SYN" {
+			syn = pkts[i]
+		}
+	}
+	if syn == nil {
+		t.Fatalf("no SYN in %q", sent)
+	}
+	p.b.Deliver(p.now, icmpTo(src.Addr(), syn, 3, 1, 0))
+	if k := p.b.Counters(); k.Drops[DropNotForUs] != 0 || k.Drops[DropBadICMP] != 0 || d.Status().Err != syscall.EHOSTUNREACH {
+		t.Fatalf("not-for-us %d, bad-icmp %d, connect %+v", k.Drops[DropNotForUs], k.Drops[DropBadICMP], d.Status())
+	}
+	fl.Close(p.now)
+	p.b.Deliver(p.now, icmpTo(src.Addr(), syn, 3, 1, 0))
+	if k := p.b.Counters(); k.Drops[DropNotForUs] != 1 {
+		t.Fatalf("after Close: %d not-for-us", k.Drops[DropNotForUs])
+	}
+}
+
+// BenchmarkForwardConnHeap measures the heap a forwarded connection
+// costs once established and accepted, idle, before any data: 20,000
+// SYNs to as many destinations, each completed and acknowledged.
+//
+//	go test ./stack -run '^$' -bench ForwardConnHeap -benchtime=1x
+func BenchmarkForwardConnHeap(b *testing.B) {
+	const n = 20000
+	for b.Loop() {
+		h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}, MaxSynBacklog: n, DefaultBacklog: n, SynCookies: SynCookiesNever})
+		fl, err := h.ListenForward(0, ForwardOptions{MaxPending: n, Backlog: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		client := func(i int) netip.AddrPort {
+			return netip.AddrPortFrom(netip.AddrFrom4([4]byte{172, 16, byte(i >> 8), byte(i)}), uint16(1024+i))
+		}
+		dst := func(i int) netip.AddrPort {
+			return netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)}), 443)
+		}
+		var conns []*Conn
+		var synacks [][]byte
+		establish := func(from, to int) {
+			synacks = synacks[:0]
+			for i := from; i < to; i++ {
+				h.Deliver(0, synFrom(client(i), dst(i), uint32(i)*7919))
+			}
+			for r, _ := fl.Next(); r != nil; r, _ = fl.Next() {
+				r.Complete()
+			}
+			h.Flush(0, func(pkt []byte) { synacks = append(synacks, append([]byte(nil), pkt...)) })
+			for _, sa := range synacks {
+				ip := wire.IPv4(sa)
+				tb := wire.TCP(ip.Payload())
+				var o wire.TCPOptions
+				tb.ParseOptions(&o)
+				h.Deliver(0, ackFrom(netip.AddrPortFrom(ip.Dst(), tb.DstPort()), netip.AddrPortFrom(ip.Src(), tb.SrcPort()),
+					tb.Ack(), tb.Seq()+1, o.TSVal))
+			}
+			h.Flush(0, func([]byte) {})
+			for c, _ := fl.Accept(); c != nil; c, _ = fl.Accept() {
+				conns = append(conns, c)
+			}
+		}
+		establish(0, 1)
+		synacks = nil
+		before := liveHeap()
+		establish(1, n)
+		synacks = nil
+		after := liveHeap()
+		if len(conns) != n {
+			b.Fatalf("%d connections, want %d", len(conns), n)
+		}
+		b.ReportMetric(float64(after-before)/(n-1), "heap-B/conn")
+		runtime.KeepAlive(h)
+		runtime.KeepAlive(conns)
+	}
+}

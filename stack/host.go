@@ -251,6 +251,7 @@ func (h *Host) Tick(now clock.Instant) {
 	h.tickRequests(now)
 	h.tickForwards(now)
 	h.mu.Unlock()
+	h.tickUDPFlows(now) // udp_forward.go
 }
 
 // rekey replaces the host's secrets, as a host that reboots draws new

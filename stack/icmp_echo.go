@@ -36,6 +36,12 @@ func (h *Host) deliverEcho(now clock.Instant, src, dst netip.Addr, proto, typ ui
 	request, reply := echoTypes(proto == wire.ProtoICMPv6)
 	switch typ {
 	case request:
+		if !h.isLocal(dst) {
+			// Forwarding takes ICMP to any address for its errors; an
+			// echo is answered only for the host's own.
+			h.count(func(k *Counters) { k.Drops[DropNotForUs]++ })
+			return true
+		}
 		h.count(func(k *Counters) { k.ICMPInEchos++ })
 		h.echoReply(now, src, dst, reply, m)
 	case reply:

@@ -39,7 +39,7 @@ func (h *Host) Deliver(now clock.Instant, pkt []byte) {
 		h.count(func(k *Counters) { k.Drops[DropBadIPHeader]++ })
 		return
 	}
-	if !h.isLocal(dst) && (proto != wire.ProtoTCP || !h.fwd.on.Load()) { // forward.go
+	if !h.isLocal(dst) && !h.takesForeign(proto) { // forward.go
 		h.count(func(k *Counters) { k.Drops[DropNotForUs]++ })
 		return
 	}
@@ -125,6 +125,8 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 // Called with h.mu held.
 func (h *Host) listenInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment) {
 	switch {
+	case seg.Flags&wire.FlagRST != 0 && l.forward && h.forwardReset(t, seg):
+		// The client gave up a SYN whose forwarding request waits.
 	case seg.Flags&wire.FlagRST != 0:
 		h.drop(now, t, seg, DropNoSocket) // "An incoming RST should be ignored."
 	case seg.Flags&wire.FlagACK != 0 && seg.Flags&wire.FlagSYN == 0 && h.cookieInput(now, l, t, seg):

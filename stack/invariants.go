@@ -84,6 +84,9 @@ func (h *Host) CheckInvariants() error {
 	if err := h.checkMemory(charged); err != nil {
 		return err
 	}
+	if err := h.checkForwards(); err != nil { // forward.go, udp_forward.go
+		return err
+	}
 	return h.checkRequests()
 }
 

@@ -24,6 +24,9 @@ func (h *Host) deliverUDP(now clock.Instant, pkt []byte, src, dst netip.Addr, b 
 		h.count(func(k *Counters) { k.UDPInErrors++; k.UDPInCsumErrors++; k.Drops[DropBadChecksum]++ })
 		return
 	}
+	if s == nil && h.forwardUDP(now, from, to, d.Payload()) { // udp_forward.go
+		return
+	}
 	if s == nil {
 		h.count(func(k *Counters) { k.UDPNoPorts++; k.Drops[DropNoSocket]++ })
 		h.portUnreachable(now, pkt, src, dst)
@@ -48,13 +51,16 @@ func (h *Host) deliverUDP(now clock.Instant, pkt []byte, src, dst netip.Addr, b 
 // fragment) is left for the next call of a connected socket; anything
 // else, and any error for an unconnected socket, is ignored.
 func (h *Host) udpICMPError(local, remote netip.AddrPort, errno syscall.Errno, hard bool, mtu int) {
+	if mtu > 0 {
+		errno, hard = syscall.EMSGSIZE, true
+	}
 	s := h.lookupUDP(local, remote)
+	if s == nil && h.flowICMPError(local, remote, errno, hard) { // udp_forward.go
+		return
+	}
 	if s == nil {
 		h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })
 		return
-	}
-	if mtu > 0 {
-		errno, hard = syscall.EMSGSIZE, true
 	}
 	if hard && s.remote == remote {
 		s.setError(errno)

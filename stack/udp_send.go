@@ -37,20 +37,21 @@ func (s *UDPSocket) SendTo(p []byte, to netip.AddrPort) error {
 		return err
 	}
 	n := hl + wire.UDPHeaderLen + len(p)
-	s.build((*buf)[:n], hl, netip.AddrPortFrom(src, s.local.Port()), to, p)
+	s.buildUDP((*buf)[:n], hl, netip.AddrPortFrom(src, s.local.Port()), to, p, s.noCheck6Tx.Load())
 	s.h.queueDatagram(outDatagram{owner: &s.dgramSock, buf: buf, n: n})
 	return nil
 }
 
-// build writes the IP packet of a datagram from src to dst carrying p
-// into pkt, whose IP header is hl bytes.
-func (s *UDPSocket) build(pkt []byte, hl int, src, dst netip.AddrPort, p []byte) {
+// buildUDP writes the IP packet of a datagram from src to dst carrying
+// p into pkt, whose IP header is hl bytes; an IPv6 one without a
+// checksum when zeroCsum6 (RFC 6935).
+func (s *dgramSock) buildUDP(pkt []byte, hl int, src, dst netip.AddrPort, p []byte, zeroCsum6 bool) {
 	copy(pkt[hl+wire.UDPHeaderLen:], p)
 	u := pkt[hl:]
 	n := wire.PutUDPHeader(u, src, dst, len(p))
 	ttl := s.h.cfg.TTL
 	if hl == wire.IPv6HeaderLen {
-		if s.noCheck6Tx.Load() {
+		if zeroCsum6 {
 			wire.UDP(u).SetChecksum(0)
 		}
 		wire.PutIPv6Header(pkt, src.Addr(), dst.Addr(), wire.ProtoUDP, ttl, n)

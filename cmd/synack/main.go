@@ -6,6 +6,7 @@
 //	synack drill [-v] FILE|DIR...   run packetdrill scripts on virtual time
 //	synack serve --tun NAME ...     serve echo, discard and HTTP on a TUN device
 //	synack dial --tun NAME ... H:P  connect through a TUN device, like nc
+//	synack forward --tun NAME ...   relay every connection on a TUN device, a tun2socks
 //	synack explain CAPTURE          explain the TCP connections of a capture
 //	synack help [command]           show the usage of synack or of one command
 package main
@@ -32,6 +33,7 @@ var commands = []command{
 	{name: "drill", summary: "run packetdrill scripts against synack on virtual time", run: runDrill},
 	{name: "serve", summary: "serve echo, discard and HTTP with synack on a TUN device", run: runServe},
 	{name: "dial", summary: "connect with synack through a TUN device and copy stdin and stdout, like nc", run: runDial},
+	{name: "forward", summary: "relay every TCP connection and UDP flow on a TUN device through SOCKS5 or directly (tun2socks)", run: runForward},
 	{name: "explain", summary: "explain the TCP connections of a pcap or pcapng capture: states, verdicts, ladders", run: runExplain},
 }
 

@@ -4,10 +4,10 @@ package main
 
 import "testing"
 
-// TestTUNCommandsNeedLinux checks that serve and dial, given valid flags,
+// TestTUNCommandsNeedLinux checks that serve, dial and forward, given valid flags,
 // report that TUN is Linux-only and exit 1.
 func TestTUNCommandsNeedLinux(t *testing.T) {
-	for _, cmd := range []string{"serve", "dial"} {
+	for _, cmd := range []string{"serve", "dial", "forward"} {
 		args := []string{cmd, "--tun", "synack0", "--addr", "10.99.0.2/24"}
 		if cmd == "dial" {
 			args = append(args, "10.99.0.1:7")
