@@ -299,15 +299,25 @@ func isTimeout(err error) bool {
 // (its ReadFrom waits for a new event without looking at what is
 // queued).
 func ping(t *testing.T, client *peer, dst netip.Addr) {
-	network, typ, proto := "ping4", icmp.Type(ipv4.ICMPTypeEcho), 1
+	network := "ping4"
 	if dst.Is6() {
-		network, typ, proto = "ping6", ipv6.ICMPTypeEchoRequest, 58
+		network = "ping6"
 	}
-	c, err := client.dial(timeout(t), network, dst.String())
+	pingHost(t, client, network, dst.String())
+}
+
+// pingHost is ping to a host name or address, on network "ping", "ping4"
+// or "ping6".
+func pingHost(t *testing.T, client *peer, network, host string) {
+	c, err := client.dial(timeout(t), network, host)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	typ, proto := icmp.Type(ipv4.ICMPTypeEcho), 1
+	if c.RemoteAddr().Network() == "ping6" {
+		typ, proto = ipv6.ICMPTypeEchoRequest, 58
+	}
 	buf := make([]byte, 1500)
 	for seq := 1; seq <= 3; seq++ {
 		data := []byte("synack ping " + strconv.Itoa(seq))
