@@ -20,8 +20,10 @@ import (
 //
 //	go test -run '^$' -bench Tunnel -benchtime 256x
 func BenchmarkTunnel(b *testing.B) {
+	var drops func() (out, in uint64)
 	synack := func(tb testing.TB, addrs []netip.Addr) (tun.Device, *peer) {
-		dev, p, _ := synackPeer(tb, addrs, nil)
+		dev, p, n := synackPeer(tb, addrs, nil)
+		drops = n.Drops
 		return dev, p
 	}
 	gvisor := func(tb testing.TB, addrs []netip.Addr) (tun.Device, *peer) {
@@ -37,10 +39,15 @@ func BenchmarkTunnel(b *testing.B) {
 		{"gvisor-to-gvisor", gvisor, gvisor},
 	} {
 		b.Run(c.name, func(b *testing.B) {
+			drops = nil
 			devC, client := c.client(b, addrsA)
 			devS, server := c.server(b, addrsB)
 			connect(b, devC, devS, addrsA, addrsB)
 			stream(b, client, server, addrsB[0])
+			if drops != nil {
+				out, _ := drops()
+				b.ReportMetric(float64(out)/float64(b.N), "drops/op")
+			}
 		})
 	}
 }

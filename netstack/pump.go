@@ -20,7 +20,7 @@ type pump struct {
 	pool sync.Pool
 
 	closeOnce sync.Once
-	drops     atomic.Uint64 // output dropped on a full queue
+	drops     atomic.Uint64 // output dropped: a full queue, or over the MTU
 	oversized atomic.Uint64 // written packets longer than the MTU
 }
 

@@ -15,7 +15,7 @@ import (
 // dial, listen and look names up inside the tunnel.
 type Net struct {
 	st           *synack.Stack
-	dev          *netTun
+	p            *pump
 	dns          *resolver
 	hasV4, hasV6 bool
 }
@@ -62,15 +62,21 @@ func CreateNetTUN(localAddresses, dnsServers []netip.Addr, mtu int) (tun.Device,
 	if err != nil {
 		return nil, nil, err
 	}
-	n.st = st
-	n.dev = &netTun{p: p, st: st, events: make(chan tun.Event, 10)}
-	n.dev.events <- tun.EventUp
-	return n.dev, n, nil
+	n.st, n.p = st, p
+	dev := &netTun{p: p, st: st, events: make(chan tun.Event, 10)}
+	dev.events <- tun.EventUp
+	return dev, n, nil
 }
 
 // Stack returns the synack stack, for its counters and connection
 // states.
 func (n *Net) Stack() *synack.Stack { return n.st }
+
+// Drops returns the packets lost between the stack and the device: out,
+// the stack's packets dropped because the device's queue (1024 packets)
+// was full; in, the packets written to the device that were longer than
+// its MTU.
+func (n *Net) Drops() (out, in uint64) { return n.p.drops.Load(), n.p.oversized.Load() }
 
 // Name implements tun.Device: "go", as wireguard-go's netstack.
 func (t *netTun) Name() (string, error) { return "go", nil }
