@@ -96,6 +96,9 @@ func (p *pump) closed() bool {
 // inject queues a packet written to the device for the stack, waiting
 // for room; false once the pump is closed.
 func (p *pump) inject(pkt []byte) bool {
+	if p.closed() {
+		return false
+	}
 	if len(pkt) > p.mtu {
 		// The stack's reader would truncate it, and the IP layer drop it.
 		p.oversized.Add(1)
