@@ -107,7 +107,7 @@ func build(h dnsmessage.Header, q dnsmessage.Question, a [][4]byte, aaaa [][16]b
 }
 
 func TestDNS(t *testing.T) {
-	s, g, n, _ := tunnel(t)
+	s, g, n := tunnel(t)
 	dnsServer(t, g)
 	serveHTTP(t, listen(t, g, 80), g.name)
 
@@ -149,7 +149,7 @@ func TestDNS(t *testing.T) {
 	}
 
 	// Names in Dial, on *Net and on the stack (its synack.Resolver).
-	if body := httpGet(t, s, "http://svc.test/"); !strings.HasPrefix(string(body), "gvisor says hello to [fd99::1]") {
+	if body := httpGet(t, s, "http://svc.test/"); !strings.HasPrefix(string(body), g.name+" says hello to [fd99::1]") {
 		t.Errorf("GET http://svc.test/: %q", body)
 	}
 	c, err := n.Stack().DialContext(timeout(t), "tcp4", "svc.test:80")
@@ -160,7 +160,7 @@ func TestDNS(t *testing.T) {
 	c.SetDeadline(time.Now().Add(tunnelTimeout))
 	resp, err := io.ReadAll(c)
 	c.Close()
-	if err != nil || !strings.Contains(string(resp), "gvisor says hello to 10.99.0.1") {
+	if err != nil || !strings.Contains(string(resp), g.name+" says hello to 10.99.0.1") {
 		t.Errorf("stack Dial svc.test: %q, %v", resp, err)
 	}
 	pingHost(t, s, "ping4", "svc.test")

@@ -19,7 +19,7 @@ import (
 // IPv4 included), listening families, ping bound and connected at once,
 // and DialContext's errors.
 func TestNetMethods(t *testing.T) {
-	s, g, n, _ := tunnel(t)
+	s, g, n := tunnel(t)
 	serve(t, listen(t, g, 7), func(c net.Conn) { io.Copy(c, c) })
 	udpEcho(t, g, 7)
 
