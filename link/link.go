@@ -1,6 +1,7 @@
 // Package link defines how a synack host exchanges IP packets with a network,
 // and holds the implementations: an in-memory pipe, a fault injector (netem),
-// a pcap tap, and (on Linux) TUN devices.
+// a pcap tap, (on Linux) TUN devices, and devices opened elsewhere (dev: a
+// wireguard-go style batch device, or a TUN file descriptor).
 package link
 
 // Link carries raw IP packets (IPv4 or IPv6, no link-layer header) between a
