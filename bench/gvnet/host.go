@@ -126,3 +126,20 @@ func (h *Host) Close() {
 		h.stack.Destroy()
 	})
 }
+
+// AddAddress assigns one more address to the host's NIC, for clients that
+// need more than one address's ports.
+func (h *Host) AddAddress(addr netip.Prefix) error {
+	proto, _ := fullAddr(netip.AddrPortFrom(addr.Addr(), 0))
+	pa := tcpip.ProtocolAddress{
+		Protocol: proto,
+		AddressWithPrefix: tcpip.AddressWithPrefix{
+			Address:   tcpip.AddrFromSlice(addr.Addr().Unmap().AsSlice()),
+			PrefixLen: addr.Bits(),
+		},
+	}
+	if err := h.stack.AddProtocolAddress(nicID, pa, stack.AddressProperties{}); err != nil {
+		return fmt.Errorf("gvnet: add address %v: %v", addr, err)
+	}
+	return nil
+}
