@@ -43,7 +43,7 @@ var bulkSetups = []setup{
 // Run it with -benchtime=1x, once per process (cmd/benchtable does).
 func BenchmarkBulk(b *testing.B) {
 	for _, s := range bulkSetups {
-		b.Run(s.name, func(b *testing.B) { benchBulk(b, s.new(b)) })
+		run(b, s.name, func(b *testing.B) { benchBulk(b, s.new(b)) })
 	}
 }
 

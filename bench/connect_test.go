@@ -22,7 +22,7 @@ func BenchmarkConnect(b *testing.B) {
 		{"synack", newSynackPair(1500)},
 		{"kernel", newKernelLoopback},
 	} {
-		b.Run(s.name, func(b *testing.B) { benchConnect(b, s.new(b)) })
+		run(b, s.name, func(b *testing.B) { benchConnect(b, s.new(b)) })
 	}
 }
 
@@ -77,7 +77,7 @@ func BenchmarkConnectConcurrent(b *testing.B) {
 		{"gvisor", newGVisorPair(1500)},
 		{"kernel", newKernelLoopback},
 	} {
-		b.Run(s.name, func(b *testing.B) { benchConnectConcurrent(b, s.new(b)) })
+		run(b, s.name, func(b *testing.B) { benchConnectConcurrent(b, s.new(b)) })
 	}
 }
 

@@ -23,7 +23,7 @@ func BenchmarkFlows(b *testing.B) {
 		{"gvisor", newGVisorPair(1500)},
 		{"kernel", newKernelLoopbackMTU(1500)},
 	} {
-		b.Run(s.name, func(b *testing.B) { benchFlows(b, s.new(b)) })
+		run(b, s.name, func(b *testing.B) { benchFlows(b, s.new(b)) })
 	}
 }
 

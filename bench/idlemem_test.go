@@ -53,7 +53,7 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 		{"synack", newSynackIdlePair},
 		{"gvisor", newGVisorIdlePair},
 	} {
-		b.Run(s.name, func(b *testing.B) {
+		run(b, s.name, func(b *testing.B) {
 			conns := envInt(b, "SYNACK_IDLE_CONNS", 10_000)
 			addrs := (conns + connsPerClientAddr - 1) / connsPerClientAddr
 			if addrs > 250 {

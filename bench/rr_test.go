@@ -16,7 +16,7 @@ func BenchmarkRequestResponse(b *testing.B) {
 		{"gvisor", newGVisorPair(1500)},
 		{"kernel", newKernelLoopback},
 	} {
-		b.Run(s.name, func(b *testing.B) { benchRequestResponse(b, s.new(b)) })
+		run(b, s.name, func(b *testing.B) { benchRequestResponse(b, s.new(b)) })
 	}
 }
 
