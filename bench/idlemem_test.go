@@ -29,6 +29,10 @@ type idleNetwork interface {
 	DialFrom(ctx context.Context, i int, addr net.Addr) (net.Conn, error)
 }
 
+// diagnoser is implemented by networks that can say what their hosts
+// counted, for a benchmark that fails.
+type diagnoser interface{ diagnose() string }
+
 // clientAddrN returns the client host's i-th address: 10.0.0.2, .3, ...
 func clientAddrN(i int) netip.Prefix {
 	a := clientAddr.Addr().As4()
@@ -125,7 +129,10 @@ func idleConnMemory(b *testing.B, n idleNetwork, conns int) idleMemory {
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		b.Fatal(err)
+		if d, ok := n.(diagnoser); ok {
+			b.Logf("%s", d.diagnose())
+		}
+		b.Fatalf("%v (heap %d MiB)", err, (heapAlloc()-heap0)>>20)
 	}
 	if err := <-accepted; err != nil {
 		b.Fatal(err)
@@ -170,6 +177,10 @@ func (p synackIdlePair) DialFrom(ctx context.Context, i int, addr net.Addr) (net
 		return nil, err
 	}
 	return p.client.st.DialTCP(ctx, "tcp", netip.AddrPortFrom(clientAddrN(i).Addr(), 0), remote)
+}
+
+func (p synackIdlePair) diagnose() string {
+	return fmt.Sprintf("server counters %+v\nclient counters %+v", p.server.st.Counters(), p.client.st.Counters())
 }
 
 // gvisorIdlePair is a gVisor pair whose client has many addresses.
