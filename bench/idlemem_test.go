@@ -176,7 +176,15 @@ func (p synackIdlePair) DialFrom(ctx context.Context, i int, addr net.Addr) (net
 	if err != nil {
 		return nil, err
 	}
-	return p.client.st.DialTCP(ctx, "tcp", netip.AddrPortFrom(clientAddrN(i).Addr(), 0), remote)
+	c, err := p.client.st.DialTCP(ctx, "tcp", netip.AddrPortFrom(clientAddrN(i).Addr(), 0), remote)
+	if err != nil {
+		return nil, err
+	}
+	// synack's Dial turns keep-alive on at 15 s, as Go's net does, and
+	// gVisor's gonet does not: idle here means sending nothing. (A million
+	// connections probing every 15 s are 67,000 probes and as many ACKs a
+	// second, enough to overrun this link's queue and time dials out.)
+	return c, c.SetKeepAlive(false)
 }
 
 func (p synackIdlePair) diagnose() string {
