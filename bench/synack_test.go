@@ -32,9 +32,14 @@ type synackHost struct {
 }
 
 func newSynackHost(tb testing.TB, name string, l link.Link, addr netip.Prefix) *synackHost {
+	return newSynackHostAddrs(tb, name, l, []netip.Prefix{addr})
+}
+
+// newSynackHostAddrs is newSynackHost with several addresses on the link.
+func newSynackHostAddrs(tb testing.TB, name string, l link.Link, addrs []netip.Prefix) *synackHost {
 	st, err := synack.New(synack.Config{
 		Name:  name,
-		Links: []synack.Link{{Link: l, Addrs: []netip.Prefix{addr}}},
+		Links: []synack.Link{{Link: l, Addrs: addrs}},
 	})
 	if err != nil {
 		tb.Fatalf("synack host %s: %v", name, err)

@@ -30,7 +30,7 @@ func BenchmarkTUNBulk(b *testing.B) {
 		{"synack-kernel/tun65535", newTUNNetwork(tun.Config{MTU: 65535}, false)},
 		{"kernel-kernel/veth1500", newVethNetwork(1500)},
 	} {
-		b.Run(s.name, func(b *testing.B) { benchBulk(b, s.new(b)) })
+		run(b, s.name, func(b *testing.B) { benchBulk(b, s.new(b)) })
 	}
 }
 

@@ -46,3 +46,15 @@ func fullAddr(ap netip.AddrPort) (tcpip.NetworkProtocolNumber, tcpip.FullAddress
 		Port: ap.Port(),
 	}
 }
+
+// DialFrom is Dial from an ephemeral port of local, one of the host's
+// addresses.
+func (h *Host) DialFrom(ctx context.Context, local netip.Addr, remote netip.AddrPort) (net.Conn, error) {
+	proto, fr := fullAddr(remote)
+	_, fl := fullAddr(netip.AddrPortFrom(local, 0))
+	c, err := gonet.DialTCPWithBind(ctx, h.stack, fl, fr, proto)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
