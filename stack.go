@@ -78,6 +78,10 @@ type Stack struct {
 type packet struct {
 	buf *[]byte
 	n   int
+	// lent is a packet in the storage of from, a link.BufferReader, which
+	// gets it back once delivered (buf is then nil).
+	lent []byte
+	from link.BufferReader
 }
 
 // New creates a stack and starts its goroutines: one event loop, and one
@@ -175,26 +179,54 @@ func (s *Stack) wake() {
 // readLoop moves packets from a link to the event loop.
 func (s *Stack) readLoop(l link.Link) {
 	defer s.wg.Done()
+	if br, ok := l.(link.BufferReader); ok {
+		s.readLent(br)
+		return
+	}
 	for {
 		bp := s.pool.Get().(*[]byte)
 		n, err := l.ReadPacket(*bp)
 		if err != nil {
 			s.pool.Put(bp)
-			select {
-			case <-s.done:
-			default:
-				if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
-					s.log.Debug("synack: link closed", "stack", s.name, "err", err)
-				} else {
-					s.log.Error("synack: link read failed", "stack", s.name, "err", err)
-				}
-			}
+			s.linkReadFailed(err)
 			return
 		}
 		select {
-		case s.inbound <- packet{bp, n}:
+		case s.inbound <- packet{buf: bp, n: n}:
 		case <-s.done:
 			s.pool.Put(bp)
+			return
+		}
+	}
+}
+
+// linkReadFailed logs why a link's reader stopped, unless the stack is
+// closing.
+func (s *Stack) linkReadFailed(err error) {
+	select {
+	case <-s.done:
+	default:
+		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+			s.log.Debug("synack: link closed", "stack", s.name, "err", err)
+		} else {
+			s.log.Error("synack: link read failed", "stack", s.name, "err", err)
+		}
+	}
+}
+
+// readLent is readLoop for a link that lends its packets: no copy into
+// the stack's buffers.
+func (s *Stack) readLent(br link.BufferReader) {
+	for {
+		pkt, err := br.ReadPacketBuffer()
+		if err != nil {
+			s.linkReadFailed(err)
+			return
+		}
+		select {
+		case s.inbound <- packet{lent: pkt, from: br}:
+		case <-s.done:
+			br.ReleasePacketBuffer(pkt)
 			return
 		}
 	}
@@ -236,6 +268,11 @@ func (s *Stack) eventLoop() {
 }
 
 func (s *Stack) deliver(now clock.Instant, p packet) {
+	if p.from != nil {
+		s.host.Deliver(now, p.lent)
+		p.from.ReleasePacketBuffer(p.lent)
+		return
+	}
 	s.host.Deliver(now, (*p.buf)[:p.n])
 	s.pool.Put(p.buf)
 }

@@ -23,6 +23,18 @@ type Link interface {
 	Close() error
 }
 
+// BufferReader is implemented by links that can lend a packet in their own
+// storage instead of copying it into the reader's buffer, which saves a
+// copy of every packet read. ReadPacketBuffer blocks and fails as
+// ReadPacket does, and returns the packet; the reader hands it back with
+// ReleasePacketBuffer once done with it and must not use it afterwards.
+// Both are called from the reading goroutine, though a packet may be
+// released from another.
+type BufferReader interface {
+	ReadPacketBuffer() ([]byte, error)
+	ReleasePacketBuffer(pkt []byte)
+}
+
 // Flusher is implemented by links that may hold written packets back to
 // send several at once (a TUN device coalescing TCP segments into one
 // segmentation-offload packet, for instance). A driver that writes a burst

@@ -87,34 +87,44 @@ func (e *Endpoint) WritePacket(pkt []byte) error { return e.out.send(pkt) }
 // endpoint is closed, and io.EOF once the peer has closed and every packet
 // it sent has been read.
 func (e *Endpoint) ReadPacket(buf []byte) (int, error) {
+	b, err := e.ReadPacketBuffer()
+	if err != nil {
+		return 0, err
+	}
+	n := copy(buf, b)
+	e.in.pool.put(b)
+	return n, nil
+}
+
+// ReadPacketBuffer is ReadPacket without the copy (link.BufferReader): it
+// returns the queued packet in the pipe's own buffer, which the caller
+// gives back with ReleasePacketBuffer.
+func (e *Endpoint) ReadPacketBuffer() ([]byte, error) {
 	select {
 	case <-e.gone:
-		return 0, net.ErrClosed
+		return nil, net.ErrClosed
 	default:
 	}
 	select {
 	case b := <-e.in.q:
-		return e.take(buf, b), nil
+		e.stats.received.Add(1)
+		return b, nil
 	case <-e.gone:
-		return 0, net.ErrClosed
+		return nil, net.ErrClosed
 	case <-e.in.done:
 		// Nothing more will be queued; what is queued is still readable.
 		select {
 		case b := <-e.in.q:
-			return e.take(buf, b), nil
+			e.stats.received.Add(1)
+			return b, nil
 		default:
-			return 0, io.EOF
+			return nil, io.EOF
 		}
 	}
 }
 
-// take copies the queued packet b into buf and recycles b.
-func (e *Endpoint) take(buf, b []byte) int {
-	n := copy(buf, b)
-	e.in.pool.put(b)
-	e.stats.received.Add(1)
-	return n
-}
+// ReleasePacketBuffer recycles a buffer ReadPacketBuffer returned.
+func (e *Endpoint) ReleasePacketBuffer(pkt []byte) { e.in.pool.put(pkt) }
 
 // Close closes the endpoint. Closing twice returns net.ErrClosed.
 func (e *Endpoint) Close() error {
