@@ -16,36 +16,53 @@ import (
 // The loop adds 64-bit words with an end-around carry; since 2^16 ≡ 1 modulo
 // 2^16−1, that is the same one's complement sum as adding 16-bit words one by
 // one (RFC 1071 §2(B), "parallel summation"), at a quarter of the additions.
+// It loads the words in little-endian order (one plain load on common
+// machines) and swaps the bytes of the folded sum once at the end ("byte
+// order independence", RFC 1071 §2(A)), and keeps four sums, each with its
+// own carry, so that the additions do not wait on one another.
 func Checksum(b []byte, initial uint32) uint32 {
-	sum := uint64(initial)
-	var carry uint64
+	var s0, s1, s2, s3, c0, c1, c2, c3 uint64
 	for len(b) >= 32 {
-		sum, carry = bits.Add64(sum, binary.BigEndian.Uint64(b[0:8]), carry)
-		sum, carry = bits.Add64(sum, binary.BigEndian.Uint64(b[8:16]), carry)
-		sum, carry = bits.Add64(sum, binary.BigEndian.Uint64(b[16:24]), carry)
-		sum, carry = bits.Add64(sum, binary.BigEndian.Uint64(b[24:32]), carry)
+		s0, c0 = bits.Add64(s0, binary.LittleEndian.Uint64(b[0:8]), c0)
+		s1, c1 = bits.Add64(s1, binary.LittleEndian.Uint64(b[8:16]), c1)
+		s2, c2 = bits.Add64(s2, binary.LittleEndian.Uint64(b[16:24]), c2)
+		s3, c3 = bits.Add64(s3, binary.LittleEndian.Uint64(b[24:32]), c3)
 		b = b[32:]
 	}
 	for len(b) >= 8 {
-		sum, carry = bits.Add64(sum, binary.BigEndian.Uint64(b), carry)
+		s0, c0 = bits.Add64(s0, binary.LittleEndian.Uint64(b), c0)
 		b = b[8:]
 	}
 	if len(b) >= 4 {
-		sum, carry = bits.Add64(sum, uint64(binary.BigEndian.Uint32(b)), carry)
+		s1, c1 = bits.Add64(s1, uint64(binary.LittleEndian.Uint32(b)), c1)
 		b = b[4:]
 	}
 	if len(b) >= 2 {
-		sum, carry = bits.Add64(sum, uint64(binary.BigEndian.Uint16(b)), carry)
+		s2, c2 = bits.Add64(s2, uint64(binary.LittleEndian.Uint16(b)), c2)
 		b = b[2:]
 	}
 	if len(b) == 1 {
-		sum, carry = bits.Add64(sum, uint64(b[0])<<8, carry)
+		// The pad byte of RFC 9293 §3.1 follows it: in little-endian
+		// order the final byte is the low one of its word.
+		s3, c3 = bits.Add64(s3, uint64(b[0]), c3)
 	}
-	// End-around carry: when sum wrapped, it is at most 2^64−2, so adding
-	// the carry back cannot wrap again.
-	sum += carry
-	s, c := bits.Add32(uint32(sum), uint32(sum>>32), 0)
-	return s + c
+	// Gather the four sums and their pending carries, folding each carry
+	// out of the top back in at the bottom (end-around).
+	sum, c := bits.Add64(s0, s1, 0)
+	sum, c = bits.Add64(sum, s2, c)
+	sum, c = bits.Add64(sum, s3, c)
+	sum, c = bits.Add64(sum, c0+c1+c2+c3, c)
+	sum += c // it wrapped, so it is at most 2^64−2: this cannot wrap again
+	// Fold to 16 bits, swap back to network byte order, add initial.
+	folded := uint32(sum) + uint32(sum>>32)
+	if folded < uint32(sum) {
+		folded++
+	}
+	folded = folded&0xffff + folded>>16
+	folded = folded&0xffff + folded>>16
+	total := uint64(initial) + uint64(bits.ReverseBytes16(uint16(folded)))
+	s, carry := bits.Add32(uint32(total), uint32(total>>32), 0)
+	return s + carry
 }
 
 // FoldChecksum folds a running sum from Checksum to 16 bits and complements
