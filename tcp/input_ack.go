@@ -36,14 +36,22 @@ func (t *TCB) rcvAck(now clock.Instant, seg *Segment) bool {
 		t.softErr = 0
 	}
 	newlySACKed := t.onSACKInfo(seg)
+	advanced := seg.Ack.GreaterThan(t.snd.una)
+	windowMoved := uint32(seg.Window)<<t.snd.wscale != t.snd.wnd
 	switch {
-	case seg.Ack.GreaterThan(t.snd.una):
+	case advanced:
 		t.ackNewData(now, seg)
 	case seg.Ack == t.snd.una:
 		t.maybeDupAck(seg, newlySACKed)
 	}
 	if t.lossDetected() {
 		t.enterRecovery(now)
+	}
+	t.onProbeAck(now, seg, advanced || newlySACKed || windowMoved, t.sackOK && hasDSACK(seg))
+	if advanced || newlySACKed {
+		// Linux restarts the probe (or retransmission) timer only for an
+		// ACK that shows progress, so that others cannot put it off.
+		t.scheduleLossProbe(now)
 	}
 	t.updateWindow(seg)
 	t.ackFin(now, seg)

@@ -46,6 +46,11 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 			return seg, true
 		}
 	}
+	if t.probePending() {
+		if seg, ok = t.lossProbe(now, buf); ok {
+			return seg, true
+		}
+	}
 	if t.dupAcksOwed > 0 {
 		// Duplicate ACKs carry no data (RFC 5681 §2), so they go first.
 		t.dupAcksOwed--
@@ -133,7 +138,11 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte, override bool) (Segment
 	inFlight := t.flight()
 	// The peer's window bounds what may be sent beyond SND.UNA
 	// (RFC 9293 §3.8.6); cwnd bounds what may be in flight (RFC 5681).
-	room := min(int(t.snd.wnd)-int(t.snd.nxt.Sub(t.snd.una)), int(t.cc.cwnd())-int(inFlight))
+	cwndRoom := int(t.cc.cwnd()) - int(inFlight)
+	if t.sendingProbe() {
+		cwndRoom = max(cwndRoom, full) // RFC 8985 §7.3: the probe goes regardless
+	}
+	room := min(int(t.snd.wnd)-int(t.snd.nxt.Sub(t.snd.una)), cwndRoom)
 	room = max(room, 0)
 	n := min(avail, full, room, len(buf))
 	if t.snd.nxt.LessThan(holeEnd) && holeEnd != t.snd.max {
@@ -234,6 +243,7 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 		if !t.rttTiming && !t.tsOK && t.retransmit == 0 {
 			t.rttTiming, t.rttSeq, t.rttStart = true, seg.Seq, now
 		}
+		t.noteSegmentSent(seg)
 		t.snd.max = end
 	}
 	if t.tm.firstUnacked == clock.Never {
@@ -241,6 +251,9 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 	}
 	t.snd.nxt = end
 	t.armRetransmit(now)
+	if !t.sendingProbe() {
+		t.scheduleLossProbe(now)
+	}
 	t.Stats.SegsOut++
 }
 

@@ -43,6 +43,9 @@ func (t *TCB) lossDetected() bool {
 func (t *TCB) enterRecovery(now clock.Instant) {
 	t.inRecovery = true
 	t.recover = t.snd.max
+	// Recovery takes over from a tail loss probe (Linux clears
+	// tlp_high_seq as the window reduction starts).
+	t.cancelLossProbe()
 	t.cc.onEnterRecovery(now, uint32(t.snd.max.Sub(t.snd.una)))
 	if t.sackOK {
 		t.cc.deflateToSsthresh()

@@ -22,6 +22,8 @@ type timers struct {
 func (tm *timers) init() { tm.stopAll() }
 
 func (tm *timers) stopAll() {
+	// The loss detection timers (lossdetect.go) are stopped with the
+	// retransmission timer they serve: they are armed only while it is.
 	*tm = timers{clock.Never, clock.Never, clock.Never, clock.Never, clock.Never, clock.Never}
 }
 
@@ -32,6 +34,7 @@ func (t *TCB) NextDeadline() clock.Instant {
 	d = clock.Min(d, t.tm.persist)
 	d = clock.Min(d, t.tm.timeWait)
 	d = clock.Min(d, t.tm.finWait2)
+	d = clock.Min(d, t.lossDetectionDeadline())
 	d = clock.Min(d, t.keepaliveDeadline())
 	if t.userTimeout > 0 && t.tm.firstUnacked != clock.Never {
 		d = clock.Min(d, t.tm.firstUnacked.Add(t.userTimeout))
@@ -58,7 +61,14 @@ func (t *TCB) Tick(now clock.Instant) {
 		t.fail(now, t.timeoutErr(), timerCause(TimerUser))
 		return
 	}
-	if now >= t.tm.retransmit {
+	if now >= t.probeDeadline() {
+		// The probe timeout is never later than the retransmission
+		// timer, and sending the probe restarts that timer: a pending
+		// probe goes first.
+		t.fire(now, TimerLossProbe)
+		t.onLossProbeTimeout()
+	}
+	if now >= t.tm.retransmit && !t.probePending() {
 		t.fire(now, TimerRetransmit)
 		t.onRetransmitTimeout(now)
 	}
@@ -104,6 +114,7 @@ func (t *TCB) onRetransmitTimeout(now clock.Instant) {
 		t.retransmit++
 	}
 	t.Stats.Timeouts++
+	t.cancelLossProbe()
 	t.rtt.backoff()
 	t.rttTiming = false // Karn's rule: never time a retransmitted segment
 	if t.state.IsSynchronized() || t.state == SynReceived && t.snd.una != t.snd.iss {
