@@ -223,6 +223,12 @@ func (t *TCB) canSendAfter(avail, room, full int) bool {
 // retransmitHead resends one segment from SND.UNA without moving SND.NXT
 // (fast retransmit, RFC 5681 §3.2 step 4).
 func (t *TCB) retransmitHead(now clock.Instant, buf []byte) (Segment, bool) {
+	if t.rackOn() {
+		// RACK marked the losses; the first of them goes.
+		if start, end, ok := t.rackNextRetransmit(true); ok {
+			return t.retransmitRange(now, buf, start, end)
+		}
+	}
 	end := t.snd.nxt
 	if t.sackOK {
 		_, end, _ = t.sb.nextHole(t.snd.una, t.snd.max)
@@ -236,6 +242,7 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 	end := seg.End()
 	if end.LessThanEq(t.snd.max) {
 		t.Stats.RetransSegs++
+		t.noteRetransmitted(now, seg.Seq, end)
 	} else {
 		if len(seg.Payload) > 0 {
 			t.noteDataSent(now)
@@ -243,7 +250,8 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 		if !t.rttTiming && !t.tsOK && t.retransmit == 0 {
 			t.rttTiming, t.rttSeq, t.rttStart = true, seg.Seq, now
 		}
-		t.noteSegmentSent(seg)
+		t.noteSegmentSent(now, seg)
+		t.prrSent(uint32(end.Sub(MaxSeq(seg.Seq, t.snd.max))))
 		t.snd.max = end
 	}
 	if t.tm.firstUnacked == clock.Never {

@@ -31,6 +31,9 @@ func (t *TCB) lossDetected() bool {
 	if t.inRecovery || t.snd.una.LessThan(t.recover) {
 		return false
 	}
+	if t.rackOn() {
+		return t.rackLost() // RFC 8985 §6.2: RACK marks the losses
+	}
 	if t.dupAcks >= dupThresh {
 		return true
 	}
@@ -46,6 +49,8 @@ func (t *TCB) enterRecovery(now clock.Instant) {
 	// Recovery takes over from a tail loss probe (Linux clears
 	// tlp_high_seq as the window reduction starts).
 	t.cancelLossProbe()
+	t.undoStart()
+	t.prrStart(t.cc.cwnd())
 	t.cc.onEnterRecovery(now, uint32(t.snd.max.Sub(t.snd.una)))
 	if t.sackOK {
 		t.cc.deflateToSsthresh()
@@ -62,6 +67,9 @@ func (t *TCB) enterRecovery(now clock.Instant) {
 // is not in the network).
 func (t *TCB) flight() uint32 {
 	if t.sackRecovery() {
+		if t.rackOn() {
+			return t.rackPipe()
+		}
 		return t.sb.pipe(t.snd.una, t.snd.max, t.mss)
 	}
 	return uint32(t.snd.nxt.Sub(t.snd.una)) - t.sb.sackedBelow(t.snd.nxt)
@@ -79,6 +87,13 @@ func (t *TCB) sackRetransmit(now clock.Instant, buf []byte, lostOnly bool) (Segm
 	cwnd := t.cc.cwnd()
 	if pipe := t.flight(); cwnd < pipe || cwnd-pipe < t.mss {
 		return Segment{}, false
+	}
+	if t.rackOn() {
+		start, end, ok := t.rackNextRetransmit(lostOnly)
+		if !ok {
+			return Segment{}, false
+		}
+		return t.retransmitRange(now, buf, start, end)
 	}
 	// NextSeg (1.a) and (1.b): above HighRxt, below the highest SACKed byte.
 	start, end, ok := t.sb.nextHole(MaxSeq(t.sb.highRxt, t.snd.una), t.sb.highestSACKed())
@@ -114,6 +129,9 @@ func (t *TCB) retransmitRange(now clock.Instant, buf []byte, seq, end Seq) (Segm
 	}
 	t.Stats.RetransSegs++
 	t.Stats.SegsOut++
+	t.noteRetransmitted(now, seg.Seq, seg.End())
+	t.undoNoteRetransmit()
+	t.prrSent(seg.Len())
 	t.tm.retransmit = now.Add(t.rtt.rto())
 	return seg, true
 }

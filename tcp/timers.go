@@ -68,6 +68,10 @@ func (t *TCB) Tick(now clock.Instant) {
 		t.fire(now, TimerLossProbe)
 		t.onLossProbeTimeout()
 	}
+	if now >= t.reorderDeadline() {
+		t.fire(now, TimerReorder)
+		t.onReorderTimeout(now)
+	}
 	if now >= t.tm.retransmit && !t.probePending() {
 		t.fire(now, TimerRetransmit)
 		t.onRetransmitTimeout(now)
@@ -115,6 +119,8 @@ func (t *TCB) onRetransmitTimeout(now clock.Instant) {
 	}
 	t.Stats.Timeouts++
 	t.cancelLossProbe()
+	t.undoForget()
+	t.resendOne = false // everything goes again from SND.UNA
 	t.rtt.backoff()
 	t.rttTiming = false // Karn's rule: never time a retransmitted segment
 	if t.state.IsSynchronized() || t.state == SynReceived && t.snd.una != t.snd.iss {
@@ -128,6 +134,7 @@ func (t *TCB) onRetransmitTimeout(now clock.Instant) {
 			// timeout forgets the SACK information in case it was stale.
 			t.sb.reset()
 		}
+		t.rackOnTimeout(t.retransmit > 1)
 		// RFC 6582 §4.3: after an RTO, recovery may not start again until
 		// everything sent so far has been acknowledged.
 		t.recover = t.snd.max
