@@ -1,5 +1,7 @@
 package tcp
 
+import "github.com/synack-net/synack/wire"
+
 // hasDSACK reports whether an ACK's first SACK block is a D-SACK (RFC 2883
 // §4): it reports data received twice, so it lies at or below the
 // cumulative ACK, or within the second block.
@@ -83,4 +85,38 @@ func (t *TCB) undoOnDSACK(seg *Segment) {
 		t.inRecovery = false
 		t.recover = t.snd.una
 	}
+}
+
+// dsackToSend is a D-SACK block waiting for our next ACK.
+type dsackToSend struct {
+	pending     bool
+	left, right Seq
+}
+
+// noteDuplicate reports a segment of data we had already received
+// entirely, below RCV.NXT, in a D-SACK block of the ACK it draws (RFC 2883
+// §4 case 1), so that its sender can tell a needless retransmission.
+func (t *TCB) noteDuplicate(seg *Segment) {
+	n := uint32(len(seg.Payload))
+	// Only a recent repeat: one from a window ago or more says nothing of
+	// this connection's recovery.
+	if !t.sackOK || n == 0 || !seg.Seq.Add(n).LessThanEq(t.rcv.nxt) || t.rcv.nxt.Sub(seg.Seq) > 1<<30 {
+		return
+	}
+	t.lossState().dsack = dsackToSend{pending: true, left: seg.Seq, right: seg.Seq.Add(n)}
+}
+
+// dsackPending reports whether a D-SACK block waits to be sent.
+func (t *TCB) dsackPending() bool { return t.ld != nil && t.ld.dsack.pending }
+
+// takeDSACK puts the waiting D-SACK block in *b and returns 1, or returns
+// 0 if there is none. A D-SACK is reported once (RFC 2883 §4).
+func (t *TCB) takeDSACK(b *wire.SACKBlock) int {
+	if !t.dsackPending() {
+		return 0
+	}
+	d := &t.ld.dsack
+	*b = wire.SACKBlock{Left: uint32(d.left), Right: uint32(d.right)}
+	d.pending = false
+	return 1
 }

@@ -2,15 +2,20 @@ package tcp
 
 import "github.com/synack-net/synack/clock"
 
-// lossDetection is the sender's state for loss detection beside the
-// RFC 6675 scoreboard: the tail loss probe (tlp.go). A TCB allocates it as
-// it first sends data with SACK in use, so a connection that never does
+// lossDetection is the state for loss detection beside the RFC 6675
+// scoreboard: the tail loss probe (tlp.go), RACK and its retransmission
+// queue (rack.go), PRR (prr.go), D-SACK undo and the D-SACK block to send
+// (dsack.go). A TCB allocates it as it first sends data with SACK in use,
+// or receives a duplicate to report, so a connection that does neither
 // pays only the pointer.
 type lossDetection struct {
 	tlp  tlpState
 	rack rackState
 	prr  prrState
 	undo undoState
+	// dsack is the D-SACK block our next ACK reports (dsack.go), the
+	// receiver's side of the same machinery.
+	dsack dsackToSend
 	// probeAt is when the probe timeout expires (RFC 8985 §7.2), or
 	// clock.Never. It is armed only while the retransmission timer is.
 	probeAt clock.Instant
@@ -22,12 +27,7 @@ func (t *TCB) noteSegmentSent(now clock.Instant, seg *Segment) {
 	if !t.sackOK {
 		return
 	}
-	if t.ld == nil {
-		t.ld = &lossDetection{probeAt: clock.Never}
-		t.ld.rack.reoAt = clock.Never
-		t.ld.rack.minRTT = t.rtt.srtt()
-	}
-	t.ld.tlp.lastSeg = seg.Seq
+	t.lossState().tlp.lastSeg = seg.Seq
 	if !t.rackOn() {
 		return
 	}
@@ -37,6 +37,16 @@ func (t *TCB) noteSegmentSent(now clock.Instant, seg *Segment) {
 		start = t.snd.max
 	}
 	t.ld.rack.appendSent(now, start, seg.End())
+}
+
+// lossState returns the lossDetection, allocating it.
+func (t *TCB) lossState() *lossDetection {
+	if t.ld == nil {
+		t.ld = &lossDetection{probeAt: clock.Never}
+		t.ld.rack.reoAt = clock.Never
+		t.ld.rack.minRTT = t.rtt.srtt()
+	}
+	return t.ld
 }
 
 // lossDetectionDeadline is the earliest of loss detection's timers, or

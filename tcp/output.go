@@ -298,7 +298,8 @@ func (t *TCB) fillAckFields(now clock.Instant, seg *Segment) {
 		seg.Options.TSVal, seg.Options.TSEcr, seg.Options.HasTS = t.tsNow(now), t.tsRecent, true
 	}
 	if n := t.sackBlocksToSend(); n > 0 {
-		seg.Options.NumSACK = t.recvBuf.sackBlocks(t.rcv.nxt, seg.Options.SACK[:n])
+		k := t.takeDSACK(&seg.Options.SACK[0])
+		seg.Options.NumSACK = k + t.recvBuf.sackBlocks(t.rcv.nxt, seg.Options.SACK[k:n])
 	}
 }
 
@@ -306,14 +307,19 @@ func (t *TCB) fillAckFields(now clock.Instant, seg *Segment) {
 // per out-of-order range, as many as fit (RFC 2018 §3: three beside the
 // timestamps option, four without).
 func (t *TCB) sackBlocksToSend() int {
-	if !t.sackOK || !t.recvBuf.hasOutOfOrder() {
+	dsack := t.dsackPending()
+	if !t.sackOK || !t.recvBuf.hasOutOfOrder() && !dsack {
 		return 0
 	}
 	limit := wire.MaxSACKBlocks
 	if t.tsOK {
 		limit = 3
 	}
-	return min(t.recvBuf.nranges, limit)
+	n := t.recvBuf.nranges
+	if dsack {
+		n++ // RFC 2883 §4: the D-SACK block goes first
+	}
+	return min(n, limit)
 }
 
 // sendMSS is the most data our next segment may carry: the MSS less the

@@ -149,3 +149,22 @@ func TestPRRReduction(t *testing.T) {
 		}
 	}
 }
+
+// A repeat of data already received, wholly below RCV.NXT, is reported in
+// a D-SACK block of the ACK it draws (RFC 2883 §4 case 1), once.
+func TestDSACKSent(t *testing.T) {
+	f := establishedSACK(t)
+	d := data(0, 100)
+	f.in(d)
+	f.drain()
+	f.in(d)
+	s, ok := f.tcb.NextSegment(f.now, f.buf)
+	if !ok || s.Options.NumSACK != 1 || s.Options.SACK[0].Left != uint32(testIRS+1) || s.Options.SACK[0].Right != uint32(testIRS+101) {
+		t.Fatalf("ACK of the repeat: ok %v, SACK %v", ok, s.Options.SACK[:s.Options.NumSACK])
+	}
+	f.tcb.Write(make([]byte, 10))
+	s, _ = f.tcb.NextSegment(f.now, f.buf)
+	if s.Options.NumSACK != 0 {
+		t.Errorf("the D-SACK went again: %v", s.Options.SACK[:s.Options.NumSACK])
+	}
+}
