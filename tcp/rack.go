@@ -30,6 +30,11 @@ const rackRecoveryThresh = 16
 // rackMaxReoMult bounds RACK.reo_wnd_mult (Linux keeps it in a byte).
 const rackMaxReoMult = 255
 
+// rackKeptSegs is the capacity of retransmission queue a connection keeps
+// once everything is acknowledged: enough for request and response
+// traffic not to reallocate it.
+const rackKeptSegs = 64
+
 // sentSeg is one segment of the retransmission queue: its sequence range,
 // when it was last sent, and its flags.
 type sentSeg struct {
@@ -83,8 +88,8 @@ func (r *rackState) appendSent(now clock.Instant, start, end Seq) {
 	r.segs = append(r.segs, sentSeg{start: start, end: end, xmit: now})
 }
 
-// trim drops the segments that una acknowledges and returns nothing; a
-// segment acknowledged in part keeps its unacknowledged rest.
+// trim drops the segments that una acknowledges; a segment acknowledged
+// in part keeps its unacknowledged rest.
 func (r *rackState) trim(una Seq) {
 	q := r.queue()
 	k := 0
@@ -96,6 +101,10 @@ func (r *rackState) trim(una Seq) {
 		r.segs[r.head].start = una
 	}
 	switch {
+	case r.head == len(r.segs) && cap(r.segs) > rackKeptSegs:
+		// Everything is acknowledged: a bulk transfer's queue is not
+		// kept for an idle connection.
+		r.segs, r.head = nil, 0
 	case r.head == len(r.segs):
 		r.segs, r.head = r.segs[:0], 0
 	case r.head >= 64 && r.head*2 >= len(r.segs):

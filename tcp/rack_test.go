@@ -168,3 +168,33 @@ func TestDSACKSent(t *testing.T) {
 		t.Errorf("the D-SACK went again: %v", s.Options.SACK[:s.Options.NumSACK])
 	}
 }
+
+// Once everything is acknowledged, a retransmission queue grown past
+// rackKeptSegs is freed, so that an idle connection does not keep a bulk
+// transfer's queue.
+func TestRACKQueueReleased(t *testing.T) {
+	f := establishedSACK(t)
+	for range 100 {
+		f.tcb.Write(make([]byte, 1000))
+		f.drain()
+		f.in(sackAck(int(f.tcb.snd.max.Sub(testISS + 1))))
+	}
+	f.tcb.Write(make([]byte, 100000))
+	f.drain()
+	f.at(150 * time.Millisecond)
+	grown := 0
+	for off := int(f.tcb.snd.una.Sub(testISS + 1)); ; off += 2000 {
+		grown = max(grown, cap(f.tcb.ld.rack.segs))
+		f.in(sackAck(min(off, int(f.tcb.snd.max.Sub(testISS+1)))))
+		f.drain()
+		if f.tcb.snd.una == f.tcb.snd.max {
+			break
+		}
+	}
+	if grown <= rackKeptSegs {
+		t.Fatalf("the queue grew to %d segments only", grown)
+	}
+	if r := f.tcb.ld.rack; r.segs != nil {
+		t.Errorf("retransmission queue kept, len %d cap %d", len(r.segs), cap(r.segs))
+	}
+}
