@@ -359,6 +359,9 @@ func (t *TCB) rackPipe() uint32 {
 // resent (rule 1), else the first neither SACKed, resent nor lost below
 // the highest SACKed byte (rule 3).
 func (t *TCB) rackNextRetransmit(lostOnly bool) (start, end Seq, ok bool) {
+	if !lostOnly && t.sb.empty() {
+		return 0, 0, false
+	}
 	high := t.sb.highestSACKed()
 	for _, s := range t.ld.rack.queue() {
 		if s.flags&(segSACKed|segRetrans) != 0 {

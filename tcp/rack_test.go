@@ -198,3 +198,30 @@ func TestRACKQueueReleased(t *testing.T) {
 		t.Errorf("retransmission queue kept, len %d cap %d", len(r.segs), cap(r.segs))
 	}
 }
+
+// A partial ACK that leaves nothing SACKed does not stop recovery from
+// resending what RACK marked lost above it: here the first and the last
+// two of six segments are lost; the fast retransmit of the first is
+// acknowledged with everything up to the tail, and the tail, sent before
+// that retransmission and unacknowledged a round trip later, goes again
+// without waiting for the RTO: one segment per ACK, as PRR allows with a
+// new loss marked (no extra segment for SND.UNA's advance).
+func TestRACKResendsTailAfterPartialAck(t *testing.T) {
+	f := establishedSACK(t)
+	f.tcb.Write(make([]byte, 6000))
+	f.drain()
+	f.at(150 * time.Millisecond)
+	f.in(sackAck(0, 1000, 2000))
+	f.in(sackAck(0, 1000, 3000))
+	f.in(sackAck(0, 1000, 4000))
+	f.expect(seg(0, 1000))
+	f.at(200 * time.Millisecond)
+	f.in(sackAck(4000)) // the retransmission arrived; 4000-6000 did not
+	f.expect(seg(4000, 1000))
+	f.at(250 * time.Millisecond)
+	f.in(sackAck(5000))
+	f.expect(seg(5000, 1000))
+	if f.tcb.Stats.Timeouts != 0 {
+		t.Errorf("%d timeouts", f.tcb.Stats.Timeouts)
+	}
+}

@@ -81,7 +81,9 @@ func (t *TCB) flight() uint32 {
 // applies only when there is no new data to send. Either needs cwnd - pipe
 // of at least one MSS.
 func (t *TCB) sackRetransmit(now clock.Instant, buf []byte, lostOnly bool) (Segment, bool) {
-	if !t.sackRecovery() || t.sb.empty() {
+	// RACK may find losses with nothing SACKed: a tail sent before a
+	// retransmission that has been acknowledged.
+	if !t.sackRecovery() || t.sb.empty() && !t.rackOn() {
 		return Segment{}, false
 	}
 	cwnd := t.cc.cwnd()
