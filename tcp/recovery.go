@@ -7,9 +7,12 @@ import (
 
 // Loss recovery. Without SACK the TCB runs NewReno (RFC 6582): fast
 // retransmit on the third duplicate ACK, one hole resent per partial ACK.
-// With SACK it runs the conservative SACK-based recovery of RFC 6675: the
-// scoreboard says which holes are lost, "pipe" replaces the bytes in
-// flight, and every ACK may release several retransmissions and new data.
+// With SACK it runs the conservative SACK-based recovery of RFC 6675:
+// "pipe" replaces the bytes in flight, and every ACK may release several
+// retransmissions and new data. Which holes are lost RACK decides by time
+// (rack.go; RFC 6675's DupThresh rule with Config.NoRACK), PRR paces what
+// each ACK releases (prr.go), tail loss probes draw the ACKs that start
+// it (tlp.go), and D-SACKs undo it when it was needless (dsack.go).
 
 // sackRecovery reports whether RFC 6675 recovery is in progress.
 func (t *TCB) sackRecovery() bool { return t.inRecovery && t.sackOK }
@@ -42,7 +45,8 @@ func (t *TCB) lossDetected() bool {
 
 // enterRecovery starts fast recovery: ssthresh falls, the first hole is
 // resent at once (RFC 5681 §3.2 step 4), and with SACK cwnd becomes
-// ssthresh, the flight being measured by pipe (RFC 6675 §5 step 4).
+// ssthresh, the flight being measured by pipe (RFC 6675 §5 step 4), until
+// PRR sets it from the ACKs (RFC 6937).
 func (t *TCB) enterRecovery(now clock.Instant) {
 	t.inRecovery = true
 	t.recover = t.snd.max
@@ -79,7 +83,8 @@ func (t *TCB) flight() uint32 {
 // with lostOnly, rule 1 (the first lost hole above HighRxt); otherwise
 // rule 3 (the first unSACKed hole above HighRxt, lost or not), which
 // applies only when there is no new data to send. Either needs cwnd - pipe
-// of at least one MSS.
+// of at least one MSS. With RACK the retransmission queue's marks take
+// the place of holes and HighRxt (rackNextRetransmit).
 func (t *TCB) sackRetransmit(now clock.Instant, buf []byte, lostOnly bool) (Segment, bool) {
 	// RACK may find losses with nothing SACKed: a tail sent before a
 	// retransmission that has been acknowledged.
