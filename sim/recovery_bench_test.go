@@ -16,9 +16,10 @@ const recoverySeeds = 20
 // BenchmarkLossRecovery measures loss recovery in virtual time, where it
 // is exact and free of the machine's noise: a 4 MiB transfer across a path
 // with loss in both directions (5 ms each way, 1 ms of jitter), averaged
-// over recoverySeeds seeds. It reports the mean virtual time, RTO expiries
-// and retransmitted segments per transfer; compare them before and after
-// a change to recovery, in one run.
+// over recoverySeeds seeds, and the same path without loss as the
+// reference. It reports the mean virtual time, RTO expiries, retransmitted
+// segments and tail loss probes per transfer; compare them before and
+// after a change to recovery, in one run.
 //
 //	go test ./sim -run '^$' -bench LossRecovery -benchtime=1x
 func BenchmarkLossRecovery(b *testing.B) {
@@ -26,6 +27,7 @@ func BenchmarkLossRecovery(b *testing.B) {
 		name string
 		imp  netem.Impairment
 	}{
+		{"loss0", netem.Impairment{Delay: 5 * time.Millisecond, Jitter: time.Millisecond}},
 		{"loss2", netem.Impairment{Loss: 0.02, Delay: 5 * time.Millisecond, Jitter: time.Millisecond}},
 		{"loss5", netem.Impairment{Loss: 0.05, Delay: 5 * time.Millisecond, Jitter: time.Millisecond}},
 		{"loss5-reorder5", netem.Impairment{Loss: 0.05, Reorder: 0.05, ReorderDelay: 3 * time.Millisecond,
@@ -33,7 +35,7 @@ func BenchmarkLossRecovery(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var virtual time.Duration
-			var rtos, retrans uint64
+			var rtos, retrans, probes uint64
 			runs := 0
 			for range b.N {
 				for seed := range uint64(recoverySeeds) {
@@ -41,12 +43,14 @@ func BenchmarkLossRecovery(b *testing.B) {
 					virtual += p.w.Now().Sub(0)
 					rtos += k.TCPTimeouts
 					retrans += k.RetransSegs
+					probes += k.TCPLossProbes
 					runs++
 				}
 			}
 			b.ReportMetric(virtual.Seconds()/float64(runs), "virtual-s/transfer")
 			b.ReportMetric(float64(rtos)/float64(runs), "RTOs/transfer")
 			b.ReportMetric(float64(retrans)/float64(runs), "retrans/transfer")
+			b.ReportMetric(float64(probes)/float64(runs), "TLPs/transfer")
 		})
 	}
 }

@@ -58,6 +58,10 @@ type Counters struct {
 	UDPForwardDrops    uint64 // datagrams that would have started a flow beyond MaxFlows or Backlog
 	UDPForwardExpired  uint64 // UDP flows ended by their idle timeout
 
+	// Tail loss probes (RFC 8985 §7), as Linux's TcpExt counts them.
+	TCPLossProbes        uint64 // TcpExt: tail loss probes sent
+	TCPLossProbeRecovery uint64 // TcpExt: losses a tail loss probe repaired
+
 	// Udp (RFC 4113, as /proc/net/snmp names them; IPv4 and IPv6
 	// together, which Linux counts apart as Udp and Udp6).
 	UDPInDatagrams  uint64 // datagrams queued on a socket
@@ -88,6 +92,8 @@ func (s *connStats) add(c *tcp.ConnStats) {
 	s.RetransSegs += c.RetransSegs
 	s.Timeouts += c.Timeouts
 	s.FastRetrans += c.FastRetrans
+	s.LossProbes += c.LossProbes
+	s.LossProbeRecoveries += c.LossProbeRecoveries
 	s.ChallengeAcks += c.ChallengeAcks
 	s.OutOfWindow += c.OutOfWindow
 	s.PAWSRejected += c.PAWSRejected
@@ -103,6 +109,8 @@ func (k *Counters) addConnStats(s *connStats) {
 	// OutSegs counts every segment built; RFC 4022 excludes retransmissions.
 	k.OutSegs -= min(k.OutSegs, s.RetransSegs)
 	k.TCPFastRetrans += s.FastRetrans
+	k.TCPLossProbes += s.LossProbes
+	k.TCPLossProbeRecovery += s.LossProbeRecoveries
 	k.TCPChallengeACK += s.ChallengeAcks
 	k.OutOfWindow += s.OutOfWindow
 	k.PAWSEstab += s.PAWSRejected
@@ -177,6 +185,8 @@ func (c *Counters) WriteTo(w io.Writer) (int64, error) {
 	p("    %d sockets in time wait\n", c.CurrTimeWait)
 	p("    %d timeouts\n", c.TCPTimeouts)
 	p("    %d fast retransmits\n", c.TCPFastRetrans)
+	p("    %d tail loss probes sent\n", c.TCPLossProbes)
+	p("    %d losses repaired by a tail loss probe\n", c.TCPLossProbeRecovery)
 	p("    %d challenge ACKs sent\n", c.TCPChallengeACK)
 	p("    %d packets rejected in established connections because of timestamp\n", c.PAWSEstab)
 	p("    %d ACKs to invalid segments skipped by the rate limit\n", c.InvalidAcksLimited)

@@ -18,9 +18,11 @@ const (
 	TimerTimeWait         // RFC 9293 §3.10.7.4: 2×MSL in TIME_WAIT
 	TimerFinWait2         // Linux tcp_fin_timeout for an orphaned FIN_WAIT_2
 	TimerUser             // RFC 9293 §3.10.8 / RFC 5482 user timeout
+	TimerLossProbe        // RFC 8985 §7 tail loss probe
+	TimerReorder          // RFC 8985 §6.3 RACK reordering timer
 )
 
-var timerNames = [...]string{"none", "retransmit", "delayed-ack", "persist", "keepalive", "2msl", "fin-wait-2", "user-timeout"}
+var timerNames = [...]string{"none", "retransmit", "delayed-ack", "persist", "keepalive", "2msl", "fin-wait-2", "user-timeout", "loss-probe", "reorder"}
 
 // String returns the timer's short name, e.g. "retransmit".
 func (t Timer) String() string {

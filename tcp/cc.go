@@ -36,6 +36,12 @@ type congestionControl interface {
 	// on entry (RFC 6675 §5 step 4.2), where pipe accounts for the
 	// segments that left the network instead of inflation.
 	deflateToSsthresh()
+	// setWindow sets cwnd, as PRR does during SACK-based recovery
+	// (RFC 6937); at least one MSS.
+	setWindow(cwnd uint32)
+	// undo takes back a reduction found spurious (RFC 3708, D-SACK):
+	// cwnd and ssthresh become at least what they were before it.
+	undo(cwnd, ssthresh uint32)
 	// onDupAckInRecovery inflates cwnd by one MSS for a further duplicate ACK
 	// (RFC 6582 §3.2 step 3).
 	onDupAckInRecovery()
@@ -141,6 +147,16 @@ func (b *ccBase) enterRecovery(ssthresh uint32) {
 
 // deflateToSsthresh sets cwnd to ssthresh (RFC 6675 §5 step 4.2).
 func (b *ccBase) deflateToSsthresh() { b.cwndV = b.ssthreshV }
+
+// setWindow sets cwnd to at least one MSS.
+func (b *ccBase) setWindow(cwnd uint32) { b.cwndV = max(cwnd, b.mss) }
+
+// undo restores the windows a spurious reduction lowered, as Linux's
+// tcp_undo_cwnd_reduction: the larger of now and before.
+func (b *ccBase) undo(cwnd, ssthresh uint32) {
+	b.cwndV = max(b.cwndV, min(cwnd, ccMaxWindow))
+	b.ssthreshV = max(b.ssthreshV, min(ssthresh, ccMaxWindow))
+}
 
 // onDupAckInRecovery inflates cwnd by one MSS for a segment that left the
 // network (RFC 6582 §3.2 step 3; RFC 5681 §3.2 step 4).

@@ -71,6 +71,11 @@ type Config struct {
 	// assassination"). Linux's tcp_rfc1337 is off by default; ours is on.
 	RFC1337 bool
 
+	// NoRACK turns RACK off (RFC 8985 §6; Linux net.ipv4.tcp_recovery=0):
+	// with SACK, RFC 6675's DupThresh rule then marks losses instead of
+	// RACK's timing.
+	NoRACK bool
+
 	// CongestionControl names the algorithm: "cubic" (RFC 9438, Linux's
 	// default) or "reno" (RFC 5681 with RFC 6582 NewReno recovery).
 	CongestionControl string

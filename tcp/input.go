@@ -47,6 +47,7 @@ func (t *TCB) deliver(now clock.Instant, seg *Segment) {
 		if seg.Flags&wire.FlagRST == 0 {
 			t.Stats.OutOfWindow++
 			t.repeatTSRecent(seg)
+			t.noteDuplicate(seg)
 			t.invalidAck(now, seg)
 		}
 		return

@@ -35,15 +35,35 @@ func (t *TCB) rcvAck(now clock.Instant, seg *Segment) bool {
 		// §4.2.3.9) seen before it no longer explains a timeout.
 		t.softErr = 0
 	}
+	una, sackedBefore := t.snd.una, t.sb.sackedBelow(t.snd.max)
 	newlySACKed := t.onSACKInfo(seg)
+	advanced := seg.Ack.GreaterThan(t.snd.una)
+	windowMoved := uint32(seg.Window)<<t.snd.wscale != t.snd.wnd
+	dsack := t.sackOK && hasDSACK(seg)
+	lost := t.rackOnAck(now, seg, dsack)
 	switch {
-	case seg.Ack.GreaterThan(t.snd.una):
+	case advanced:
 		t.ackNewData(now, seg)
 	case seg.Ack == t.snd.una:
 		t.maybeDupAck(seg, newlySACKed)
 	}
 	if t.lossDetected() {
 		t.enterRecovery(now)
+	}
+	if dsack {
+		t.undoOnDSACK(seg)
+	}
+	if t.sackRecovery() {
+		// RFC 6937 DeliveredData: the change in SND.UNA plus the change
+		// in SACKed bytes.
+		delivered := int64(t.snd.una.Sub(una)) + int64(t.sb.sackedBelow(t.snd.max)) - int64(sackedBefore)
+		t.prrOnAck(uint32(max(delivered, 0)), advanced, lost)
+	}
+	t.onProbeAck(now, seg, advanced || newlySACKed || windowMoved, dsack)
+	if advanced || newlySACKed {
+		// Linux restarts the probe (or retransmission) timer only for an
+		// ACK that shows progress, so that others cannot put it off.
+		t.scheduleLossProbe(now)
 	}
 	t.updateWindow(seg)
 	t.ackFin(now, seg)
@@ -63,6 +83,9 @@ func (t *TCB) ackNewData(now clock.Instant, seg *Segment) {
 	}
 	t.snd.una = seg.Ack
 	t.sb.trim(t.snd.una)
+	if t.ld != nil {
+		t.ld.rack.trim(t.snd.una)
+	}
 	if t.snd.nxt.LessThan(t.snd.una) {
 		t.snd.nxt = t.snd.una // an ACK for a segment sent before an RTO rewind
 	}
@@ -73,8 +96,15 @@ func (t *TCB) ackNewData(now clock.Instant, seg *Segment) {
 	switch {
 	case t.inRecovery && seg.Ack.GreaterThanEq(t.recover):
 		// RFC 6582 §3.2 step 6: a full acknowledgment ends recovery.
+		sack := t.sackRecovery()
 		t.inRecovery = false
 		t.cc.onExitRecovery(now, flight)
+		if sack && t.ld != nil {
+			// As Linux's tcp_end_cwnd_reduction: PRR has brought the
+			// flight to ssthresh, and cwnd is set to it.
+			t.cc.deflateToSsthresh()
+		}
+		t.rackOnRecoveryEnd()
 	case t.sackRecovery():
 		// RFC 6675 §5: pipe, recomputed on output, already accounts for
 		// what this partial acknowledgment removed from the network.

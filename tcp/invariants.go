@@ -23,6 +23,9 @@ func (t *TCB) CheckInvariants() error {
 	if err := t.checkScoreboard(); err != nil {
 		return err
 	}
+	if err := t.checkRetransmitQueue(); err != nil {
+		return err
+	}
 	if err := t.checkReceive(); err != nil {
 		return err
 	}
@@ -144,4 +147,35 @@ func (t *TCB) StorageBytes() int {
 		n += cap(*t.recvBuf.storage)
 	}
 	return n
+}
+
+// checkRetransmitQueue: with RACK on, the segments of the retransmission
+// queue tile [SND.UNA, SND.MAX) in order (from ISS+1 while the SYN is
+// unacknowledged), and one is marked SACKed only if the scoreboard covers
+// it.
+func (t *TCB) checkRetransmitQueue() error {
+	if !t.rackOn() {
+		return nil
+	}
+	q := t.ld.rack.queue()
+	prev := t.snd.una
+	if prev == t.snd.iss {
+		prev = prev.Add(1)
+	}
+	for i, s := range q {
+		if s.start != prev || !s.start.LessThan(s.end) {
+			return fmt.Errorf("retransmission queue segment %d [%d, %d) does not follow %d (SND.UNA %d)", i, s.start, s.end, prev, t.snd.una)
+		}
+		if s.flags&segSACKed != 0 && !t.sb.covers(s.start, s.end) {
+			return fmt.Errorf("retransmission queue segment %d [%d, %d) marked SACKed, not in the scoreboard", i, s.start, s.end)
+		}
+		if s.flags&segRetrans != 0 && s.flags&segEverRxt == 0 {
+			return fmt.Errorf("retransmission queue segment %d [%d, %d) resent but not marked so", i, s.start, s.end)
+		}
+		prev = s.end
+	}
+	if len(q) > 0 && prev != t.snd.max {
+		return fmt.Errorf("retransmission queue ends at %d, SND.MAX %d", prev, t.snd.max)
+	}
+	return nil
 }

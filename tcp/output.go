@@ -45,6 +45,11 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 			return seg, true
 		}
 	}
+	if t.probePending() {
+		if seg, ok = t.lossProbe(now, buf); ok {
+			return seg, true
+		}
+	}
 	if t.dupAcksOwed > 0 {
 		// Duplicate ACKs carry no data (RFC 5681 §2), so they go first.
 		t.dupAcksOwed--
@@ -132,7 +137,11 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte, override bool) (Segment
 	inFlight := t.flight()
 	// The peer's window bounds what may be sent beyond SND.UNA
 	// (RFC 9293 §3.8.6); cwnd bounds what may be in flight (RFC 5681).
-	room := min(int(t.snd.wnd)-int(t.snd.nxt.Sub(t.snd.una)), int(t.cc.cwnd())-int(inFlight))
+	cwndRoom := int(t.cc.cwnd()) - int(inFlight)
+	if t.sendingProbe() {
+		cwndRoom = max(cwndRoom, full) // RFC 8985 §7.3: the probe goes regardless
+	}
+	room := min(int(t.snd.wnd)-int(t.snd.nxt.Sub(t.snd.una)), cwndRoom)
 	room = max(room, 0)
 	n := min(avail, full, room, len(buf))
 	if t.snd.nxt.LessThan(holeEnd) && holeEnd != t.snd.max {
@@ -213,6 +222,12 @@ func (t *TCB) canSendAfter(avail, room, full int) bool {
 // retransmitHead resends one segment from SND.UNA without moving SND.NXT
 // (fast retransmit, RFC 5681 §3.2 step 4).
 func (t *TCB) retransmitHead(now clock.Instant, buf []byte) (Segment, bool) {
+	if t.rackOn() {
+		// RACK marked the losses; the first of them goes.
+		if start, end, ok := t.rackNextRetransmit(true); ok {
+			return t.retransmitRange(now, buf, start, end)
+		}
+	}
 	end := t.snd.nxt
 	if t.sackOK {
 		_, end, _ = t.sb.nextHole(t.snd.una, t.snd.max)
@@ -226,6 +241,7 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 	end := seg.End()
 	if end.LessThanEq(t.snd.max) {
 		t.Stats.RetransSegs++
+		t.noteRetransmitted(now, seg.Seq, end)
 	} else {
 		if len(seg.Payload) > 0 {
 			t.noteDataSent(now)
@@ -233,6 +249,8 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 		if !t.rttTiming && !t.tsOK && t.retransmit == 0 {
 			t.rttTiming, t.rttSeq, t.rttStart = true, seg.Seq, now
 		}
+		t.noteSegmentSent(now, seg)
+		t.prrSent(uint32(end.Sub(MaxSeq(seg.Seq, t.snd.max))))
 		t.snd.max = end
 	}
 	if t.tm.firstUnacked == clock.Never {
@@ -240,6 +258,9 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 	}
 	t.snd.nxt = end
 	t.armRetransmit(now)
+	if !t.sendingProbe() {
+		t.scheduleLossProbe(now)
+	}
 	t.Stats.SegsOut++
 }
 
@@ -276,7 +297,8 @@ func (t *TCB) fillAckFields(now clock.Instant, seg *Segment) {
 		seg.Options.TSVal, seg.Options.TSEcr, seg.Options.HasTS = t.tsNow(now), t.tsRecent, true
 	}
 	if n := t.sackBlocksToSend(); n > 0 {
-		seg.Options.NumSACK = t.recvBuf.sackBlocks(t.rcv.nxt, seg.Options.SACK[:n])
+		k := t.takeDSACK(&seg.Options.SACK[0])
+		seg.Options.NumSACK = k + t.recvBuf.sackBlocks(t.rcv.nxt, seg.Options.SACK[k:n])
 	}
 }
 
@@ -284,14 +306,19 @@ func (t *TCB) fillAckFields(now clock.Instant, seg *Segment) {
 // per out-of-order range, as many as fit (RFC 2018 §3: three beside the
 // timestamps option, four without).
 func (t *TCB) sackBlocksToSend() int {
-	if !t.sackOK || !t.recvBuf.hasOutOfOrder() {
+	dsack := t.dsackPending()
+	if !t.sackOK || !t.recvBuf.hasOutOfOrder() && !dsack {
 		return 0
 	}
 	limit := wire.MaxSACKBlocks
 	if t.tsOK {
 		limit = 3
 	}
-	return min(t.recvBuf.nranges, limit)
+	n := t.recvBuf.nranges
+	if dsack {
+		n++ // RFC 2883 §4: the D-SACK block goes first
+	}
+	return min(n, limit)
 }
 
 // sendMSS is the most data our next segment may carry: the MSS less the

@@ -7,9 +7,12 @@ import (
 
 // Loss recovery. Without SACK the TCB runs NewReno (RFC 6582): fast
 // retransmit on the third duplicate ACK, one hole resent per partial ACK.
-// With SACK it runs the conservative SACK-based recovery of RFC 6675: the
-// scoreboard says which holes are lost, "pipe" replaces the bytes in
-// flight, and every ACK may release several retransmissions and new data.
+// With SACK it runs the conservative SACK-based recovery of RFC 6675:
+// "pipe" replaces the bytes in flight, and every ACK may release several
+// retransmissions and new data. Which holes are lost RACK decides by time
+// (rack.go; RFC 6675's DupThresh rule with Config.NoRACK), PRR paces what
+// each ACK releases (prr.go), tail loss probes draw the ACKs that start
+// it (tlp.go), and D-SACKs undo it when it was needless (dsack.go).
 
 // sackRecovery reports whether RFC 6675 recovery is in progress.
 func (t *TCB) sackRecovery() bool { return t.inRecovery && t.sackOK }
@@ -31,6 +34,9 @@ func (t *TCB) lossDetected() bool {
 	if t.inRecovery || t.snd.una.LessThan(t.recover) {
 		return false
 	}
+	if t.rackOn() {
+		return t.rackLost() // RFC 8985 §6.2: RACK marks the losses
+	}
 	if t.dupAcks >= dupThresh {
 		return true
 	}
@@ -39,10 +45,16 @@ func (t *TCB) lossDetected() bool {
 
 // enterRecovery starts fast recovery: ssthresh falls, the first hole is
 // resent at once (RFC 5681 §3.2 step 4), and with SACK cwnd becomes
-// ssthresh, the flight being measured by pipe (RFC 6675 §5 step 4).
+// ssthresh, the flight being measured by pipe (RFC 6675 §5 step 4), until
+// PRR sets it from the ACKs (RFC 6937).
 func (t *TCB) enterRecovery(now clock.Instant) {
 	t.inRecovery = true
 	t.recover = t.snd.max
+	// Recovery takes over from a tail loss probe (Linux clears
+	// tlp_high_seq as the window reduction starts).
+	t.cancelLossProbe()
+	t.undoStart()
+	t.prrStart(t.cc.cwnd())
 	t.cc.onEnterRecovery(now, uint32(t.snd.max.Sub(t.snd.una)))
 	if t.sackOK {
 		t.cc.deflateToSsthresh()
@@ -59,6 +71,9 @@ func (t *TCB) enterRecovery(now clock.Instant) {
 // is not in the network).
 func (t *TCB) flight() uint32 {
 	if t.sackRecovery() {
+		if t.rackOn() {
+			return t.rackPipe()
+		}
 		return t.sb.pipe(t.snd.una, t.snd.max, t.mss)
 	}
 	return uint32(t.snd.nxt.Sub(t.snd.una)) - t.sb.sackedBelow(t.snd.nxt)
@@ -68,14 +83,24 @@ func (t *TCB) flight() uint32 {
 // with lostOnly, rule 1 (the first lost hole above HighRxt); otherwise
 // rule 3 (the first unSACKed hole above HighRxt, lost or not), which
 // applies only when there is no new data to send. Either needs cwnd - pipe
-// of at least one MSS.
+// of at least one MSS. With RACK the retransmission queue's marks take
+// the place of holes and HighRxt (rackNextRetransmit).
 func (t *TCB) sackRetransmit(now clock.Instant, buf []byte, lostOnly bool) (Segment, bool) {
-	if !t.sackRecovery() || t.sb.empty() {
+	// RACK may find losses with nothing SACKed: a tail sent before a
+	// retransmission that has been acknowledged.
+	if !t.sackRecovery() || t.sb.empty() && !t.rackOn() {
 		return Segment{}, false
 	}
 	cwnd := t.cc.cwnd()
 	if pipe := t.flight(); cwnd < pipe || cwnd-pipe < t.mss {
 		return Segment{}, false
+	}
+	if t.rackOn() {
+		start, end, ok := t.rackNextRetransmit(lostOnly)
+		if !ok {
+			return Segment{}, false
+		}
+		return t.retransmitRange(now, buf, start, end)
 	}
 	// NextSeg (1.a) and (1.b): above HighRxt, below the highest SACKed byte.
 	start, end, ok := t.sb.nextHole(MaxSeq(t.sb.highRxt, t.snd.una), t.sb.highestSACKed())
@@ -111,6 +136,9 @@ func (t *TCB) retransmitRange(now clock.Instant, buf []byte, seq, end Seq) (Segm
 	}
 	t.Stats.RetransSegs++
 	t.Stats.SegsOut++
+	t.noteRetransmitted(now, seg.Seq, seg.End())
+	t.undoNoteRetransmit()
+	t.prrSent(seg.Len())
 	t.tm.retransmit = now.Add(t.rtt.rto())
 	return seg, true
 }

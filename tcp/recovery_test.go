@@ -11,8 +11,23 @@ import (
 // establishedSACK returns a fixture like established, but the peer's
 // SYN-ACK offered SACK and an MSS of 1000, so SACK-based recovery applies,
 // and with Reno, whose ssthresh is half the flight (CUBIC keeps 0.7 of it).
-func establishedSACK(t *testing.T) *fixture {
-	f := newFixture(t, func(c *Config) { c.Timestamps = false; c.CongestionControl = "reno" })
+func establishedSACK(t *testing.T) *fixture { return establishedSACKWith(t, nil) }
+
+// establishedRFC6675 is establishedSACK with RACK off, so that RFC 6675's
+// DupThresh rule marks losses (Linux's net.ipv4.tcp_recovery=0).
+func establishedRFC6675(t *testing.T) *fixture {
+	return establishedSACKWith(t, func(c *Config) { c.NoRACK = true })
+}
+
+// establishedSACKWith is establishedSACK with mod applied to the Config.
+func establishedSACKWith(t *testing.T, mod func(*Config)) *fixture {
+	f := newFixture(t, func(c *Config) {
+		c.Timestamps = false
+		c.CongestionControl = "reno"
+		if mod != nil {
+			mod(c)
+		}
+	})
 	f.tcb = NewActive(&f.cfg, 0, f.params(testISS))
 	f.drain()
 	f.at(100 * time.Millisecond)
@@ -44,7 +59,7 @@ func seg(off, n int) string {
 // segment (RFC 6675 §5; packetdrill fr-4pkt-sack); a further ACK with no
 // new SACK information does not count as a duplicate.
 func TestSACKFastRetransmit(t *testing.T) {
-	f := establishedSACK(t)
+	f := establishedRFC6675(t)
 	f.tcb.Write(make([]byte, 4000))
 	f.expect(seg(0, 1000), seg(1000, 1000), seg(2000, 1000), seg(3000, 1000))
 	f.at(200 * time.Millisecond)
@@ -71,7 +86,7 @@ func TestSACKFastRetransmit(t *testing.T) {
 // room, without waiting for a partial ACK (RFC 6675 §5, NextSeg rule 1),
 // and SACKed segments are never resent.
 func TestSACKRepairsSeveralHoles(t *testing.T) {
-	f := establishedSACK(t)
+	f := establishedRFC6675(t)
 	f.tcb.Write(make([]byte, 10000))
 	var all []string
 	for i := range 10 {
@@ -106,7 +121,7 @@ func TestSACKRepairsSeveralHoles(t *testing.T) {
 // After a timeout the sender goes back to SND.UNA but skips what the
 // receiver SACKed.
 func TestRTOSkipsSACKedData(t *testing.T) {
-	f := establishedSACK(t)
+	f := establishedRFC6675(t)
 	f.tcb.Write(make([]byte, 5000))
 	f.drain()
 	f.at(150 * time.Millisecond)

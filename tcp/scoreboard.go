@@ -131,6 +131,19 @@ func (sb *scoreboard) highestSACKed() Seq {
 	return sb.ranges[len(sb.ranges)-1].end
 }
 
+// covers reports whether [start, end) lies within one SACKed range.
+func (sb *scoreboard) covers(start, end Seq) bool {
+	for _, r := range sb.ranges {
+		if start.LessThan(r.start) {
+			return false
+		}
+		if end.LessThanEq(r.end) {
+			return true
+		}
+	}
+	return false
+}
+
 // sacked reports whether seq has been selectively acknowledged.
 func (sb *scoreboard) sacked(seq Seq) bool {
 	for _, r := range sb.ranges {

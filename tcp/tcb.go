@@ -84,6 +84,10 @@ type TCB struct {
 	sb         scoreboard // what the peer has SACKed (RFC 6675)
 	recover    Seq        // RFC 6582 §3.2 "recover"
 
+	// ld is the RACK-TLP state (lossdetect.go), allocated as data is
+	// first sent with SACK in use.
+	ld *lossDetection
+
 	lastInvalidAck clock.Instant // when an ACK last answered an unacceptable segment
 
 	lastRecv  clock.Instant // when the last segment arrived (keep-alive idle)
@@ -186,6 +190,10 @@ type ConnStats struct {
 	// InvalidAcksLimited counts ACKs to unacceptable segments suppressed
 	// by the rate limit (Linux's TCPACKSkipped* counters).
 	InvalidAcksLimited uint64
+	// LossProbes counts tail loss probes sent (RFC 8985 §7), and
+	// LossProbeRecoveries those whose ACK showed they repaired a loss
+	// (Linux's TCPLossProbes, TCPLossProbeRecovery).
+	LossProbes, LossProbeRecoveries uint64
 }
 
 // maxDupAcksOwed bounds the duplicate ACKs sent back to back for one

@@ -21,6 +21,8 @@ type timers struct {
 func (tm *timers) init() { tm.stopAll() }
 
 func (tm *timers) stopAll() {
+	// The loss detection timers (lossdetect.go) are stopped with the
+	// retransmission timer they serve: they are armed only while it is.
 	*tm = timers{clock.Never, clock.Never, clock.Never, clock.Never, clock.Never}
 }
 
@@ -33,6 +35,7 @@ func (t *TCB) NextDeadline() clock.Instant {
 	d := clock.Min(t.tm.retransmit, t.tm.delayedAck)
 	d = clock.Min(d, t.tm.persist)
 	d = clock.Min(d, t.tm.finWait2)
+	d = clock.Min(d, t.lossDetectionDeadline())
 	d = clock.Min(d, t.keepaliveDeadline())
 	if t.userTimeout > 0 && t.tm.firstUnacked != clock.Never {
 		d = clock.Min(d, t.tm.firstUnacked.Add(t.userTimeout))
@@ -57,7 +60,18 @@ func (t *TCB) Tick(now clock.Instant) {
 		t.fail(now, t.timeoutErr(), timerCause(TimerUser))
 		return
 	}
-	if now >= t.tm.retransmit {
+	if now >= t.probeDeadline() {
+		// The probe timeout is never later than the retransmission
+		// timer, and sending the probe restarts that timer: a pending
+		// probe goes first.
+		t.fire(now, TimerLossProbe)
+		t.onLossProbeTimeout()
+	}
+	if now >= t.reorderDeadline() {
+		t.fire(now, TimerReorder)
+		t.onReorderTimeout(now)
+	}
+	if now >= t.tm.retransmit && !t.probePending() {
 		t.fire(now, TimerRetransmit)
 		t.onRetransmitTimeout(now)
 	}
@@ -103,6 +117,9 @@ func (t *TCB) onRetransmitTimeout(now clock.Instant) {
 		t.retransmit++
 	}
 	t.Stats.Timeouts++
+	t.cancelLossProbe()
+	t.undoForget()
+	t.resendOne = false // everything goes again from SND.UNA
 	t.rtt.backoff()
 	t.rttTiming = false // Karn's rule: never time a retransmitted segment
 	if t.state.IsSynchronized() || t.state == SynReceived && t.snd.una != t.snd.iss {
@@ -116,6 +133,7 @@ func (t *TCB) onRetransmitTimeout(now clock.Instant) {
 			// timeout forgets the SACK information in case it was stale.
 			t.sb.reset()
 		}
+		t.rackOnTimeout(t.retransmit > 1)
 		// RFC 6582 §4.3: after an RTO, recovery may not start again until
 		// everything sent so far has been acknowledged.
 		t.recover = t.snd.max

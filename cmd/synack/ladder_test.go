@@ -54,7 +54,7 @@ func TestLadderText(t *testing.T) {
 		t.Fatalf("exit status %d, stderr %q", code, errOut)
 	}
 	checkWidth(t, out, 90)
-	for _, want := range []string{"client", "server", "(retransmission)", "X (lost)", "timer retransmit fired",
+	for _, want := range []string{"client", "server", "(retransmission)", "X (lost)", "timer loss-probe fired",
 		"win=1048448", "TIME_WAIT"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the ladder lacks %q:\n%s", want, out)
