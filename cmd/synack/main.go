@@ -2,6 +2,7 @@
 // a subcommand with its own flags:
 //
 //	synack demo [flags]             run a TCP scenario on a simulated network and draw it
+//	synack sim SCENARIO [flags]     run a scenario of the catalogue under faults
 //	synack ladder TRACE.jsonl       draw the ladder diagram of a recorded trace
 //	synack drill [-v] FILE|DIR...   run packetdrill scripts on virtual time
 //	synack serve --tun NAME ...     serve echo, discard and HTTP on a TUN device
@@ -29,6 +30,7 @@ type command struct {
 // commands lists the subcommands in the order the usage text shows them.
 var commands = []command{
 	{name: "demo", summary: "run a TCP scenario on a simulated network and draw its ladder diagram", run: runDemo},
+	{name: "sim", summary: "run a scenario of the catalogue (--list) under faults: ladder, SVG, HTML, JSON or pcap", run: runSim},
 	{name: "ladder", summary: "draw a recorded trace (JSON Lines) as a ladder diagram: text, SVG, HTML or JSON", run: runLadder},
 	{name: "drill", summary: "run packetdrill scripts against synack on virtual time", run: runDrill},
 	{name: "serve", summary: "serve echo, discard and HTTP with synack on a TUN device", run: runServe},
