@@ -2,9 +2,9 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"io"
 	"net/netip"
+	"slices"
 	"syscall"
 	"time"
 
