@@ -8,6 +8,7 @@
 //	synack serve --tun NAME ...     serve echo, discard and HTTP on a TUN device
 //	synack dial --tun NAME ... H:P  connect through a TUN device, like nc
 //	synack forward --tun NAME ...   relay every connection on a TUN device, a tun2socks
+//	synack ss [-s] ADDR             the sockets of a running serve, from its debug address
 //	synack explain CAPTURE          explain the TCP connections of a capture
 //	synack help [command]           show the usage of synack or of one command
 package main
@@ -36,6 +37,7 @@ var commands = []command{
 	{name: "serve", summary: "serve echo, discard and HTTP with synack on a TUN device", run: runServe},
 	{name: "dial", summary: "connect with synack through a TUN device and copy stdin and stdout, like nc", run: runDial},
 	{name: "forward", summary: "relay every TCP connection and UDP flow on a TUN device through SOCKS5 or directly (tun2socks)", run: runForward},
+	{name: "ss", summary: "list the sockets (or -s the counters) of a running synack serve from its --debug-addr", run: runSS},
 	{name: "explain", summary: "explain the TCP connections of a pcap or pcapng capture: states, verdicts, ladders", run: runExplain},
 }
 
