@@ -73,6 +73,9 @@ func (d *debugServer) handler() http.Handler {
 	mux.HandleFunc("GET /metrics", d.metrics)
 	mux.HandleFunc("GET /ladder", d.ladder)
 	mux.HandleFunc("GET /states", d.ladder)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNoContent) // none, rather than a 404 every page logs
+	})
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)

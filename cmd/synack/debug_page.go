@@ -36,7 +36,7 @@ td.a, th.a { text-align: left; font-family: ui-monospace, monospace; }
 <td class="a {{.State}}">{{.State}}</td><td>{{.RecvQ}}</td><td>{{.SendQ}}</td>
 <td class="a">{{.Local}}</td><td class="a">{{if .Remote}}{{.Remote}}{{else}}*{{if .HalfOpen}} ({{.HalfOpen}} half-open){{end}}{{end}}</td>
 <td>{{if .RTTMs}}{{printf "%.1f" .RTTMs}}{{end}}</td><td>{{if .RTOMs}}{{printf "%.0f" .RTOMs}}{{end}}</td>
-<td>{{if .CWnd}}{{.CWnd}}{{end}}</td><td>{{if .MSS}}{{.MSS}}{{end}}</td><td>{{.Retransmits}}/{{.RetransSegs}}</td>
+<td>{{if .CWnd}}{{.CWnd}}{{end}}</td><td>{{if .MSS}}{{.MSS}}{{end}}</td><td>{{if .Remote}}{{.Retransmits}}/{{.RetransSegs}}{{end}}</td>
 <td class="a">{{if .Timer}}{{.Timer}} {{printf "%.0f" .TimerInMs}} ms{{end}}</td>
 <td class="a">{{if .Remote}}<a href="/ladder?{{.Query}}">ladder</a> <a href="/states?{{.Query}}">states</a>{{end}}</td>
 </tr>{{end}}
