@@ -104,6 +104,7 @@ var counterHelp = map[string]string{
 	"TCPMemoryPressures":     "TcpExt: times the host entered memory pressure (Config.Memory).",
 	"TCPRcvQDrop":            "TcpExt: segments whose in-order data was dropped over the memory limit.",
 	"TCPOFODrop":             "TcpExt: segments whose out-of-order data was dropped over the memory limit.",
+	"TCPAbortOnTimeout":      "TcpExt: connections given up by the retransmission, probe, keep-alive or user timeout.",
 	"TCPAbortOnMemory":       "TcpExt: connections reset because of too many orphans (Config.MaxOrphans).",
 	"MemoryAllocated":        "Bytes of buffer storage the connections hold now (sockstat \"mem\", in pages there).",
 	"CurrOrphans":            "Connections closed by their users and still closing now (sockstat \"orphan\").",

@@ -59,22 +59,21 @@ func (h *Host) Sockets() []Socket {
 
 // socket is c's row; c.mu is held.
 func (c *Conn) socket() Socket {
-	s := Socket{Local: c.tuple.Local, Remote: c.tuple.Remote, TimerDue: clock.Never}
-	t := c.tcb
-	if t == nil {
-		s.State = c.tw.State()
-		if s.State == tcp.TimeWait {
-			s.Timer, s.TimerDue = tcp.TimerTimeWait, c.tw.Deadline()
+	i, st := c.f.info(), c.f.status()
+	s := Socket{State: i.State, Local: c.tuple.Local, Remote: c.tuple.Remote,
+		RecvQ: st.Readable, SendQ: i.Unacked + i.Unsent,
+		MSS: i.MSS, CWnd: i.CWnd, SSThresh: i.SSThresh,
+		SRTT: time.Duration(i.SRTT), RTTVar: time.Duration(i.RTTVar), RTO: time.Duration(i.RTO),
+		SndWnd: i.SndWnd, RcvWnd: i.RcvWnd,
+		Retransmits: i.Retransmits, RetransSegs: i.Stats.RetransSegs,
+		TimerDue: clock.Never}
+	switch f := c.f.(type) {
+	case *fullForm:
+		s.Timer, s.TimerDue = f.tcb().NextTimer()
+	case *timeWaitForm:
+		if i.State == tcp.TimeWait {
+			s.Timer, s.TimerDue = tcp.TimerTimeWait, f.deadline()
 		}
-		return s
 	}
-	i := t.Info()
-	s.State = i.State
-	s.RecvQ, s.SendQ = t.Readable(), i.Unacked+i.Unsent
-	s.MSS, s.CWnd, s.SSThresh = i.MSS, i.CWnd, i.SSThresh
-	s.SRTT, s.RTTVar, s.RTO = time.Duration(i.SRTT), time.Duration(i.RTTVar), time.Duration(i.RTO)
-	s.SndWnd, s.RcvWnd = i.SndWnd, i.RcvWnd
-	s.Retransmits, s.RetransSegs = i.Retransmits, i.Stats.RetransSegs
-	s.Timer, s.TimerDue = t.NextTimer()
 	return s
 }

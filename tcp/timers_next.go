@@ -3,9 +3,12 @@ package tcp
 import "github.com/synack-net/synack/clock"
 
 // NextTimer returns the timer that fires next and when, as `ss -o` shows
-// it, or TimerNone and clock.Never when none is armed. Of timers due at
+// it (2MSL in TIME_WAIT), or TimerNone and clock.Never when none is armed. Of timers due at
 // the same instant it names the one Tick runs first.
 func (t *TCB) NextTimer() (Timer, clock.Instant) {
+	if t.state == TimeWait {
+		return TimerTimeWait, t.tw.Deadline()
+	}
 	user := clock.Never
 	if t.userTimeout > 0 && t.tm.firstUnacked != clock.Never {
 		user = t.tm.firstUnacked.Add(t.userTimeout)
@@ -15,7 +18,6 @@ func (t *TCB) NextTimer() (Timer, clock.Instant) {
 		tm Timer
 		at clock.Instant
 	}{
-		{TimerTimeWait, t.tm.timeWait},
 		{TimerFinWait2, t.tm.finWait2},
 		{TimerUser, user},
 		{TimerRetransmit, t.tm.retransmit},
