@@ -231,7 +231,7 @@ func TestServeObserve(t *testing.T) {
 	defer st.Close()
 	path := filepath.Join(t.TempDir(), "serve.jsonl")
 	var stderr strings.Builder
-	stop, err := observe(serveOptions{debugAddr: "127.0.0.1:0", trace: path}, &netStack{Stack: st, clk: clk}, &stderr)
+	stop, err := observe("serve", "127.0.0.1:0", path, &netStack{Stack: st, clk: clk}, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

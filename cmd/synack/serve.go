@@ -88,7 +88,7 @@ func serve(ctx context.Context, o serveOptions, addr netip.Prefix, stderr io.Wri
 		fmt.Fprintf(stderr, "synack serve: %v\n", err)
 		return 1
 	}
-	stopObserving, err := observe(o, ns, stderr)
+	stopObserving, err := observe("serve", o.debugAddr, o.trace, ns, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "synack serve: %v\n", err)
 		ns.Close()

@@ -13,17 +13,18 @@ import (
 	"github.com/synack-net/synack/trace"
 )
 
-// observe starts what serve's --debug-addr and --trace ask for on ns, and
-// returns the function that stops them (the trace file complete).
-func observe(o serveOptions, ns *netStack, stderr io.Writer) (stop func(), err error) {
+// observe starts what --debug-addr (serve's) and --trace (serve's and
+// dial's) ask for on ns, either "" for none, and returns the function that
+// stops them, the trace file complete; cmd names the command in messages.
+func observe(cmd, debugAddr, tracePath string, ns *netStack, stderr io.Writer) (stop func(), err error) {
 	var stops []func()
 	stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
 		}
 	}
-	if o.trace != "" {
-		f, err := os.Create(o.trace)
+	if tracePath != "" {
+		f, err := os.Create(tracePath)
 		if err != nil {
 			return stop, fmt.Errorf("--trace: %w", err)
 		}
@@ -43,22 +44,22 @@ func observe(o serveOptions, ns *netStack, stderr io.Writer) (stop func(), err e
 			<-done
 			err := errors.Join(j.Err(), buf.Flush(), f.Close())
 			if err != nil {
-				fmt.Fprintf(stderr, "synack serve: --trace %s: %v\n", o.trace, err)
+				fmt.Fprintf(stderr, "synack %s: --trace %s: %v\n", cmd, tracePath, err)
 			}
 			if n := sub.Dropped(); n > 0 {
-				fmt.Fprintf(stderr, "synack serve: --trace %s: %d events dropped (the file could not keep up)\n", o.trace, n)
+				fmt.Fprintf(stderr, "synack %s: --trace %s: %d events dropped (the file could not keep up)\n", cmd, tracePath, n)
 			}
 		})
 	}
-	if o.debugAddr != "" {
-		ln, err := net.Listen("tcp", o.debugAddr)
+	if debugAddr != "" {
+		ln, err := net.Listen("tcp", debugAddr)
 		if err != nil {
 			return stop, fmt.Errorf("--debug-addr: %w", err)
 		}
 		d := newDebugServer(ns.Stack, ns.clk)
 		hs := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second}
 		go hs.Serve(ln)
-		fmt.Fprintf(stderr, "synack serve: live view on http://%v/\n", ln.Addr())
+		fmt.Fprintf(stderr, "synack %s: live view on http://%v/\n", cmd, ln.Addr())
 		stops = append(stops, func() { hs.Close(); d.Close() })
 	}
 	return stop, nil
