@@ -27,7 +27,11 @@ func (c *Counters) WritePrometheus(w io.Writer) error {
 		if gauge {
 			kind = "gauge"
 		}
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", name, counterHelp[f.Name], name, kind, name, v.Field(i).Uint())
+		help := counterHelp[f.Name]
+		if help == "" {
+			help = "stack.Counters." + f.Name + "." // a new counter TestWritePrometheusNamesEveryCounter asks to describe
+		}
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", name, help, name, kind, name, v.Field(i).Uint())
 	}
 	b.WriteString("# HELP synack_drops_total Inbound packets dropped, by reason.\n# TYPE synack_drops_total counter\n")
 	for r, n := range c.Drops {
@@ -110,6 +114,10 @@ var counterHelp = map[string]string{
 	"CurrOrphans":            "Connections closed by their users and still closing now (sockstat \"orphan\").",
 	"ForwardRequests":        "SYNs that became a forwarding request.",
 	"ForwardDrops":           "SYNs to forward dropped because MaxPending requests were unanswered.",
+	"ForwardResets":          "Forwarding requests the client's RST cancelled before they were applied.",
+	"UDPForwardFlows":        "UDP flows a UDPForwardListener started.",
+	"UDPForwardDrops":        "Datagrams that would have started a flow beyond MaxFlows or Backlog.",
+	"UDPForwardExpired":      "UDP flows ended by their idle timeout.",
 	"ForwardExpired":         "Forwarding requests forgotten unanswered after their Timeout.",
 	"UDPInDatagrams":         "Datagrams queued on a socket.",
 	"UDPNoPorts":             "Datagrams for a port with no socket.",
