@@ -3,8 +3,15 @@ module github.com/synack-net/synack/bench
 go 1.26.3
 
 require (
+	github.com/prometheus/common v0.62.0
 	github.com/synack-net/synack v0.0.0
 	golang.org/x/net v0.55.0
+)
+
+require (
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/client_model v0.6.1 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
 )
 
 require (

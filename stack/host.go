@@ -39,7 +39,7 @@ type Host struct {
 	retired   connStats // per-connection counts of removed connections and TIME_WAIT entries
 
 	// countMu guards counters and serialises the recorder. It is a leaf
-	// lock: nothing else is taken while it is held.
+	// lock but for the subscriptions' own, taken to queue an event.
 	countMu  sync.Mutex
 	counters Counters
 
@@ -65,6 +65,8 @@ type Host struct {
 	orphans atomic.Int64 // connections closed by their users and still closing (orphans.go)
 
 	fwd forwarding // forwarding any destination (forward.go)
+
+	subs subscribers // trace subscriptions (subscribe.go)
 }
 
 // NewHost creates a host.
@@ -135,17 +137,6 @@ func (h *Host) Counters() Counters {
 func (h *Host) count(f func(k *Counters)) {
 	h.countMu.Lock()
 	f(&h.counters)
-	h.countMu.Unlock()
-}
-
-// record stamps e with the host's name and hands it to the recorder.
-func (h *Host) record(e trace.Event) {
-	if h.rec == nil {
-		return
-	}
-	e.Host = h.cfg.Name
-	h.countMu.Lock()
-	h.rec.Record(e)
 	h.countMu.Unlock()
 }
 

@@ -91,7 +91,7 @@ func (q *outQueue) pushShifted(now clock.Instant, h *Host, t Tuple, seg *tcp.Seg
 			k.OutRsts++
 		}
 	})
-	if h.rec != nil {
+	if h.tracing() {
 		sum := summary(seg)
 		sum.WindowShift = shift
 		h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindSend, Segment: sum})
@@ -102,7 +102,7 @@ func (q *outQueue) pushShifted(now clock.Instant, h *Host, t Tuple, seg *tcp.Seg
 // trace: none on a SYN (RFC 7323 §2.2), else our shift. Called with c.mu
 // held; it costs nothing when the host records no trace.
 func (c *Conn) ourWindowShift(seg *tcp.Segment) uint8 {
-	if c.h.rec == nil || seg.Flags&wire.FlagSYN != 0 {
+	if !c.h.tracing() || seg.Flags&wire.FlagSYN != 0 {
 		return 0
 	}
 	return c.f.info().RcvWScale

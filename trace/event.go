@@ -1,8 +1,9 @@
 // Package trace records what happens inside synack hosts, connection by
 // connection, and renders it. Events are written and read back as JSON
-// Lines (JSONLines, ReadJSONLines). NewLadder lays out one connection's
-// events as a ladder (sequence) diagram, which renders as text for a
-// terminal (WriteText, in colour or not), an SVG image (WriteSVG), a
+// Lines (JSONLines, ReadJSONLines); a Subscription queues them, bounded,
+// for a reader on its own goroutine while the hosts run. NewLadder lays
+// out one connection's events as a ladder (sequence) diagram, which
+// renders as text for a terminal (WriteText, in colour or not), an SVG image (WriteSVG), a
 // self-contained HTML page (WriteHTML), the layout's JSON (WriteJSON), and
 // the RFC 9293 state diagram with the path each end took
 // (WriteStateDiagram).

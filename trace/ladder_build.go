@@ -20,7 +20,8 @@ import (
 // left no event (right, say, when the trace is one host's) still gets its
 // lifeline, named right, with the peer address the other host saw.
 //
-// A segment sent but never received is lost in the network; a received
+// A segment sent but never received is lost in the network, unless its
+// receiver left no event at all, when its fate is unknown; a received
 // segment that matches no send is a copy the network made (a duplicate), or
 // one whose sender left no event.
 func NewLadder(events []Event, left, right string) (*Ladder, error) {
@@ -43,6 +44,11 @@ func NewLadder(events []Event, left, right string) (*Ladder, error) {
 	for side := range 2 {
 		b.l.Hosts[side] = LadderHost{Name: conn.host[side], Addr: conn.addr[side]}
 	}
+	for _, e := range evs {
+		if side := conn.side(e); side >= 0 {
+			b.observed[side] = true
+		}
+	}
 	for i, e := range evs {
 		b.add(i, e)
 	}
@@ -60,6 +66,9 @@ type ladderBuilder struct {
 	sent  [2]sequenceSent
 	state [2]tcp.State // the state shown for each side
 	shown [2]bool      // whether state holds anything yet
+	// observed says which sides left events: a segment sent to a side
+	// that left none (a trace of one host) is not known to be lost.
+	observed [2]bool
 }
 
 // add places evs[i], e, on the diagram.
@@ -111,7 +120,7 @@ func (b *ladderBuilder) stateMark(side int, e Event) StateMark {
 func (b *ladderBuilder) sendSegment(i, side int, seg Segment) int {
 	s := b.newSegment(side, seg)
 	s.SendRow = i
-	s.Lost = !b.match.delivered[i]
+	s.Lost = !b.match.delivered[i] && b.observed[1-side]
 	s.Retransmission = b.sent[side].retransmits(seg)
 	b.l.Segments = append(b.l.Segments, s)
 	return len(b.l.Segments) - 1

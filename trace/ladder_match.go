@@ -72,6 +72,14 @@ func matchSegments(evs []Event, c connection) segmentMatch {
 					break
 				}
 			}
+			// Identical copies sent at the same instant (duplicate ACKs
+			// asking for a lost segment) are not a retransmission of one
+			// another: the network delivers them in order, so the
+			// receive takes the first, and the others stay pending.
+			for pick > 0 && evs[cand[pick-1]].Time == evs[cand[pick]].Time &&
+				sameOptions(evs[cand[pick-1]].Segment.Options, e.Segment.Options) {
+				pick--
+			}
 			m.delivered[cand[pick]] = true
 			m.sendOf[i] = cand[pick]
 			pending[k] = cand[pick+1:]

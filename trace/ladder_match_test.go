@@ -75,3 +75,24 @@ func TestMatchSegmentsOptions(t *testing.T) {
 		t.Errorf("delivered = %v, orphan = %v; want both delivered, no orphans", m.delivered, m.orphan)
 	}
 }
+
+// TestMatchSegmentsIdenticalSameInstant checks that identical segments sent
+// at one instant (duplicate ACKs) pair in order with their receives: none
+// is lost, none is a network's copy.
+func TestMatchSegmentsIdenticalSameInstant(t *testing.T) {
+	s := newScenario()
+	dupAck := Segment{Seq: 1, Ack: 2897, Flags: wire.FlagACK, Window: 501, Options: ts(7, 3)}
+	for range 3 {
+		s.send(30_000_000, "server", dupAck)
+	}
+	for range 3 {
+		s.recv(40_000_000, "client", dupAck)
+	}
+	conn, _ := findConnection(s.events, "client", "server")
+	m := matchSegments(s.events, conn)
+	if want := []int{-1, -1, -1, 0, 1, 2}; !slices.Equal(m.sendOf, want) ||
+		slices.Contains(m.delivered[:3], false) || slices.Contains(m.orphan, true) {
+		t.Errorf("sendOf = %v, delivered = %v, orphan = %v; want each receive paired with its send in order",
+			m.sendOf, m.delivered[:3], m.orphan)
+	}
+}

@@ -86,11 +86,12 @@ type LadderSegment struct {
 	From int // the side that sent it
 
 	// SendRow and RecvRow index Ladder.Rows, -1 when absent: a lost
-	// segment has no RecvRow; a segment whose sender left no event has no
-	// SendRow. A Duplicate shares the SendRow of the segment it copies.
+	// segment, or one whose receiver left no event, has no RecvRow; a
+	// segment whose sender left no event has no SendRow. A Duplicate shares the SendRow of the segment it copies.
 	SendRow, RecvRow int
 
-	// Lost: sent, never received. Duplicate: a second arrival of a segment
+	// Lost: sent, never received by a receiver that left events.
+	// Duplicate: a second arrival of a segment
 	// made by the network. Retransmission: it carries sequence space its
 	// sender sent before. DroppedBy is the reason the receiver dropped it
 	// on arrival, or "".

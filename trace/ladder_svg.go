@@ -233,6 +233,8 @@ func (l *Ladder) segmentTitle(s LadderSegment, lb segmentLabel) string {
 	switch {
 	case s.Lost:
 		t.WriteString(", lost")
+	case s.RecvRow < 0:
+		t.WriteString(", arrival unknown: the receiver left no event")
 	case s.DroppedBy != "":
 		t.WriteString(", dropped by the receiver: " + s.DroppedBy)
 	}

@@ -97,7 +97,8 @@ func lineX(side int) float64 {
 // sender's lifeline at its send row to the other lifeline at its arrival
 // row. A lost segment stops half-way, as far down as half a typical flight;
 // a segment whose sender left no event starts a typical flight before it
-// arrived. (Either may cross a cut in the time axis: the cuts are drawn
+// arrived, and one whose receiver left none ends a typical flight after it
+// was sent. (Either may cross a cut in the time axis: the cuts are drawn
 // under the arrows.)
 func (g svgGeom) arrowEnds(s LadderSegment) (x1, y1, x2, y2 float64) {
 	x1, x2 = lineX(s.From), lineX(1-s.From)
@@ -105,6 +106,9 @@ func (g svgGeom) arrowEnds(s LadderSegment) (x1, y1, x2, y2 float64) {
 	case s.SendRow < 0:
 		y2 = g.y[s.RecvRow]
 		y1 = y2 - svgFlight
+	case s.RecvRow < 0 && !s.Lost: // its receiver left no event
+		y1 = g.y[s.SendRow]
+		y2 = y1 + svgFlight
 	case s.RecvRow < 0:
 		y1 = g.y[s.SendRow]
 		x2, y2 = svgMidX, y1+svgFlight/2

@@ -144,8 +144,10 @@ func TestRenderLadderErrors(t *testing.T) {
 	}
 }
 
-// TestRenderLadderOneHost draws a connection whose peer left no events: every
-// segment the client sent is lost as far as the trace can tell.
+// TestRenderLadderOneHost draws a connection whose peer left no events (a
+// trace of one host, as serve --trace records): the trace cannot tell
+// whether a segment the client sent arrived, so none is drawn lost; each
+// arrow reaches the peer's lifeline.
 func TestRenderLadderOneHost(t *testing.T) {
 	events := Segments(lostSYN(), "client", KindSend)
 	var b bytes.Buffer
@@ -153,8 +155,8 @@ func TestRenderLadderOneHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	if n := strings.Count(out, "X (lost)"); n != len(events) {
-		t.Errorf("%d lost arrows, want %d:\n%s", n, len(events), out)
+	if n, full := strings.Count(out, "(lost)"), strings.Count(out, "->|"); n != 0 || full != len(events) {
+		t.Errorf("%d lost arrows and %d whole ones, want 0 and %d:\n%s", n, full, len(events), out)
 	}
 	if !strings.Contains(out, serverAddr.String()) {
 		t.Errorf("the peer's address is missing from the header:\n%s", out)
@@ -165,8 +167,17 @@ func TestRenderLadderOneHost(t *testing.T) {
 	if err := RenderLadder(&swapped, events, "server", "client", LadderOptions{ShowDrops: true}); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(swapped.String(), "X-"); n != len(events) {
-		t.Errorf("%d lost arrows, want %d:\n%s", n, len(events), swapped.String())
+	if n, full := strings.Count(swapped.String(), "(lost)"), strings.Count(swapped.String(), "|<-"); n != 0 || full != len(events) {
+		t.Errorf("%d lost arrows and %d whole ones, want 0 and %d:\n%s", n, full, len(events), swapped.String())
+	}
+	l, err := NewLadder(events, "client", "server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var svg bytes.Buffer
+	if err := l.WriteSVG(&svg, SVGOptions{}); err != nil || strings.Contains(svg.String(), `class="x"`) ||
+		strings.Count(svg.String(), "arrival unknown") != len(events) {
+		t.Errorf("the SVG: %v, or an arrow drawn lost, or not said unknown", err)
 	}
 }
 

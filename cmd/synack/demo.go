@@ -16,6 +16,9 @@ type demoOptions struct {
 	seed     uint64
 	delay    time.Duration
 	loss     float64
+	jitter   time.Duration // sim's faults, each direction (0 in demo)
+	reorder  float64
+	dup      float64
 	message  string
 	width    int // 0: fit the terminal (see textTarget)
 	absolute bool
@@ -24,6 +27,15 @@ type demoOptions struct {
 	format   string
 	output   string // -o: the file to write, or "" for standard output
 	trace    string // --trace: the file to write the trace to, or ""
+	command  string // "sim" when run as synack sim, else "" (synack demo)
+}
+
+// name is the command's name for titles and messages.
+func (o demoOptions) name() string {
+	if o.command != "" {
+		return "synack " + o.command
+	}
+	return "synack demo"
 }
 
 // Bounds of the demo's flags. The ladder needs 78 columns for timestamps of
@@ -112,6 +124,9 @@ func (o demoOptions) write(stdout io.Writer, sc scenario, res demoResult) error 
 		}
 	}
 	return toOutput(o.output, stdout, func(w io.Writer) error {
+		if o.format == "pcap" {
+			return writePcap(w, res.packets)
+		}
 		if o.format == "text" {
 			width, color := textTarget(outputWriter(o.output, stdout))
 			if o.width == 0 {
@@ -120,20 +135,29 @@ func (o demoOptions) write(stdout io.Writer, sc scenario, res demoResult) error 
 			o.color = color
 			return report(w, sc, o, res)
 		}
-		l, err := trace.NewLadder(res.events, sc.hosts[0], sc.hosts[1])
+		l, err := trace.NewLadder(res.drawn(sc), sc.hosts[0], sc.hosts[1])
 		if err != nil {
 			return err
 		}
-		return writeGraphic(w, l, o.format, graphic{title: "synack demo: " + sc.name,
+		return writeGraphic(w, l, o.format, graphic{title: o.name() + ": " + sc.name,
 			about: scenarioText(sc, o), absolute: o.absolute})
 	})
 }
 
 // check validates the options and the arguments left after the flags.
 func (o demoOptions) check(args []string) error {
-	switch {
-	case len(args) > 0:
+	if len(args) > 0 {
 		return fmt.Errorf("unexpected argument %q", args[0])
+	}
+	if err := o.checkRun(); err != nil {
+		return err
+	}
+	return checkFormat(o.format)
+}
+
+// checkRun validates the options but the format.
+func (o demoOptions) checkRun() error {
+	switch {
 	case !(o.loss >= 0 && o.loss < 1):
 		return fmt.Errorf("--loss %v: want a probability in [0, 1)", o.loss)
 	case o.delay < 0 || o.delay > maxDelay:
@@ -145,5 +169,5 @@ func (o demoOptions) check(args []string) error {
 	case o.message == "":
 		return errors.New("--message: want a non-empty text")
 	}
-	return checkFormat(o.format)
+	return nil
 }

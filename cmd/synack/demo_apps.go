@@ -26,7 +26,7 @@ type echoClient struct {
 
 // runClient starts an echoClient on c that sends the demo's message.
 func (d *demo) runClient(c *stack.Conn, onEcho func()) {
-	a := &echoClient{d: d, c: c, out: []byte(d.opt.message), want: len(d.opt.message), onEcho: onEcho}
+	a := &echoClient{d: d, c: c, out: []byte(d.msg), want: len(d.msg), onEcho: onEcho}
 	d.client = a
 	d.drive(c.SetWaker, a.step)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -20,16 +21,21 @@ type demoResult struct {
 	sent   uint64           // packets sent on the network
 	lost   uint64           // packets the network lost or dropped
 	end    clock.Instant    // when the last event happened
+
+	packets []capturedPacket // every packet sent, for --format pcap
 }
 
 // runScenario plays sc in a new world until nothing is left to happen or
 // runLimit passes, and collects the result.
 func runScenario(sc scenario, o demoOptions) demoResult {
 	d := newDemo(sc, o)
+	if o.format == "pcap" {
+		d.startCapture()
+	}
 	sc.setup(d)
 	d.w.Run(runLimit)
 
-	res := demoResult{events: d.w.Trace.Events}
+	res := demoResult{events: d.w.Trace.Events, packets: d.capture}
 	if d.client != nil {
 		res.echoed = d.client.echoed
 	}
@@ -82,13 +88,21 @@ func openStates(events []trace.Event, host string) []tcp.State {
 func (r demoResult) problem(sc scenario, o demoOptions) string {
 	var ps []string
 	for side, states := range r.open {
+		if slices.Equal(states, sc.open[side]) {
+			continue
+		}
+		if len(sc.open[side]) > 0 {
+			ps = append(ps, fmt.Sprintf("%s's connections are in %v at the end, not %v",
+				sc.hosts[side], states, sc.open[side]))
+			continue
+		}
 		for _, st := range states {
 			ps = append(ps, fmt.Sprintf("%s's connection is still in %v after %v of virtual time",
 				sc.hosts[side], st, runLimit))
 		}
 	}
-	if sc.echo && string(r.echoed) != o.message {
-		ps = append(ps, fmt.Sprintf("the echo is incomplete (%d of %d bytes)", len(r.echoed), len(o.message)))
+	if msg := sc.text(o); sc.echo && string(r.echoed) != msg {
+		ps = append(ps, fmt.Sprintf("the echo is incomplete (%d of %d bytes)", len(r.echoed), len(msg)))
 	}
 	for side, want := range sc.errs {
 		got, host := r.errs[side], sc.hosts[side]

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"syscall"
 	"time"
 
 	"github.com/synack-net/synack/link/netem"
+	"github.com/synack-net/synack/stack"
+	"github.com/synack-net/synack/tcp"
 )
 
 // scenario is one story the demo can tell: who the two hosts are, what their
@@ -21,11 +24,27 @@ type scenario struct {
 	echo    bool      // whether the whole message should come back
 	errs    [2]syscall.Errno
 	setup   func(d *demo) // installs the applications and schedules their actions
+
+	// config, if not nil, adjusts each host (side 0 left, 1 right).
+	config func(side int, c *stack.Config)
+	// open are the states each host's connections are meant to be left
+	// in at the end, when not CLOSED.
+	open [2][]tcp.State
+	// message, if not nil, is the text the client sends instead of
+	// --message.
+	message func() string
+	// skip is how many of the left host's connections the diagram leaves
+	// out: it draws the next one.
+	skip int
 }
 
-// scenarios is the catalogue, in the order --list shows it. Together they
-// visit all eleven states of RFC 9293.
-var scenarios = []scenario{
+// scenarios is the catalogue, in the order --list shows it: the demo's
+// first, then the rest of synack sim's.
+var scenarios = slices.Concat(demoScenarios, openScenarios, closeScenarios, timerScenarios)
+
+// demoScenarios are the demo's own. Together they visit all eleven states
+// of RFC 9293.
+var demoScenarios = []scenario{
 	{
 		name:    "echo",
 		summary: "handshake, one line echoed, orderly close by the client (the default)",
@@ -122,10 +141,18 @@ var scenarios = []scenario{
 			d.listenEcho()
 			d.runClient(d.connect(0, netip.AddrPort{}, d.addr(1, echoPort)), func() {
 				d.w.After(time.Second, d.hosts[1].Crash)
-				d.w.After(2*time.Second, func() { d.client.send([]byte(d.opt.message)) })
+				d.w.After(2*time.Second, func() { d.client.send([]byte(d.msg)) })
 			})
 		},
 	},
+}
+
+// text is the message the client of sc sends.
+func (sc scenario) text(o demoOptions) string {
+	if sc.message != nil {
+		return sc.message()
+	}
+	return o.message
 }
 
 // lookupScenario finds a scenario by name.
@@ -141,6 +168,6 @@ func lookupScenario(name string) (scenario, bool) {
 // listScenarios writes one line per scenario to w.
 func listScenarios(w io.Writer) {
 	for _, sc := range scenarios {
-		fmt.Fprintf(w, "%-19s %s\n", sc.name, sc.summary)
+		fmt.Fprintf(w, "%-23s %s\n", sc.name, sc.summary)
 	}
 }

@@ -16,6 +16,10 @@ var (
 	rightPrefix = netip.MustParsePrefix("10.0.0.2/24")
 )
 
+// reorderDelay is how much longer than the others a reordered packet
+// takes (--reorder).
+const reorderDelay = 25 * time.Millisecond
+
 // echoPort is the port of the echo service (RFC 862).
 const echoPort = 7
 
@@ -27,22 +31,31 @@ const runLimit = 10 * time.Minute
 // their applications held.
 type demo struct {
 	opt   demoOptions
+	msg   string // the text the client sends
 	w     *sim.World
 	hosts [2]*sim.Host
 	conns [2][]*stack.Conn // each host's connections, in order of creation
 
 	client *echoClient // the application that sends the message
 	server *echoServer // the application that echoes it
+
+	capture []capturedPacket // every packet sent, for --format pcap, or nil
 }
 
 // newDemo builds the world of scenario sc: the two hosts and the network
 // between them, with the delay and loss of o in both directions.
 func newDemo(sc scenario, o demoOptions) *demo {
 	w := sim.New(o.seed)
-	d := &demo{opt: o, w: w}
-	d.hosts[0] = w.AddHost(sc.hosts[0], leftPrefix)
-	d.hosts[1] = w.AddHost(sc.hosts[1], rightPrefix)
-	imp := netem.Impairment{Delay: o.delay, Loss: o.loss}
+	d := &demo{opt: o, msg: sc.text(o), w: w}
+	for side, p := range []netip.Prefix{leftPrefix, rightPrefix} {
+		d.hosts[side] = w.AddHost(sc.hosts[side], p, func(c *stack.Config) {
+			if sc.config != nil {
+				sc.config(side, c)
+			}
+		})
+	}
+	imp := netem.Impairment{Delay: o.delay, Loss: o.loss, Jitter: o.jitter, Duplicate: o.dup,
+		Reorder: o.reorder, ReorderDelay: reorderDelay}
 	w.Net.SetPath(d.hosts[0].ID, d.hosts[1].ID, imp)
 	w.Net.SetPath(d.hosts[1].ID, d.hosts[0].ID, imp)
 	return d

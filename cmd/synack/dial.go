@@ -19,6 +19,7 @@ type dialOptions struct {
 	netOptions
 	linger0 bool
 	timeout time.Duration
+	trace   string // --trace: the file to write the events to, or ""
 }
 
 // runDial is `synack dial`: nc over a synack stack on a TUN device. The
@@ -31,7 +32,8 @@ func runDial(args []string, stdout, stderr io.Writer) int {
 	o.register(fs)
 	fs.BoolVar(&o.linger0, "linger0", false, "at the end of stdin abort the connection with a reset (SO_LINGER 0) instead of half-closing it")
 	fs.DurationVar(&o.timeout, "timeout", 0, "give up connecting after this long (0: after the SYN retries, 127 s)")
-	if code, ok := parseFlags(fs, args, `Usage: synack dial --tun NAME --addr IP/PREFIX [--linger0] [--timeout D] [--mtu N] [--pcap FILE] HOST:PORT
+	fs.StringVar(&o.trace, "trace", "", "write every trace event to this `file`, in JSON Lines (for synack ladder)")
+	if code, ok := parseFlags(fs, args, `Usage: synack dial --tun NAME --addr IP/PREFIX [--linger0] [--timeout D] [--mtu N] [--pcap FILE] [--trace FILE] HOST:PORT
 
 Dial attaches a synack stack with address IP to the TUN device NAME (creating it
 when missing), connects to HOST:PORT (a literal IP) and works like nc: it copies
@@ -54,11 +56,18 @@ timeout") and exit with status 1.
 		fmt.Fprintf(stderr, "synack dial: %v\n", err)
 		return 1
 	}
+	stopObserving, err := observe("dial", "", o.trace, ns, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "synack dial: %v\n", err)
+		ns.Close()
+		return 1
+	}
 	code := dial(ns, o, fs.Arg(0), os.Stdin, stdout, stderr)
 	if err := ns.Close(); err != nil {
 		fmt.Fprintf(stderr, "synack dial: %v\n", err)
 		code = max(code, 1)
 	}
+	stopObserving()
 	return code
 }
 

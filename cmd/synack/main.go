@@ -2,11 +2,13 @@
 // a subcommand with its own flags:
 //
 //	synack demo [flags]             run a TCP scenario on a simulated network and draw it
+//	synack sim SCENARIO [flags]     run a scenario of the catalogue under faults
 //	synack ladder TRACE.jsonl       draw the ladder diagram of a recorded trace
 //	synack drill [-v] FILE|DIR...   run packetdrill scripts on virtual time
 //	synack serve --tun NAME ...     serve echo, discard and HTTP on a TUN device
 //	synack dial --tun NAME ... H:P  connect through a TUN device, like nc
 //	synack forward --tun NAME ...   relay every connection on a TUN device, a tun2socks
+//	synack ss [-s] ADDR             the sockets of a running serve, from its debug address
 //	synack explain CAPTURE          explain the TCP connections of a capture
 //	synack help [command]           show the usage of synack or of one command
 package main
@@ -29,11 +31,13 @@ type command struct {
 // commands lists the subcommands in the order the usage text shows them.
 var commands = []command{
 	{name: "demo", summary: "run a TCP scenario on a simulated network and draw its ladder diagram", run: runDemo},
+	{name: "sim", summary: "run a scenario of the catalogue (--list) under faults: ladder, SVG, HTML, JSON or pcap", run: runSim},
 	{name: "ladder", summary: "draw a recorded trace (JSON Lines) as a ladder diagram: text, SVG, HTML or JSON", run: runLadder},
 	{name: "drill", summary: "run packetdrill scripts against synack on virtual time", run: runDrill},
 	{name: "serve", summary: "serve echo, discard and HTTP with synack on a TUN device", run: runServe},
 	{name: "dial", summary: "connect with synack through a TUN device and copy stdin and stdout, like nc", run: runDial},
 	{name: "forward", summary: "relay every TCP connection and UDP flow on a TUN device through SOCKS5 or directly (tun2socks)", run: runForward},
+	{name: "ss", summary: "list the sockets (or -s the counters) of a running synack serve from its --debug-addr", run: runSS},
 	{name: "explain", summary: "explain the TCP connections of a pcap or pcapng capture: states, verdicts, ladders", run: runExplain},
 }
 

@@ -60,6 +60,7 @@ type device interface {
 // netStack is a synack stack on a TUN device, with an optional capture.
 type netStack struct {
 	*synack.Stack
+	clk     clock.Clock // the stack's
 	dev     device
 	capture *os.File
 	buf     *bufio.Writer
@@ -103,7 +104,7 @@ func openStack(o netOptions, addr netip.Prefix) (*netStack, error) {
 		ns.closeLink()
 		return nil, err
 	}
-	ns.Stack = st
+	ns.Stack, ns.clk = st, clk
 	return ns, nil
 }
 

@@ -17,6 +17,8 @@ import (
 type serveOptions struct {
 	netOptions
 	echo, discard, http int
+	debugAddr           string // --debug-addr: where to serve the live view, or ""
+	trace               string // --trace: the file to write the events to, or ""
 }
 
 // Bounds of serve's shutdown: how long HTTP requests in progress may run
@@ -37,7 +39,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.echo, "echo", 0, "serve echo (RFC 862) on this `port`: everything read is written back")
 	fs.IntVar(&o.discard, "discard", 0, "serve discard (RFC 863) on this `port`: everything read is dropped")
 	fs.IntVar(&o.http, "http", 0, "serve HTTP on this `port`: / shows the connection, /bytes?n=N sends N bytes")
-	if code, ok := parseFlags(fs, args, `Usage: synack serve --tun NAME --addr IP/PREFIX [--mtu N] [--echo PORT] [--discard PORT] [--http PORT] [--pcap FILE]
+	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve the live view on this kernel `address` (host:port, e.g. 127.0.0.1:6060): "+
+		"/ the sockets, /api/connections, /metrics (Prometheus), /debug/pprof/")
+	fs.StringVar(&o.trace, "trace", "", "write every trace event to this `file`, in JSON Lines (for synack ladder)")
+	if code, ok := parseFlags(fs, args, `Usage: synack serve --tun NAME --addr IP/PREFIX [--mtu N] [--echo PORT] [--discard PORT] [--http PORT] [--pcap FILE] [--debug-addr ADDR] [--trace FILE]
 
 Serve attaches a synack stack with address IP to the TUN device NAME (creating
 the device when missing and bringing it up) and serves the chosen services on
@@ -83,6 +88,13 @@ func serve(ctx context.Context, o serveOptions, addr netip.Prefix, stderr io.Wri
 		fmt.Fprintf(stderr, "synack serve: %v\n", err)
 		return 1
 	}
+	stopObserving, err := observe("serve", o.debugAddr, o.trace, ns, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "synack serve: %v\n", err)
+		ns.Close()
+		return 1
+	}
+	defer stopObserving()
 	srv := newServer(ns.Stack, addr.Addr())
 	var running []string
 	for _, s := range []struct {
