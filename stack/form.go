@@ -17,8 +17,13 @@ import (
 // the snapshot a waiting user reads) call only these methods, whatever the
 // form. Each form records its own state changes, with their causes,
 // through the Conn as its tcp.Observer: the host writes none by hand.
+//
+// Segments are passed by value: through an interface call the compiler
+// cannot see that a pointer does not outlive it, and the segment the
+// input path decodes on its stack would move to the heap, one allocation
+// per packet.
 type form interface {
-	deliver(now clock.Instant, seg *tcp.Segment, c *Conn)
+	deliver(now clock.Instant, seg tcp.Segment, c *Conn)
 	nextSegment(now clock.Instant, buf []byte) (tcp.Segment, bool)
 	tick(now clock.Instant, c *Conn)
 	deadline() clock.Instant
@@ -28,7 +33,7 @@ type form interface {
 	// acceptsNewIncarnation and endTimeWait let a SYN take over a 4-tuple
 	// in TIME_WAIT (RFC 6191); endTimeWait also ends TIME_WAIT for an
 	// ABORT or a full TIME_WAIT table.
-	acceptsNewIncarnation(syn *tcp.Segment) bool
+	acceptsNewIncarnation(syn tcp.Segment) bool
 	endTimeWait(now clock.Instant, why tcp.Cause, c *Conn)
 	// crash forgets the connection as a reboot does (users see
 	// ECONNABORTED).
@@ -41,7 +46,7 @@ type fullForm tcp.TCB
 
 func (f *fullForm) tcb() *tcp.TCB { return (*tcp.TCB)(f) }
 
-func (f *fullForm) deliver(now clock.Instant, seg *tcp.Segment, _ *Conn) { f.tcb().Deliver(now, seg) }
+func (f *fullForm) deliver(now clock.Instant, seg tcp.Segment, _ *Conn) { f.tcb().Deliver(now, &seg) }
 
 func (f *fullForm) nextSegment(now clock.Instant, buf []byte) (tcp.Segment, bool) {
 	return f.tcb().NextSegment(now, buf)
@@ -64,8 +69,8 @@ func (f *fullForm) status() Status {
 	}
 }
 
-func (f *fullForm) acceptsNewIncarnation(syn *tcp.Segment) bool {
-	return f.tcb().AcceptsNewIncarnation(syn)
+func (f *fullForm) acceptsNewIncarnation(syn tcp.Segment) bool {
+	return f.tcb().AcceptsNewIncarnation(&syn)
 }
 
 func (f *fullForm) endTimeWait(now clock.Instant, why tcp.Cause, _ *Conn) {
@@ -80,10 +85,10 @@ type timeWaitForm tcp.TimeWaitEntry
 
 func (f *timeWaitForm) entry() *tcp.TimeWaitEntry { return (*tcp.TimeWaitEntry)(f) }
 
-func (f *timeWaitForm) deliver(now clock.Instant, seg *tcp.Segment, c *Conn) {
+func (f *timeWaitForm) deliver(now clock.Instant, seg tcp.Segment, c *Conn) {
 	// What the entry rejects is counted with the retired connections'
 	// statistics, where its TCB's went.
-	f.entry().Deliver(now, seg, c.h.tcpCfg, (*tcp.ConnStats)(&c.h.retired), c)
+	f.entry().Deliver(now, &seg, c.h.tcpCfg, (*tcp.ConnStats)(&c.h.retired), c)
 }
 
 func (f *timeWaitForm) nextSegment(now clock.Instant, _ []byte) (tcp.Segment, bool) {
@@ -100,8 +105,8 @@ func (f *timeWaitForm) status() Status {
 	return Status{State: f.entry().State(), ReadDone: true, Err: f.entry().Err()}
 }
 
-func (f *timeWaitForm) acceptsNewIncarnation(syn *tcp.Segment) bool {
-	return f.entry().AcceptsNewIncarnation(syn)
+func (f *timeWaitForm) acceptsNewIncarnation(syn tcp.Segment) bool {
+	return f.entry().AcceptsNewIncarnation(&syn)
 }
 
 func (f *timeWaitForm) endTimeWait(now clock.Instant, why tcp.Cause, c *Conn) {

@@ -97,7 +97,7 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 			return
 		}
 		c.mu.Lock()
-		c.f.deliver(now, &seg, c)
+		c.f.deliver(now, seg, c)
 		st := c.f.state()
 		c.mu.Unlock()
 		if c.listener != nil {

@@ -109,6 +109,8 @@ var counterHelp = map[string]string{
 	"TCPRcvQDrop":            "TcpExt: segments whose in-order data was dropped over the memory limit.",
 	"TCPOFODrop":             "TcpExt: segments whose out-of-order data was dropped over the memory limit.",
 	"TCPAbortOnTimeout":      "TcpExt: connections given up by the retransmission, probe, keep-alive or user timeout.",
+	"TCPLossProbes":          "TcpExt: tail loss probes sent.",
+	"TCPLossProbeRecovery":   "TcpExt: losses a tail loss probe repaired.",
 	"TCPAbortOnMemory":       "TcpExt: connections reset because of too many orphans (Config.MaxOrphans).",
 	"MemoryAllocated":        "Bytes of buffer storage the connections hold now (sockstat \"mem\", in pages there).",
 	"CurrOrphans":            "Connections closed by their users and still closing now (sockstat \"orphan\").",

@@ -100,3 +100,32 @@ func BenchmarkDataPath(b *testing.B) {
 		})
 	}
 }
+
+// With no subscriber, one data segment and its ACK through both hosts
+// allocate nothing: the input path's segment stays on the stack (a form
+// method taking a pointer to it once moved it to the heap, one allocation
+// per packet) and no trace event is built.
+func TestDataPathAllocatesNothing(t *testing.T) {
+	p := newTestPair(t, func(c *Config) { c.Recorder = nil })
+	cs, ss := p.open(t, 1)
+	c, s := cs[0], ss[0]
+	msg, buf := make([]byte, 1024), make([]byte, 2048)
+	toB := func(pkt []byte) { p.b.Deliver(p.now, pkt) }
+	toA := func(pkt []byte) { p.a.Deliver(p.now, pkt) }
+	allocs := testing.AllocsPerRun(1000, func() {
+		c.Write(msg)
+		p.a.Flush(p.now, toB)
+		if n, _ := s.Read(buf); n != len(msg) {
+			t.Fatalf("read %d bytes", n)
+		}
+		p.b.Flush(p.now, toA)
+		p.now += clock.Instant(time.Millisecond)
+		p.a.Tick(p.now)
+		p.b.Tick(p.now)
+		p.b.Flush(p.now, toA)
+		p.a.Flush(p.now, toB)
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per segment and ACK, want 0", allocs)
+	}
+}

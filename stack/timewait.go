@@ -51,7 +51,7 @@ func (h *Host) reuseTimeWait(now clock.Instant, c *Conn, seg *tcp.Segment) bool 
 		return false
 	}
 	c.mu.Lock()
-	ok := c.f.acceptsNewIncarnation(seg)
+	ok := c.f.acceptsNewIncarnation(*seg)
 	if ok {
 		c.f.endTimeWait(now, tcp.Cause{Kind: tcp.CauseSegment, Flags: wire.FlagSYN}, c)
 	}

@@ -47,11 +47,12 @@ type TCB struct {
 	// mem is the buffers' share of the host's memory (memory.go).
 	mem memCharge
 
-	fin finState
 	// tw is the connection in TIME_WAIT: from the end of the segment that
 	// brought it there, every rule of that state is the entry's, and the
 	// host may keep the entry alone (TimeWaitEntry).
 	tw *TimeWaitEntry
+
+	fin finState
 
 	// Output requests, consumed by NextSegment.
 	ackNow      bool // an ACK must go out now
@@ -80,9 +81,9 @@ type TCB struct {
 
 	cc         congestionControl
 	dupAcks    int
-	inRecovery bool
 	sb         scoreboard // what the peer has SACKed (RFC 6675)
 	recover    Seq        // RFC 6582 §3.2 "recover"
+	inRecovery bool
 
 	// ld is the RACK-TLP state (lossdetect.go), allocated as data is
 	// first sent with SACK in use.
