@@ -13,58 +13,24 @@ import (
 	"net/http"
 	"net/netip"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/synack-net/synack/internal/clitest"
 	"github.com/synack-net/synack/internal/netns"
 )
 
 // forwardTimeout bounds each step of the forward tests.
 const forwardTimeout = 60 * time.Second
 
-// buildCommand builds this command into a temporary directory, so that
-// it runs as a whole process inside a namespace (ip netns exec): its
-// host sockets are then the namespace's.
-func buildCommand(t *testing.T) string {
-	t.Helper()
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is not on the PATH: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "synack")
-	if out, err := exec.Command(goCmd, "build", "-o", bin, "github.com/synack-net/synack/cmd/synack").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// lockedOutput collects a command's standard error for a test to poll.
-type lockedOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *lockedOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *lockedOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
 // forwardRun is `synack forward` running in a namespace.
 type forwardRun struct {
 	ns     *netns.NS
 	cmd    *exec.Cmd
-	stderr *lockedOutput
+	stderr *clitest.Output
 	exited chan error
 }
 
@@ -74,7 +40,7 @@ type forwardRun struct {
 func startForward(t *testing.T, ns *netns.NS, bin string, args ...string) *forwardRun {
 	t.Helper()
 	args = append([]string{"forward", "--tun", "fwd0", "--addr", "10.99.0.2/24"}, args...)
-	r := &forwardRun{ns: ns, cmd: ns.Command(bin, args...), stderr: &lockedOutput{}, exited: make(chan error, 1)}
+	r := &forwardRun{ns: ns, cmd: ns.Command(bin, args...), stderr: &clitest.Output{}, exited: make(chan error, 1)}
 	r.cmd.Stderr = r.stderr
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -283,7 +249,7 @@ func (s *testSocks) relayUDP(relay *net.UDPConn) {
 // out), IPv6, and SIGTERM.
 func TestForwardSOCKS5(t *testing.T) {
 	netns.Require(t)
-	bin := buildCommand(t)
+	bin := clitest.Build(t)
 	ns := netns.New(t)
 	s := &testSocks{ns: ns}
 	var socksLn, echoLn, httpLn net.Listener
@@ -473,7 +439,7 @@ func TestForwardSOCKS5(t *testing.T) {
 // refuses the client; echo (both half-closes) and UDP go through.
 func TestForwardDirect(t *testing.T) {
 	netns.Require(t)
-	bin := buildCommand(t)
+	bin := clitest.Build(t)
 	ns, srv := netns.New(t), netns.New(t)
 	ns.MustIP(t, "link", "add", "fwdveth0", "type", "veth", "peer", "name", "fwdveth1", "netns", srv.Name())
 	ns.MustIP(t, "addr", "add", "10.98.0.1/24", "dev", "fwdveth0")

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/synack-net/synack/internal/clitest"
 	"github.com/synack-net/synack/internal/netns"
 )
 
@@ -39,7 +40,7 @@ func TestForwardWalkthrough(t *testing.T) {
 		t.Fatal("the walkthrough block does not end")
 	}
 	demo, web := fmt.Sprintf("fwd-demo-%d", os.Getpid()), fmt.Sprintf("fwd-web-%d", os.Getpid())
-	script := strings.NewReplacer("fwd-demo", demo, "fwd-web", web, "/tmp/synack ", buildCommand(t)+" ").Replace(block)
+	script := strings.NewReplacer("fwd-demo", demo, "fwd-web", web, "/tmp/synack ", clitest.Build(t)+" ").Replace(block)
 	t.Cleanup(func() {
 		exec.Command("ip", "netns", "del", demo).Run()
 		exec.Command("ip", "netns", "del", web).Run()

@@ -45,9 +45,9 @@ var timerScenarios = []scenario{
 		summary: "16 KiB echoed; the client's third data segment is lost once",
 		about: "The client sends 16 KiB (twelve segments) to the echo server and the network " +
 			"loses the third. The server acknowledges the segments after the hole with " +
-			"duplicate ACKs carrying SACK blocks (RFC 2018), and the client retransmits the lost " +
-			"one (RFC 6675 loss recovery) without waiting for its retransmission timer. The " +
-			"echo comes back whole and both ends close.",
+			"duplicate ACKs carrying SACK blocks (RFC 2018); RACK (RFC 8985) marks the hole " +
+			"lost a reordering window later, and the client retransmits it without waiting " +
+			"for its retransmission timer. The echo comes back whole and both ends close.",
 		hosts:   [2]string{"client", "server"},
 		timers:  true,
 		echo:    true,

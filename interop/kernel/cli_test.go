@@ -20,44 +20,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/synack-net/synack/internal/clitest"
 	"github.com/synack-net/synack/internal/netns"
 )
 
 // cliTimeout bounds each run of the synack command.
 const cliTimeout = 20 * time.Second
-
-// buildSynack builds the synack command into a temporary directory.
-func buildSynack(t *testing.T) string {
-	t.Helper()
-	// go test puts its own GOROOT/bin first on the PATH of the tests.
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is not on the PATH: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "synack")
-	if out, err := exec.Command(goCmd, "build", "-o", bin, "github.com/synack-net/synack/cmd/synack").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// output collects a command's output for a test to poll.
-type output struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
 
 // TestCLIServe runs `synack serve` in a namespace, letting it create its
 // TUN device, and talks to it from the kernel: HTTP (the page shows the
@@ -67,12 +35,12 @@ func (o *output) String() string {
 // exits 0, leaving a pcap file.
 func TestCLIServe(t *testing.T) {
 	netns.Require(t)
-	bin := buildSynack(t)
+	bin := clitest.Build(t)
 	ns := netns.New(t)
 	capture := filepath.Join(t.TempDir(), "serve.pcap")
 	cmd := ns.Command(bin, "serve", "--tun", tunName, "--addr", synackPrefix.String(),
 		"--echo", "7", "--discard", "9", "--http", "80", "--pcap", capture)
-	var stderr output
+	var stderr clitest.Output
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -245,7 +213,7 @@ func runDial(t *testing.T, ns *netns.NS, bin string, stdin io.Reader, args ...st
 // from the peer.
 func TestCLIDial(t *testing.T) {
 	netns.Require(t)
-	bin := buildSynack(t)
+	bin := clitest.Build(t)
 	ns := netns.New(t)
 	ns.MustIP(t, "tuntap", "add", "dev", tunName, "mode", "tun")
 	ns.MustIP(t, "addr", "add", kernelPrefix.String(), "dev", tunName)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/synack-net/synack/internal/clitest"
 	"github.com/synack-net/synack/internal/netns"
 	"github.com/synack-net/synack/internal/tsharktest"
 )
@@ -57,7 +58,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 	ns := fmt.Sprintf("synack-readme-%d", os.Getpid())
 	script := strings.NewReplacer(
 		"synack-demo", ns,
-		"/tmp/synack ", buildSynack(t)+" ",
+		"/tmp/synack ", clitest.Build(t)+" ",
 		"/tmp/serve.pcap", filepath.Join(t.TempDir(), "serve.pcap"),
 	).Replace(block)
 	ctx, cancel := context.WithTimeout(context.Background(), readmeTimeout)
@@ -69,7 +70,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// A process left running would hold the output open for ever.
 	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr output
+	var stdout, stderr clitest.Output
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
