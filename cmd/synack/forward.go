@@ -21,6 +21,7 @@ import (
 // forwardOptions are the flags of synack forward.
 type forwardOptions struct {
 	netOptions
+	observeOptions
 	socks5 string
 }
 
@@ -44,9 +45,10 @@ func runForward(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("forward", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o forwardOptions
-	o.register(fs)
+	o.netOptions.register(fs)
 	fs.StringVar(&o.socks5, "socks5", "", "relay through the SOCKS5 proxy at `HOST:PORT` (CONNECT and UDP ASSOCIATE); without it, connect directly")
-	if code, ok := parseFlags(fs, args, `Usage: synack forward --tun NAME --addr IP/PREFIX [--mtu N] [--socks5 HOST:PORT] [--pcap FILE]
+	o.observeOptions.register(fs)
+	if code, ok := parseFlags(fs, args, `Usage: synack forward --tun NAME --addr IP/PREFIX [--mtu N] [--socks5 HOST:PORT] [--pcap FILE] [--debug-addr ADDR] [--trace FILE]
 
 Forward attaches a synack stack with address IP to the TUN device NAME (creating
 the device when missing and bringing it up) and relays every TCP connection and
@@ -96,6 +98,13 @@ func forward(ctx context.Context, o forwardOptions, addr netip.Prefix, stderr io
 		fmt.Fprintf(stderr, "synack forward: %v\n", err)
 		return 1
 	}
+	stopObserving, err := observe("forward", o.debugAddr, o.trace, ns, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "synack forward: %v\n", err)
+		ns.Close()
+		return 1
+	}
+	defer stopObserving()
 	fl, err := ns.ListenForward(stack.ForwardOptions{})
 	if err != nil {
 		fmt.Fprintf(stderr, "synack forward: %v\n", err)

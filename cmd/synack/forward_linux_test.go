@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"errors"
@@ -12,7 +13,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +24,8 @@ import (
 
 	"github.com/synack-net/synack/internal/clitest"
 	"github.com/synack-net/synack/internal/netns"
+	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/trace"
 )
 
 // forwardTimeout bounds each step of the forward tests.
@@ -288,7 +293,8 @@ func TestForwardSOCKS5(t *testing.T) {
 			udpEcho.WriteToUDPAddrPort(buf[:n], from)
 		}
 	}()
-	run := startForward(t, ns, bin, "--socks5", socksLn.Addr().String())
+	tracePath := filepath.Join(t.TempDir(), "forward.jsonl")
+	run := startForward(t, ns, bin, "--socks5", socksLn.Addr().String(), "--debug-addr", "127.0.0.1:0", "--trace", tracePath)
 
 	t.Run("curl", func(t *testing.T) {
 		if _, err := exec.LookPath("curl"); err != nil {
@@ -412,6 +418,57 @@ func TestForwardSOCKS5(t *testing.T) {
 		}
 	})
 
+	// The live view, on the namespace's loopback, counts the forwarded
+	// connections and lists the sockets.
+	t.Run("debug-addr", func(t *testing.T) {
+		_, url, ok := strings.Cut(run.stderr.String(), "synack forward: live view on ")
+		if !ok {
+			t.Fatalf("no live view announced: %s", run.stderr.String())
+		}
+		url, _, _ = strings.Cut(url, "\n")
+		host := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
+		// net/http dials from goroutines of its own, outside the
+		// namespace: dial here and speak HTTP/1.0 on the connection.
+		get := func(path string) string {
+			c, err := dialIn(ns, host, forwardTimeout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "GET /%s HTTP/1.0\r\nHost: %s\r\n\r\n", path, host)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET /%s: %v, %v", path, resp.Status, err)
+			}
+			return string(body)
+		}
+		metrics := get("metrics")
+		if !strings.Contains(metrics, "synack_tcp_forward_requests_total ") || strings.Contains(metrics, "synack_tcp_forward_requests_total 0\n") {
+			t.Errorf("/metrics counts no forwarded connection:\n%s", metrics)
+		}
+		// A relayed connection held open is in the socket table, by the
+		// destination it asked for.
+		c, err := dialIn(ns, "198.18.0.9:7", forwardTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if conns := get("api/connections"); !strings.Contains(conns, `"198.18.0.9:7"`) || !strings.Contains(conns, `"ESTABLISHED"`) {
+			t.Errorf("/api/connections lacks the open connection to 198.18.0.9:7:\n%s", conns)
+		}
+	})
+
 	// An idle connection open at SIGTERM (relayed end to end: a byte
 	// has gone there and back) is closed with a FIN, and the command
 	// exits 0.
@@ -429,6 +486,22 @@ func TestForwardSOCKS5(t *testing.T) {
 	run.stop(t)
 	if rest, err := io.ReadAll(c); err != nil || len(rest) != 0 {
 		t.Fatalf("the idle connection after SIGTERM: %q, %v", rest, err)
+	}
+	// --trace wrote the relayed connections' events, complete at exit.
+	f, err := os.Open(tracePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	evs, err := trace.ReadJSONLines(f)
+	established := 0
+	for _, e := range evs {
+		if e.Kind == trace.KindState && e.To == tcp.Established {
+			established++
+		}
+	}
+	if err != nil || established < 100 {
+		t.Errorf("--trace: %d events, %d connections established (%v); want the test's 100 and more", len(evs), established, err)
 	}
 }
 

@@ -16,9 +16,8 @@ import (
 // serveOptions are the flags of synack serve.
 type serveOptions struct {
 	netOptions
+	observeOptions
 	echo, discard, http int
-	debugAddr           string // --debug-addr: where to serve the live view, or ""
-	trace               string // --trace: the file to write the events to, or ""
 }
 
 // Bounds of serve's shutdown: how long HTTP requests in progress may run
@@ -35,13 +34,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o serveOptions
-	o.register(fs)
+	o.netOptions.register(fs)
 	fs.IntVar(&o.echo, "echo", 0, "serve echo (RFC 862) on this `port`: everything read is written back")
 	fs.IntVar(&o.discard, "discard", 0, "serve discard (RFC 863) on this `port`: everything read is dropped")
 	fs.IntVar(&o.http, "http", 0, "serve HTTP on this `port`: / shows the connection, /bytes?n=N sends N bytes")
-	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve the live view on this kernel `address` (host:port, e.g. 127.0.0.1:6060): "+
-		"/ the sockets, /api/connections, /metrics (Prometheus), /debug/pprof/")
-	fs.StringVar(&o.trace, "trace", "", "write every trace event to this `file`, in JSON Lines (for synack ladder)")
+	o.observeOptions.register(fs)
 	if code, ok := parseFlags(fs, args, `Usage: synack serve --tun NAME --addr IP/PREFIX [--mtu N] [--echo PORT] [--discard PORT] [--http PORT] [--pcap FILE] [--debug-addr ADDR] [--trace FILE]
 
 Serve attaches a synack stack with address IP to the TUN device NAME (creating

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -13,8 +14,22 @@ import (
 	"github.com/synack-net/synack/trace"
 )
 
-// observe starts what --debug-addr (serve's) and --trace (serve's and
-// dial's) ask for on ns, either "" for none, and returns the function that
+// observeOptions are the flags of the live view and the trace, which
+// serve and forward share.
+type observeOptions struct {
+	debugAddr string // --debug-addr: where to serve the live view, or ""
+	trace     string // --trace: the file to write the events to, or ""
+}
+
+// register defines the flags on fs.
+func (o *observeOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve the live view on this kernel `address` (host:port, e.g. 127.0.0.1:6060): "+
+		"/ the sockets, /api/connections, /metrics (Prometheus), /debug/pprof/")
+	fs.StringVar(&o.trace, "trace", "", "write every trace event to this `file`, in JSON Lines (for synack ladder)")
+}
+
+// observe starts what --debug-addr (serve's and forward's) and --trace
+// (theirs and dial's) ask for on ns, either "" for none, and returns the function that
 // stops them, the trace file complete; cmd names the command in messages.
 func observe(cmd, debugAddr, tracePath string, ns *netStack, stderr io.Writer) (stop func(), err error) {
 	var stops []func()
