@@ -110,6 +110,26 @@ func dialIn(ns *netns.NS, dst string, timeout time.Duration) (*net.TCPConn, erro
 	return c.(*net.TCPConn), nil
 }
 
+// relayedEcho connects from ns to the echo service at dst through the
+// forwarder and sends a byte there and back, so that the connection is
+// established end to end.
+func relayedEcho(t *testing.T, ns *netns.NS, dst string) *net.TCPConn {
+	t.Helper()
+	c, err := dialIn(ns, dst, forwardTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("x")); err != nil {
+		c.Close()
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+		c.Close()
+		t.Fatal(err)
+	}
+	return c
+}
+
 // halfCloseEcho serves TCP echo on l: everything read is written back, and
 // the client's FIN answered with ours once all is written.
 func halfCloseEcho(l net.Listener) {
@@ -453,17 +473,8 @@ func TestForwardSOCKS5(t *testing.T) {
 		}
 		// A relayed connection held open is in the socket table, by the
 		// destination it asked for.
-		c, err := dialIn(ns, "198.18.0.9:7", forwardTimeout)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := relayedEcho(t, ns, "198.18.0.9:7")
 		defer c.Close()
-		if _, err := c.Write([]byte("x")); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
-			t.Fatal(err)
-		}
 		if conns := get("api/connections"); !strings.Contains(conns, `"198.18.0.9:7"`) || !strings.Contains(conns, `"ESTABLISHED"`) {
 			t.Errorf("/api/connections lacks the open connection to 198.18.0.9:7:\n%s", conns)
 		}
@@ -472,17 +483,8 @@ func TestForwardSOCKS5(t *testing.T) {
 	// An idle connection open at SIGTERM (relayed end to end: a byte
 	// has gone there and back) is closed with a FIN, and the command
 	// exits 0.
-	c, err := dialIn(ns, "198.18.0.7:7", forwardTimeout)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := relayedEcho(t, ns, "198.18.0.7:7")
 	defer c.Close()
-	if _, err := c.Write([]byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
-		t.Fatal(err)
-	}
 	run.stop(t)
 	if rest, err := io.ReadAll(c); err != nil || len(rest) != 0 {
 		t.Fatalf("the idle connection after SIGTERM: %q, %v", rest, err)
