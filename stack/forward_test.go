@@ -397,13 +397,6 @@ func TestForwardAddrsSweep(t *testing.T) {
 //	go test ./stack -run '^$' -bench ForwardPendingHeap -benchtime=1x
 func BenchmarkForwardPendingHeap(b *testing.B) {
 	const n = 100000
-	heap := func() uint64 {
-		var m runtime.MemStats
-		runtime.GC()
-		runtime.GC()
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
 	for b.Loop() {
 		h := NewHost(Config{Name: "B", Addrs: []netip.Prefix{testAddrB}})
 		fl, err := h.ListenForward(0, ForwardOptions{MaxPending: n})
@@ -416,11 +409,11 @@ func BenchmarkForwardPendingHeap(b *testing.B) {
 			syns[i] = synFrom(netip.AddrPortFrom(testAddrA.Addr(), uint16(1024+i%50000)), dst, uint32(i))
 		}
 		h.Deliver(0, syns[0])
-		before := heap()
+		before := liveHeap()
 		for _, s := range syns[1:] {
 			h.Deliver(0, s)
 		}
-		after := heap()
+		after := liveHeap()
 		if fl.Pending() != n {
 			b.Fatalf("%d pending, want %d", fl.Pending(), n)
 		}

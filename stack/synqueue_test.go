@@ -62,24 +62,17 @@ func TestSynQueueHoldsRequests(t *testing.T) {
 //	go test ./stack -run '^$' -bench HalfOpenHeap -benchtime=1x
 func BenchmarkHalfOpenHeap(b *testing.B) {
 	const n = 100000
-	heap := func() uint64 {
-		var m runtime.MemStats
-		runtime.GC()
-		runtime.GC()
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
 	for b.Loop() {
 		h, syns := floodHost(n)
 		// One SYN first, so that the output queue and scratch TCB exist.
 		h.Deliver(0, syns[0])
 		h.Flush(0, func([]byte) {})
-		before := heap()
+		before := liveHeap()
 		for _, s := range syns[1:] {
 			h.Deliver(clock.Instant(1), s)
 			h.Flush(clock.Instant(1), func([]byte) {})
 		}
-		after := heap()
+		after := liveHeap()
 		if c := h.Census(); c.SynQueue != n {
 			b.Fatalf("%d half-open requests, want %d", c.SynQueue, n)
 		}

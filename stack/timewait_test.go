@@ -292,13 +292,6 @@ func TestTimeWaitAbortAndCrash(t *testing.T) {
 func BenchmarkTimeWaitHeap(b *testing.B) {
 	const n = 10000
 	untraced := func(c *Config) { c.Recorder = nil }
-	heap := func() uint64 {
-		var m runtime.MemStats
-		runtime.GC()
-		runtime.GC()
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
 	// warm returns a client host that has sent and received once, so that
 	// its output buffers are allocated.
 	warm := func() (*Host, clock.Instant) {
@@ -316,9 +309,9 @@ func BenchmarkTimeWaitHeap(b *testing.B) {
 	}
 	for b.Loop() {
 		a, now := warm()
-		before := heap()
+		before := liveHeap()
 		drive(a, now)
-		after := heap()
+		after := liveHeap()
 		if k := a.Counters(); k.CurrTimeWait != n+1 {
 			b.Fatalf("%d connections in TIME_WAIT, want %d", k.CurrTimeWait, n+1)
 		}

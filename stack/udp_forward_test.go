@@ -334,12 +334,3 @@ func BenchmarkUDPFlowHeap(b *testing.B) {
 		runtime.KeepAlive(pkts)
 	}
 }
-
-// liveHeap is the heap in use after two collections.
-func liveHeap() uint64 {
-	var m runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
