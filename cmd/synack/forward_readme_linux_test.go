@@ -26,19 +26,7 @@ func TestForwardWalkthrough(t *testing.T) {
 			t.Skipf("the walkthrough needs %s: %v", tool, err)
 		}
 	}
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const begin = "```sh\n# synack forward, directly: a walkthrough in two namespaces\ngo build -o /tmp/synack ./cmd/synack\n"
-	_, block, ok := strings.Cut(string(readme), begin)
-	if !ok {
-		t.Fatalf("README.md has no block beginning %q", begin)
-	}
-	block, _, ok = strings.Cut(block, "```\n")
-	if !ok {
-		t.Fatal("the walkthrough block does not end")
-	}
+	block := clitest.READMEBlock(t, "```sh\n# synack forward, directly: a walkthrough in two namespaces\ngo build -o /tmp/synack ./cmd/synack\n")
 	demo, web := fmt.Sprintf("fwd-demo-%d", os.Getpid()), fmt.Sprintf("fwd-web-%d", os.Getpid())
 	script := strings.NewReplacer("fwd-demo", demo, "fwd-web", web, "/tmp/synack ", clitest.Build(t)+" ").Replace(block)
 	t.Cleanup(func() {

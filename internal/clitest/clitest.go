@@ -5,8 +5,10 @@ package clitest
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -25,6 +27,27 @@ func Build(t testing.TB) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// READMEBlock returns the code block of the repository's README.md (the
+// test runs two directories below it) that begins with begin, its opening
+// fence included, up to its closing fence: a walkthrough for a test to
+// run as a user would paste it.
+func READMEBlock(t testing.TB, begin string) string {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), begin)
+	if !ok {
+		t.Fatalf("README.md has no block beginning %q", begin)
+	}
+	block, _, ok = strings.Cut(block, "```\n")
+	if !ok {
+		t.Fatalf("the README's block beginning %q does not end", begin)
+	}
+	return block
 }
 
 // Output collects a command's output for a test to poll while the

@@ -26,20 +26,7 @@ const readmeTimeout = 3 * time.Minute
 // network" section: the one that begins by building the command.
 func readmeWalkthrough(t *testing.T) string {
 	t.Helper()
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const begin = "```sh\ngo build -o /tmp/synack ./cmd/synack\n"
-	_, block, ok := strings.Cut(string(readme), begin)
-	if !ok {
-		t.Fatalf("README.md has no block beginning %q", begin)
-	}
-	block, _, ok = strings.Cut(block, "```\n")
-	if !ok {
-		t.Fatal("the README's walkthrough block does not end")
-	}
-	return block
+	return clitest.READMEBlock(t, "```sh\ngo build -o /tmp/synack ./cmd/synack\n")
 }
 
 // TestReadmeWalkthrough runs the README's serve/dial walkthrough as a
