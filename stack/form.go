@@ -8,14 +8,14 @@ import (
 // form is what the host holds of a connection. A connection is a full
 // TCB until TIME_WAIT; once its user has read everything, the host swaps
 // the TCB for the TIME_WAIT entry the TCB was already delegating to
-// (compactTimeWait), and the TCB and its buffers are freed. (A half-open
-// connection of a listener is a third form, a tcp.Request in the SYN
-// queue, which the host expands into a TCB for each segment or timer, so
-// that it too changes state only through the TCB.)
+// (compactTimeWait), and the TCB and its buffers are freed. A listener's
+// half-open connection is the third form, a tcp.Request in the SYN queue
+// that the host drives as a requestForm (form_request.go), swapped for
+// the full form when the handshake completes.
 //
 // The host's shared paths (a segment, the output, the timers, the state,
-// the snapshot a waiting user reads) call only these methods, whatever the
-// form. Each form records its own state changes, with their causes,
+// the snapshot a waiting user reads, the socket table) call only these
+// methods, whatever the form. Each form records its own state changes, with their causes,
 // through the Conn as its tcp.Observer: the host writes none by hand.
 //
 // Segments are passed by value: through an interface call the compiler

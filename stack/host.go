@@ -51,10 +51,11 @@ type Host struct {
 	out outQueue // packets built but not yet handed to the driver
 
 	// The SYN queue (half-open requests), the requests whose SYN-ACK waits
-	// for the next Flush, the TCB they are expanded into and its observer,
-	// and the SYN cookies. Guarded by mu.
+	// for the next Flush, the form a request is driven as, the TCB it is
+	// expanded into and its observer, and the SYN cookies. Guarded by mu.
 	syn     synQueue
 	synDue  []synKey
+	req     requestForm
 	scratch *tcp.TCB
 	reqObs  requestObserver
 	cookies *tcp.CookieJar

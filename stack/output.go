@@ -98,14 +98,29 @@ func (q *outQueue) pushShifted(now clock.Instant, h *Host, t Tuple, seg *tcp.Seg
 	}
 }
 
-// ourWindowShift is the shift of the window c advertises in seg, for the
-// trace: none on a SYN (RFC 7323 §2.2), else our shift. Called with c.mu
-// held; it costs nothing when the host records no trace.
-func (c *Conn) ourWindowShift(seg *tcp.Segment) uint8 {
-	if !c.h.tracing() || seg.Flags&wire.FlagSYN != 0 {
+// ourWindowShift is the shift of the window a connection in form f
+// advertises in seg, for the trace: none on a SYN (RFC 7323 §2.2), else
+// our shift. It costs nothing when the host records no trace.
+func (h *Host) ourWindowShift(f form, seg *tcp.Segment) uint8 {
+	if !h.tracing() || seg.Flags&wire.FlagSYN != 0 {
 		return 0
 	}
-	return c.f.info().RcvWScale
+	return f.info().RcvWScale
+}
+
+// pushSegments queues the segments that connection t, in form f, has to
+// send, until it has none (true) or the output batch is full (false).
+// Every form's output leaves through it. Called with h.mu held (and the
+// Conn's lock, for a form a Conn holds).
+func (h *Host) pushSegments(now clock.Instant, t Tuple, f form) bool {
+	for !h.out.full() {
+		seg, ok := f.nextSegment(now, h.out.payloadBuf(h.maxPayload(t)))
+		if !ok {
+			return true
+		}
+		h.out.pushShifted(now, h, t, &seg, h.ourWindowShift(f, &seg))
+	}
+	return false
 }
 
 // Flush builds every segment the host's connections want to send and
@@ -130,19 +145,12 @@ func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
 			continue
 		}
 		c.mu.Lock()
-		for {
-			if h.out.full() {
-				c.mu.Unlock()
-				h.mu.Unlock()
-				h.emitAll(emit)
-				h.mu.Lock()
-				c.mu.Lock()
-			}
-			seg, ok := c.f.nextSegment(now, h.out.payloadBuf(h.maxPayload(c.tuple)))
-			if !ok {
-				break
-			}
-			h.out.pushShifted(now, h, c.tuple, &seg, c.ourWindowShift(&seg))
+		for !h.pushSegments(now, c.tuple, c.f) {
+			c.mu.Unlock()
+			h.mu.Unlock()
+			h.emitAll(emit)
+			h.mu.Lock()
+			c.mu.Lock()
 		}
 		h.compactTimeWait(now, c)
 		st, d := c.f.state(), c.f.deadline()

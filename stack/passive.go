@@ -11,23 +11,10 @@ import (
 // Passive opens: a listener's SYN becomes a half-open request in the SYN
 // queue, or, when the queue is full, a SYN cookie (RFC 4987 §3.6); the
 // handshake's final ACK moves the request (or the cookie) into a full
-// TCB, which waits in the accept queue for the application. A request is
-// expanded into the host's scratch TCB for every input, so that the rules
-// of SYN_RCVD are the TCB's own, and compacted again while it stays
-// half-open.
-
-// expandRequest makes the host's scratch TCB the half-open connection k,
-// observed as t. Called with h.mu held.
-func (h *Host) expandRequest(now clock.Instant, k synKey, t Tuple, r *tcp.Request, l *Listener) *tcp.TCB {
-	if h.scratch == nil {
-		h.scratch = new(tcp.TCB)
-	}
-	h.reqObs = requestObserver{h: h, t: t}
-	p := h.openParams(now, t, &h.reqObs, listenerOptions(l))
-	p.ISS = r.ISS()
-	r.Expand(h.scratch, h.tcpCfg, p)
-	return h.scratch
-}
+// TCB, which waits in the accept queue for the application. The host
+// drives a request as a form of its own (requestForm), expanded into the
+// host's scratch TCB for every input, so that the rules of SYN_RCVD are
+// the TCB's own, and compacted again while it stays half-open.
 
 // listenerOptions are the options l opens its connections with.
 func listenerOptions(l *Listener) OpenOptions {
@@ -39,15 +26,18 @@ func listenerOptions(l *Listener) OpenOptions {
 	return l.opts
 }
 
-// settleRequest sends what the expanded scratch TCB of request k queued,
-// as far as the output batch has room, then keeps the connection in the
-// form its state calls for: a request again while half-open (a SYN-ACK
-// the batch had no room for waits for the next Flush), a connection in
-// l's accept queue once established, nothing once it went back to LISTEN
-// or closed. Called with h.mu held.
-func (h *Host) settleRequest(now clock.Instant, k synKey, t Tuple, l *Listener) {
-	tcb := h.scratch
-	h.drainScratch(now, t)
+// settleRequest sends what the half-open connection f has to send, as
+// far as the output batch has room (pushSegments, the path of every
+// form), then swaps f for the form its state calls for: a request in the
+// SYN queue again while half-open (a SYN-ACK the batch had no room for
+// waits for the next Flush; an ACK or reset is dropped, as a loss), a
+// Conn in the listener's accept queue once established, nothing once it
+// went back to LISTEN or closed. f is spent. Called with h.mu held.
+func (h *Host) settleRequest(now clock.Instant, f *requestForm) {
+	h.pushSegments(now, f.t, f)
+	tcb := f.expand()
+	k, t, l := f.k, f.t, f.l
+	h.req = requestForm{}
 	switch st := tcb.State(); {
 	case st == tcp.SynReceived:
 		r, ok := tcb.Request()
@@ -71,23 +61,10 @@ func (h *Host) settleRequest(now clock.Instant, k synKey, t Tuple, l *Listener) 
 	}
 }
 
-// drainScratch sends what the scratch TCB queued, as far as the output
-// batch has room. Called with h.mu held.
-func (h *Host) drainScratch(now clock.Instant, t Tuple) {
-	mp := h.maxPayload(t)
-	for !h.out.full() {
-		seg, ok := h.scratch.NextSegment(now, h.out.payloadBuf(mp))
-		if !ok {
-			return
-		}
-		h.out.push(now, h, t, &seg)
-	}
-}
-
-// promote moves the scratch TCB of request k into a connection of its
-// own: into l's accept queue once established; a TCB still half-open
-// keeps l, and joins the queue when the handshake completes. Called with
-// h.mu held.
+// promote swaps request k's form for the full one: the scratch TCB it
+// was expanded into becomes a connection of its own, in l's accept queue
+// once established; a TCB still half-open keeps l, and joins the queue
+// when the handshake completes. Called with h.mu held.
 func (h *Host) promote(k synKey, t Tuple, l *Listener) {
 	c := newConn(h, t)
 	tcb := h.scratch
@@ -125,9 +102,7 @@ func (h *Host) flushRequests(now clock.Instant, emit func([]byte)) {
 			h.mu.Lock()
 		}
 		t := h.tupleOf(k)
-		l := h.findListener(t.Local)
-		h.expandRequest(now, k, t, r, l)
-		h.settleRequest(now, k, t, l)
+		h.settleRequest(now, h.takeRequest(k, t, r, h.findListener(t.Local)))
 	}
 	if h.synDue == nil {
 		h.synDue = due[:0]
@@ -160,9 +135,9 @@ func (h *Host) requestInput(now clock.Instant, k synKey, r *tcp.Request, t Tuple
 		}
 		return
 	}
-	tcb := h.expandRequest(now, k, t, r, l)
-	tcb.Deliver(now, seg)
-	h.settleRequest(now, k, t, l)
+	f := h.takeRequest(k, t, r, l)
+	f.deliver(now, *seg, nil)
+	h.settleRequest(now, f)
 }
 
 // tickRequests runs the SYN-ACK timers that are due, as far as the output
@@ -173,12 +148,10 @@ func (h *Host) tickRequests(now clock.Instant) {
 		if !ok {
 			return
 		}
-		r := h.syn.get(k)
 		t := h.tupleOf(k)
-		l := h.findListener(t.Local)
-		tcb := h.expandRequest(now, k, t, r, l)
-		tcb.Tick(now)
-		h.settleRequest(now, k, t, l)
+		f := h.takeRequest(k, t, h.syn.get(k), h.findListener(t.Local))
+		f.tick(now, nil)
+		h.settleRequest(now, f)
 	}
 }
 
@@ -212,15 +185,12 @@ func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 		h.count(func(k *Counters) { k.ListenDrops++ })
 		h.drop(now, t, seg, DropSynQueueFull)
 	default:
-		if h.scratch == nil {
-			h.scratch = new(tcp.TCB)
-		}
-		h.reqObs = requestObserver{h: h, t: t}
-		tcp.InitPassive(h.scratch, h.tcpCfg, now, h.openParams(now, t, &h.reqObs, listenerOptions(l)), seg)
+		p := h.scratchFor(now, t, l)
+		tcp.InitPassive(h.scratch, h.tcpCfg, now, p, seg)
 		l.mu.Lock()
 		l.synQueue++
 		l.mu.Unlock()
-		h.settleRequest(now, k, t, l)
+		h.settleRequest(now, h.newRequest(k, t, l))
 	}
 }
 
@@ -286,7 +256,7 @@ func (h *Host) discardRequests(now clock.Instant, l *Listener) {
 		if !l.covers(t.Local) {
 			continue
 		}
-		tcb := h.expandRequest(now, k, t, r, l)
+		tcb := h.takeRequest(k, t, r, l).expand()
 		tcb.Discard(now)
 		h.retired.add(&tcb.Stats)
 		h.dropRequest(k, l)
@@ -298,8 +268,9 @@ func (h *Host) discardRequests(now clock.Instant, l *Listener) {
 func (h *Host) crashRequests(now clock.Instant) {
 	for k, r := range h.syn.all() {
 		t := h.tupleOf(k)
-		h.expandRequest(now, k, t, r, nil).Crash(now)
+		h.takeRequest(k, t, r, nil).crash(now, nil)
 	}
+	h.req = requestForm{}
 	h.syn.reset()
 }
 

@@ -10,7 +10,8 @@ import (
 )
 
 // Socket is one row of a host's socket table, as `ss -tani` shows it: a
-// connection (in any state, TIME_WAIT included) or a listener.
+// connection (in any state, SYN_RCVD and TIME_WAIT included) or a
+// listener.
 type Socket struct {
 	State         tcp.State
 	Local, Remote netip.AddrPort // a listener has no Remote
@@ -43,9 +44,15 @@ func (h *Host) Sockets() []Socket {
 	}
 	for _, c := range h.conns {
 		c.mu.Lock()
-		cs = append(cs, c.socket())
+		cs = append(cs, socketOf(c.tuple, c.f))
 		c.mu.Unlock()
 	}
+	// Half-open connections, as Linux lists its request socks (SYN-RECV).
+	for k, r := range h.syn.all() {
+		t := h.tupleOf(k)
+		cs = append(cs, socketOf(t, h.takeRequest(k, t, r, h.findListener(t.Local))))
+	}
+	h.req = requestForm{}
 	order := func(a, b Socket) int {
 		if c := a.Local.Compare(b.Local); c != 0 {
 			return c
@@ -57,19 +64,22 @@ func (h *Host) Sockets() []Socket {
 	return append(ls, cs...)
 }
 
-// socket is c's row; c.mu is held.
-func (c *Conn) socket() Socket {
-	i, st := c.f.info(), c.f.status()
-	s := Socket{State: i.State, Local: c.tuple.Local, Remote: c.tuple.Remote,
+// socketOf is the row of connection t in form f (with its Conn's lock
+// held, for a form a Conn holds).
+func socketOf(t Tuple, f form) Socket {
+	i, st := f.info(), f.status()
+	s := Socket{State: i.State, Local: t.Local, Remote: t.Remote,
 		RecvQ: st.Readable, SendQ: i.Unacked + i.Unsent,
 		MSS: i.MSS, CWnd: i.CWnd, SSThresh: i.SSThresh,
 		SRTT: time.Duration(i.SRTT), RTTVar: time.Duration(i.RTTVar), RTO: time.Duration(i.RTO),
 		SndWnd: i.SndWnd, RcvWnd: i.RcvWnd,
 		Retransmits: i.Retransmits, RetransSegs: i.Stats.RetransSegs,
 		TimerDue: clock.Never}
-	switch f := c.f.(type) {
+	switch f := f.(type) {
 	case *fullForm:
 		s.Timer, s.TimerDue = f.tcb().NextTimer()
+	case *requestForm:
+		s.Timer, s.TimerDue = f.expand().NextTimer()
 	case *timeWaitForm:
 		if i.State == tcp.TimeWait {
 			s.Timer, s.TimerDue = tcp.TimerTimeWait, f.deadline()

@@ -125,6 +125,26 @@ func TestMemoryOverLimitDrops(t *testing.T) {
 	}
 }
 
+// Under pressure a send buffer that holds storage does not grow on a
+// write: the writer gets what the storage has room for and waits for
+// ACKs; a buffer with none still takes its first allocation, and once the
+// pressure ends the next write grows it again.
+func TestMemoryPressureStopsSendGrowth(t *testing.T) {
+	a := &testAccount{high: 1 << 30, pressure: true}
+	f := accounted(t, a, nil)
+	if n, _ := f.write(1000); n != 1000 || a.used != 4096 {
+		t.Fatalf("first write under pressure: took %d, %d charged; want 1000, the first 4096 bytes", n, a.used)
+	}
+	if n, _ := f.write(10000); n != 3096 || a.used != 4096 || f.tcb.Writable() != 0 {
+		t.Fatalf("second write under pressure: took %d, %d charged, Writable %d; want 3096, 4096, 0",
+			n, a.used, f.tcb.Writable())
+	}
+	a.pressure = false
+	if n, _ := f.write(10000); n != 10000 || a.used != 16384 {
+		t.Fatalf("after the pressure: took %d, %d charged; want 10000, 16384", n, a.used)
+	}
+}
+
 // Under pressure a window update opens the window no further than the
 // storage held, and autotuning stops growing the receive buffer.
 func TestMemoryPressureClampsWindow(t *testing.T) {

@@ -113,7 +113,11 @@ func (b *sendBuffer) index(off int) int {
 // to the front of the new storage. If the host's memory refuses the growth,
 // the storage stays as it is, or, if there is none, the buffer takes its
 // first allocation regardless (Linux likewise never refuses a socket its
-// tcp_wmem[0]), so that a writer always makes progress.
+// tcp_wmem[0]), so that a writer always makes progress. Under memory
+// pressure storage already held does not grow at all, as the receive
+// window stays within the storage held (rcvSpace): Linux likewise shrinks
+// a socket's send buffer to what it has queued under pressure
+// (sk_stream_moderate_sndbuf), so that writers wait for ACKs.
 func (b *sendBuffer) reserve(need int) {
 	if need <= len(b.buf) {
 		return
@@ -124,7 +128,7 @@ func (b *sendBuffer) reserve(need int) {
 	}
 	size = min(size, b.limit)
 	b.starved = false
-	if !b.mem.charge(storageSize(size) - b.held()) {
+	if b.storage != nil && b.mem.pressure() || !b.mem.charge(storageSize(size)-b.held()) {
 		if b.starved = b.storage != nil; b.starved {
 			return
 		}
