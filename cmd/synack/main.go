@@ -10,6 +10,7 @@
 //	synack forward --tun NAME ...   relay every connection on a TUN device, a tun2socks
 //	synack ss [-s] ADDR             the sockets of a running serve, from its debug address
 //	synack explain CAPTURE          explain the TCP connections of a capture
+//	synack bench [flags]            the benchmark table, synack beside gVisor and the kernel
 //	synack help [command]           show the usage of synack or of one command
 package main
 
@@ -39,6 +40,7 @@ var commands = []command{
 	{name: "forward", summary: "relay every TCP connection and UDP flow on a TUN device through SOCKS5 or directly (tun2socks)", run: runForward},
 	{name: "ss", summary: "list the sockets (or -s the counters) of a running synack serve from its --debug-addr", run: runSS},
 	{name: "explain", summary: "explain the TCP connections of a pcap or pcapng capture: states, verdicts, ladders", run: runExplain},
+	{name: "bench", summary: "run the benchmarks and print synack beside gVisor and the kernel (needs the source tree)", run: runBench},
 }
 
 func main() {
