@@ -29,6 +29,7 @@ type lender struct {
 }
 
 func newLender(size, off int) *lender {
+	size = max(size, 1) // an MTU is at least 68, but never divide by 0
 	slots := min(max(lendBytes/size, minSlots), maxSlots)
 	return &lender{size: size, off: off, slots: slots, free: make(chan int, slots)}
 }
