@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/synack-net/synack/internal/netns"
@@ -16,8 +17,10 @@ import (
 // BenchmarkTUNBulk is BenchmarkBulk through the Linux kernel: synack on a
 // TUN device talking to the kernel's TCP in a network namespace, each way,
 // beside the kernel talking to itself across a veth pair between two
-// namespaces (the path a container's traffic takes). It needs root and
-// /dev/net/tun, and skips without them.
+// namespaces (the path a container's traffic takes). The TUN rows count
+// the retransmissions of both ends (retrans/op): the kernel's are how its
+// timers saw synack's ACKs. It needs root and /dev/net/tun, and skips
+// without them.
 //
 //	cd bench && go test -bench TUNBulk -run '^$' -benchtime=3x -count=1
 func BenchmarkTUNBulk(b *testing.B) {
@@ -77,6 +80,30 @@ func (n *tunNetwork) Dial(ctx context.Context, addr net.Addr) (net.Conn, error) 
 }
 
 func (n *tunNetwork) Close() { n.host.st.Close() }
+
+// Retransmits returns the TCP segments synack and the kernel have
+// retransmitted; the kernel's count (TcpRetransSegs, as `nstat` reads it
+// in the namespace) shows when synack's ACKs came too late for the
+// kernel's timers (RTO, tail loss probe), which DSACK then calls spurious.
+func (n *tunNetwork) Retransmits() uint64 {
+	return n.host.retransmits() + kernelRetransmits(n.ns)
+}
+
+// kernelRetransmits reads the kernel's TcpRetransSegs in ns, 0 if nstat
+// cannot (its absolute count, without touching nstat's history file).
+func kernelRetransmits(ns *netns.NS) uint64 {
+	out, err := ns.Run("nstat", "-asz", "TcpRetransSegs")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "TcpRetransSegs" {
+			v, _ := strconv.ParseUint(f[1], 10, 64)
+			return v
+		}
+	}
+	return 0
+}
 
 // vethNetwork is the kernel in two namespaces joined by a veth pair: the
 // server's end has serverAddr, the client's clientAddr.

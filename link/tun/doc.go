@@ -15,6 +15,8 @@
 //
 // A Device reads and writes through the Go runtime's poller, without
 // allocating: one packet per system call, or, with Config.Offload, up to
-// 64 KiB of TCP per read, split here into segments, and up to 64 KiB of
-// TCP per write, joined here from segments.
+// 64 KiB of TCP per read and per write. ReadPacketBuffer (which a
+// synack.Stack uses) lends such a read whole, as one TCP segment, the way
+// Linux's GRO hands its TCP merged segments; ReadPacket splits it into
+// segments of the MSS. WritePacket joins segments into 64 KiB packets.
 package tun

@@ -119,23 +119,11 @@ func (o *offload) take(n int, buf []byte) (int, bool) {
 	h := o.rbuf[:vnetHdrLen]
 	pkt := o.rbuf[vnetHdrLen:n]
 	le := binary.LittleEndian
-	start, off := int(le.Uint16(h[vnetCsumStart:])), int(le.Uint16(h[vnetCsumOffset:]))
+	start := int(le.Uint16(h[vnetCsumStart:]))
 	switch h[vnetGSOType] &^ gsoECN {
 	case gsoNone:
-		if h[vnetFlags]&vnetNeedsCsum != 0 {
-			// CHECKSUM_PARTIAL: the field holds the pseudo-header's
-			// sum; the rest is summed from start to the end.
-			if start+off+2 > len(pkt) {
-				return 0, false
-			}
-			c := wire.FoldChecksum(wire.Checksum(pkt[start:], 0))
-			if c == 0 && off == udpChecksumOffset {
-				// RFC 768, RFC 8200 §8.1: a UDP checksum computed
-				// as zero is sent as all ones, zero meaning none
-				// (which IPv6 forbids).
-				c = 0xffff
-			}
-			binary.BigEndian.PutUint16(pkt[start+off:], c)
+		if !completeChecksum(h, pkt) {
+			return 0, false
 		}
 		return copy(buf, pkt), true
 	case gsoTCPv4:
@@ -144,6 +132,30 @@ func (o *offload) take(n int, buf []byte) (int, bool) {
 		return o.startSplit(pkt, start, int(le.Uint16(h[vnetGSOSize:])), 6, buf)
 	}
 	return 0, false
+}
+
+// completeChecksum fills in the checksum of pkt, a packet that is not a
+// super-packet, when its header h says the kernel left it partial. It
+// reports false when the checksum's place lies outside the packet.
+func completeChecksum(h, pkt []byte) bool {
+	if h[vnetFlags]&vnetNeedsCsum == 0 {
+		return true
+	}
+	// CHECKSUM_PARTIAL: the field holds the pseudo-header's sum; the rest
+	// is summed from start to the end.
+	le := binary.LittleEndian
+	start, off := int(le.Uint16(h[vnetCsumStart:])), int(le.Uint16(h[vnetCsumOffset:]))
+	if start+off+2 > len(pkt) {
+		return false
+	}
+	c := wire.FoldChecksum(wire.Checksum(pkt[start:], 0))
+	if c == 0 && off == udpChecksumOffset {
+		// RFC 768, RFC 8200 §8.1: a UDP checksum computed as zero is
+		// sent as all ones, zero meaning none (which IPv6 forbids).
+		c = 0xffff
+	}
+	binary.BigEndian.PutUint16(pkt[start+off:], c)
+	return true
 }
 
 // startSplit checks a TCP super-packet whose TCP header starts at l4,

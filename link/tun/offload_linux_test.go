@@ -258,7 +258,7 @@ func TestReadAfterCloseWhileSplitting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	d := &Device{name: "test0", mtu: 1500, f: r, vnet: newOffload()}
+	d := &Device{name: "test0", mtu: 1500, f: r, vnet: newOffload(), done: make(chan struct{})}
 	in := superPacket(false, 5000, 1448, 0x10)
 	if _, ok := d.vnet.take(copy(d.vnet.rbuf, in), make([]byte, 1500)); !ok || !d.vnet.splitting {
 		t.Fatal("the super-packet was not taken for splitting")

@@ -32,16 +32,22 @@ type Device struct {
 	// kernel sends, tx coalesces what we send.
 	vnet *offload
 	tx   *coalescer
+	// lend holds the packets ReadPacketBuffer lends; done, closed by
+	// Close, wakes a ReadPacketBuffer waiting for one to be released.
+	lend *lender
+	done chan struct{}
 
 	closeOnce sync.Once
 	closed    atomic.Bool // set by Close, for a split in progress
 	dropped   atomic.Uint64
 	split     atomic.Uint64
+	large     atomic.Uint64
 }
 
 var (
-	_ link.Link    = (*Device)(nil)
-	_ link.Flusher = (*Device)(nil)
+	_ link.Link         = (*Device)(nil)
+	_ link.Flusher      = (*Device)(nil)
+	_ link.BufferReader = (*Device)(nil)
 )
 
 // Config says how OpenConfig sets up a device.
@@ -55,10 +61,13 @@ type Config struct {
 	// Offload turns on segmentation offload both ways (IFF_VNET_HDR,
 	// TUNSETOFFLOAD), as a NIC with TSO and GRO would have it.
 	//
-	// The kernel hands over TCP segments of up to 64 KiB, which
-	// ReadPacket splits into segments of the MSS they carry: one read,
-	// and one pass through the kernel's output path, per 64 KiB instead
-	// of per segment.
+	// The kernel hands over TCP segments of up to 64 KiB: one read, and
+	// one pass through the kernel's output path, per 64 KiB instead of
+	// per segment. ReadPacketBuffer lends each whole, its checksum
+	// completed, so that the stack takes in and acknowledges 64 KiB at
+	// once (as Linux's TCP does behind GRO); ReadPacket, which copies
+	// into a buffer of the MTU, splits it into segments of the MSS it
+	// carries.
 	//
 	// WritePacket holds TCP segments back and joins consecutive ones of
 	// a flow into one packet of up to 64 KiB, which Flush (or the next
@@ -133,9 +142,11 @@ func OpenConfig(cfg Config) (*Device, error) {
 	}
 	// os.NewFile registers a non-blocking descriptor with the runtime's
 	// poller, which lets Close interrupt a blocked read.
-	d := &Device{name: name, mtu: mtu, f: os.NewFile(uintptr(fd), cloneDevice)}
+	d := &Device{name: name, mtu: mtu, f: os.NewFile(uintptr(fd), cloneDevice), done: make(chan struct{})}
+	d.lend = newLender(mtu, 0)
 	if cfg.Offload {
 		d.vnet, d.tx = newOffload(), newCoalescer()
+		d.lend = newLender(maxGSO, vnetHdrLen)
 	}
 	return d, nil
 }
@@ -160,7 +171,8 @@ func (d *Device) MTU() int { return d.mtu }
 func (d *Device) Dropped() uint64 { return d.dropped.Load() }
 
 // Split returns how many TCP segments of more than one MSS the kernel
-// handed over with Config.Offload and ReadPacket split.
+// handed over with Config.Offload and ReadPacket split (ReadPacketBuffer
+// lends them whole; see Large).
 func (d *Device) Split() uint64 { return d.split.Load() }
 
 // ReadPacket blocks until the kernel sends a packet into the interface,
@@ -238,6 +250,7 @@ func (d *Device) Close() error {
 	err := error(net.ErrClosed)
 	d.closeOnce.Do(func() {
 		d.closed.Store(true)
+		close(d.done)
 		err = d.f.Close()
 	})
 	if err != nil {

@@ -289,3 +289,87 @@ func bothModes(t *testing.T, test func(t *testing.T, offload bool)) {
 	t.Run("plain", func(t *testing.T) { test(t, false) })
 	t.Run("offload", func(t *testing.T) { test(t, true) })
 }
+
+// readEchoReplyLent is readEchoReply through ReadPacketBuffer: it returns
+// the reply's ICMP part, copied, and hands every packet back.
+func readEchoReplyLent(t *testing.T, d *tun.Device) []byte {
+	t.Helper()
+	for range 100 {
+		p, err := d.ReadPacketBuffer()
+		if err != nil {
+			t.Fatalf("ReadPacketBuffer: %v", err)
+		}
+		if len(p) >= 28 && p[0] == 0x45 && p[9] == 1 && [4]byte(p[16:20]) == peerIP && p[20] == 0 {
+			icmp := bytes.Clone(p[20:])
+			d.ReleasePacketBuffer(p)
+			return icmp
+		}
+		d.ReleasePacketBuffer(p)
+	}
+	t.Fatal("no echo reply in 100 packets")
+	return nil
+}
+
+func TestPingKernelLent(t *testing.T) { bothModes(t, testPingKernelLent) }
+
+// testPingKernelLent: more round trips than the device lends packets at
+// once (256), so released packets are lent again.
+func testPingKernelLent(t *testing.T, offload bool) {
+	d := withKernel(t, offload)
+	payload := []byte("synack tun test, lent")
+	for seq := range uint16(300) {
+		if err := d.WritePacket(echoRequest(seq, payload)); err != nil {
+			t.Fatalf("WritePacket: %v", err)
+		}
+		icmp := readEchoReplyLent(t, d)
+		if got := binary.BigEndian.Uint16(icmp[6:]); got != seq || !bytes.Equal(icmp[8:], payload) || checksum(icmp) != 0 {
+			t.Fatalf("echo reply seq %d payload %q, checksum ok %v; want %d, %q", got, icmp[8:], checksum(icmp) == 0, seq, payload)
+		}
+	}
+}
+
+func TestLentNoAllocations(t *testing.T) { bothModes(t, testLentNoAllocations) }
+
+func testLentNoAllocations(t *testing.T, offload bool) {
+	d := withKernel(t, offload)
+	req := echoRequest(7, make([]byte, 64))
+	roundTrip := func() {
+		if err := d.WritePacket(req); err != nil {
+			t.Fatal(err)
+		}
+		readEchoReplyLent(t, d)
+	}
+	roundTrip() // warm up the poller registration and the lent buffers
+	if n := testing.AllocsPerRun(200, roundTrip); n != 1 {
+		t.Errorf("a write and a lent read allocate %.1f times, want 1 (the test's copy of the reply)", n)
+	}
+}
+
+func TestCloseUnblocksLentRead(t *testing.T) { bothModes(t, testCloseUnblocksLentRead) }
+
+func testCloseUnblocksLentRead(t *testing.T, offload bool) {
+	d := withKernel(t, offload)
+	done := make(chan error, 1)
+	go func() {
+		for {
+			p, err := d.ReadPacketBuffer()
+			if err != nil {
+				done <- err
+				return
+			}
+			d.ReleasePacketBuffer(p)
+		}
+	}()
+	if err := d.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	select {
+	case err := <-done:
+		var oe *net.OpError
+		if !errors.Is(err, net.ErrClosed) || !errors.As(err, &oe) {
+			t.Errorf("ReadPacketBuffer returned %v, want a *net.OpError wrapping net.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ReadPacketBuffer still blocked 5 s after Close")
+	}
+}
