@@ -58,7 +58,7 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 	} else if !h.isLocal(src) && !h.fwd.on.Load() { // forwarding: any source (forward.go)
 		return nil, syscall.EADDRNOTAVAIL
 	}
-	if len(h.conns) >= h.cfg.MaxConns {
+	if h.connCount() >= h.cfg.MaxConns {
 		h.count(func(k *Counters) { k.ConnLimit++ })
 		return nil, syscall.ENOBUFS
 	}
@@ -72,7 +72,7 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 		t.Local = netip.AddrPortFrom(src, port)
 	}
 	p := h.openParams(now, t, nil, o)
-	if old, busy := h.conns[t]; busy {
+	if old := h.lookupConn(t); old != nil {
 		iss, ok := h.takeTimeWait(now, old)
 		if !ok {
 			return nil, syscall.EADDRINUSE
@@ -95,8 +95,8 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 func (h *Host) ephemeralPort(now clock.Instant, src netip.Addr, remote netip.AddrPort) (uint16, bool) {
 	return h.pickPort(src, remote, h.cfg.EphemeralPortLow, h.cfg.EphemeralPortHigh, &h.portNext, func(port uint16) bool {
 		local := netip.AddrPortFrom(src, port)
-		c, busy := h.conns[Tuple{Local: local, Remote: remote}]
-		return (!busy || h.timeWaitReusable(now, c)) && h.boundListener(local) == nil
+		c := h.lookupConn(Tuple{Local: local, Remote: remote})
+		return (c == nil || h.timeWaitReusable(now, c)) && h.boundListener(local) == nil
 	})
 }
 
@@ -147,8 +147,8 @@ func (h *Host) removeConn(c *Conn) {
 		if t.Readable() == 0 {
 			t.FreeBuffers() // nothing left for the user: free it now
 		}
-	} else {
-		h.timeWaits--
+	} else if _, ok := c.f.(*timeWaitForm); ok {
+		h.timeWaits-- // a table's entry has left its table already
 	}
 	c.mem.detach()
 	c.mu.Unlock()

@@ -125,10 +125,18 @@ func (c *Conn) full() *tcp.TCB {
 }
 
 // timeWait returns the connection's TIME_WAIT entry once the host keeps
-// it alone, else nil. Called with c.mu held.
+// it alone, else nil: the map's own, or a copy of a TIME_WAIT table's,
+// which only reads may use (changes go through c.f). Called with c.mu
+// held.
 func (c *Conn) timeWait() *tcp.TimeWaitEntry {
-	f, _ := c.f.(*timeWaitForm)
-	return (*tcp.TimeWaitEntry)(f)
+	switch f := c.f.(type) {
+	case *timeWaitForm:
+		return f.entry()
+	case twForm:
+		w := f.view()
+		return &w
+	}
+	return nil
 }
 
 // setTCB makes t the connection's form. Called with c.mu held (or before

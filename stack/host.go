@@ -34,7 +34,7 @@ type Host struct {
 	conns     map[Tuple]*Conn
 	listeners map[netip.AddrPort]*Listener
 	timers    timerWheel
-	timeWaits int       // connections whose TCB was replaced by a TIME_WAIT entry
+	timeWaits int       // connections in the map whose TCB was replaced by a TIME_WAIT entry
 	portNext  uint32    // RFC 6056 Algorithm 3's "next_ephemeral"
 	retired   connStats // per-connection counts of removed connections and TIME_WAIT entries
 
@@ -66,6 +66,8 @@ type Host struct {
 
 	fwd forwarding // forwarding any destination (forward.go)
 
+	tw timeWaitTables // TIME_WAIT outside the map (twhost.go); guarded by tw.mu
+
 	subs subscribers // trace subscriptions (subscribe.go)
 }
 
@@ -83,6 +85,7 @@ func NewHost(cfg Config) *Host {
 	}
 	addrs := append([]netip.Prefix(nil), cfg.Addrs...)
 	h.addrs.Store(&addrs)
+	h.tw.epoch = &twEpoch{}
 	h.out.init(cfg.MTU)
 	h.mem.lim = cfg.Memory
 	return h
@@ -120,7 +123,7 @@ func (h *Host) Counters() Counters {
 		}
 		c.mu.Unlock()
 	}
-	timeWaits := h.timeWaits
+	timeWaits := h.timeWaitCount()
 	h.mu.Unlock()
 	h.countMu.Lock()
 	k := h.counters
@@ -215,7 +218,7 @@ func (h *Host) markDirty(c *Conn) {
 func (h *Host) NextDeadline() clock.Instant {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return clock.Min(clock.Min(h.timers.next(), h.syn.next()), h.nextForward())
+	return clock.Min(clock.Min(h.timers.next(), h.syn.next()), clock.Min(h.nextForward(), h.nextTimeWait()))
 }
 
 // HasPendingOutput reports whether Flush has work.
@@ -239,6 +242,7 @@ func (h *Host) Tick(now clock.Instant) {
 		c.mu.Unlock()
 		h.markDirty(c)
 	}
+	h.tickTimeWaits(now)
 	h.tickRequests(now)
 	h.tickForwards(now)
 	h.mu.Unlock()
@@ -273,7 +277,7 @@ func (h *Host) Crash(now clock.Instant) {
 	h.crashRequests(now)
 	h.synDue = nil
 	h.crashForward()
-	h.rekey()
+	h.crashTimeWaits(now) // and rekey
 	for _, c := range conns {
 		c.removed = true
 		c.timer = unarmed

@@ -46,6 +46,7 @@ func (h *Host) Sockets() []Socket {
 		cs = append(cs, c.socket())
 		c.mu.Unlock()
 	}
+	cs = h.timeWaitSockets(cs)
 	order := func(a, b Socket) int {
 		if c := a.Local.Compare(b.Local); c != 0 {
 			return c
@@ -55,6 +56,17 @@ func (h *Host) Sockets() []Socket {
 	slices.SortFunc(ls, order)
 	slices.SortFunc(cs, order)
 	return append(ls, cs...)
+}
+
+// entrySocket is the row of t's connection kept as its TIME_WAIT entry
+// in a table: as socket gives it for one in the map.
+func entrySocket(t Tuple, w *tcp.TimeWaitEntry) Socket {
+	i := w.Info()
+	s := Socket{State: i.State, Local: t.Local, Remote: t.Remote, RcvWnd: i.RcvWnd, TimerDue: clock.Never}
+	if i.State == tcp.TimeWait {
+		s.Timer, s.TimerDue = tcp.TimerTimeWait, w.Deadline()
+	}
+	return s
 }
 
 // socket is c's row; c.mu is held.

@@ -31,13 +31,17 @@ func (h *Host) compactTimeWait(now clock.Instant, c *Conn) {
 	}
 	// The entry holds no buffer memory: give the TCB's back now.
 	t.FreeBuffers()
-	if h.timeWaits >= h.cfg.MaxTimeWait {
+	if h.timeWaitCount() >= h.cfg.MaxTimeWait {
 		h.count(func(k *Counters) { k.TimeWaitOverflow++ })
 		t.EndTimeWait(now, tcp.Cause{Kind: tcp.CauseLimit})
 		return
 	}
 	h.retired.add(&t.Stats)
-	c.f = (*timeWaitForm)(t.TimeWaitEntry())
+	w := t.TimeWaitEntry()
+	if h.admitTimeWait(c, w) {
+		return // the connection lives on in a TIME_WAIT table (twhost.go)
+	}
+	c.f = (*timeWaitForm)(w)
 	h.timeWaits++
 }
 
