@@ -35,7 +35,7 @@ func (f *twHandle[K]) bind(c *Conn) { f.c = c }
 
 // live returns the handle's entry, or nil once it has ended. Called with
 // h.tw.mu held.
-func (f *twHandle[K]) live(ts *timeWaitTables) *twEntry[K] {
+func (f *twHandle[K]) live(ts *timeWaitTables) *twEntry[K, tcp.PackedTimeWait] {
 	if f.ep.over {
 		return nil
 	}

@@ -41,13 +41,13 @@ type twKey6 struct {
 // twKey is what the generic code needs of a key: its table and its tuple.
 type twKey[K comparable] interface {
 	comparable
-	table(ts *timeWaitTables) *twTable[K]
+	table(ts *timeWaitTables) *twTable[K, tcp.PackedTimeWait]
 	crashed(ep *twEpoch) []uint32
 	tuple(h *Host) Tuple
 }
 
-func (twKey4) table(ts *timeWaitTables) *twTable[twKey4] { return &ts.v4 }
-func (twKey6) table(ts *timeWaitTables) *twTable[twKey6] { return &ts.v6 }
+func (twKey4) table(ts *timeWaitTables) *twTable[twKey4, tcp.PackedTimeWait] { return &ts.v4 }
+func (twKey6) table(ts *timeWaitTables) *twTable[twKey6, tcp.PackedTimeWait] { return &ts.v6 }
 func (twKey4) crashed(ep *twEpoch) []uint32              { return ep.crashed[0] }
 func (twKey6) crashed(ep *twEpoch) []uint32              { return ep.crashed[1] }
 
@@ -84,8 +84,8 @@ func (h *Host) twLocal(t Tuple) (uint16, bool) {
 // of handles, who do not hold Host.mu.
 type timeWaitTables struct {
 	mu    sync.Mutex
-	v4    twTable[twKey4]
-	v6    twTable[twKey6]
+	v4    twTable[twKey4, tcp.PackedTimeWait]
+	v6    twTable[twKey6, tcp.PackedTimeWait]
 	epoch *twEpoch   // the host's life since its last crash
 	obs   twObserver // the observer of the entries that no Conn stands for
 }
@@ -236,7 +236,7 @@ func (h *Host) tickTimeWaits(now clock.Instant) {
 	h.tw.mu.Unlock()
 }
 
-func tickTable[K twKey[K]](h *Host, tab *twTable[K], now clock.Instant) {
+func tickTable[K twKey[K]](h *Host, tab *twTable[K, tcp.PackedTimeWait], now clock.Instant) {
 	for e := tab.front(); e != nil && e.tw.Deadline() <= now; e = tab.front() {
 		k := e.key
 		h.tw.obs = twObserver{h: h, t: k.tuple(h)}
@@ -265,12 +265,12 @@ func (h *Host) crashTimeWaits(now clock.Instant) {
 	ep.over = true
 	ep.crashed[0] = crashTable(h, &h.tw.v4, now)
 	ep.crashed[1] = crashTable(h, &h.tw.v6, now)
-	h.tw.v4, h.tw.v6 = twTable[twKey4]{gen: h.tw.v4.gen}, twTable[twKey6]{gen: h.tw.v6.gen}
+	h.tw.v4, h.tw.v6 = twTable[twKey4, tcp.PackedTimeWait]{gen: h.tw.v4.gen}, twTable[twKey6, tcp.PackedTimeWait]{gen: h.tw.v6.gen}
 	h.tw.epoch = &twEpoch{}
 	h.rekey()
 }
 
-func crashTable[K twKey[K]](h *Host, tab *twTable[K], now clock.Instant) []uint32 {
+func crashTable[K twKey[K]](h *Host, tab *twTable[K, tcp.PackedTimeWait], now clock.Instant) []uint32 {
 	var gens []uint32
 	for _, e := range tab.all() {
 		gens = append(gens, e.gen)
@@ -291,7 +291,7 @@ func (h *Host) timeWaitSockets(rows []Socket) []Socket {
 	return tableSockets(h, &h.tw.v6, rows)
 }
 
-func tableSockets[K twKey[K]](h *Host, tab *twTable[K], rows []Socket) []Socket {
+func tableSockets[K twKey[K]](h *Host, tab *twTable[K, tcp.PackedTimeWait], rows []Socket) []Socket {
 	for _, e := range tab.all() {
 		t := e.key.tuple(h)
 		w := e.tw.Unpack(0)

@@ -6,7 +6,6 @@ import (
 	"iter"
 
 	"github.com/synack-net/synack/clock"
-	"github.com/synack-net/synack/tcp"
 )
 
 // twTable holds TIME_WAIT entries by key in a ring of fixed chunks kept in
@@ -19,8 +18,8 @@ import (
 // positions (linear probing, deletion by backward shift, a random hash
 // seed as in reqTable) finds an entry by key. An entry thus costs its
 // slot and a few bytes of index, and no timer slot or pointer.
-type twTable[K comparable] struct {
-	chunks  [][]twEntry[K] // chunks[i] holds positions (dropped+i)<<twShift onwards
+type twTable[K comparable, V twValue] struct {
+	chunks  [][]twEntry[K, V] // chunks[i] holds positions (dropped+i)<<twShift onwards
 	dropped uint32         // chunks before chunks[0] already passed by the head
 	head    uint32         // the position of the first slot that may be live
 	end     uint32         // the position of the next slot to fill
@@ -32,12 +31,17 @@ type twTable[K comparable] struct {
 	seed    maphash.Seed
 }
 
+// twValue is what a table holds: for a host, a tcp.PackedTimeWait.
+type twValue interface {
+	Deadline() clock.Instant
+}
+
 // twEntry is one slot: a key, the generation that tells this entry from
 // later ones of the same 4-tuple (0 for a hole) and the packed entry.
-type twEntry[K comparable] struct {
+type twEntry[K comparable, V twValue] struct {
 	key K
 	gen uint32
-	tw  tcp.PackedTimeWait
+	tw  V
 }
 
 const (
@@ -48,19 +52,19 @@ const (
 	twRenumber = 1 << 31
 )
 
-func (t *twTable[K]) len() int { return t.n }
+func (t *twTable[K, V]) len() int { return t.n }
 
 // at returns the slot at position p, which lies in [head, end).
-func (t *twTable[K]) at(p uint32) *twEntry[K] {
+func (t *twTable[K, V]) at(p uint32) *twEntry[K, V] {
 	return &t.chunks[p>>twShift-t.dropped][p&(twChunk-1)]
 }
 
-func (t *twTable[K]) home(k K) int {
+func (t *twTable[K, V]) home(k K) int {
 	return int(maphash.Comparable(t.seed, k) & uint64(len(t.index)-1))
 }
 
 // find returns the bucket holding k, or -1.
-func (t *twTable[K]) find(k K) int {
+func (t *twTable[K, V]) find(k K) int {
 	if t.n == 0 {
 		return -1
 	}
@@ -74,7 +78,7 @@ func (t *twTable[K]) find(k K) int {
 }
 
 // get returns k's entry, or nil.
-func (t *twTable[K]) get(k K) *twEntry[K] {
+func (t *twTable[K, V]) get(k K) *twEntry[K, V] {
 	if i := t.find(k); i >= 0 {
 		return t.at(t.index[i] - 1)
 	}
@@ -83,11 +87,11 @@ func (t *twTable[K]) get(k K) *twEntry[K] {
 
 // fits reports whether an entry with deadline d may be appended: the ring
 // stays in deadline order.
-func (t *twTable[K]) fits(d clock.Instant) bool { return t.n == 0 || d >= t.last }
+func (t *twTable[K, V]) fits(d clock.Instant) bool { return t.n == 0 || d >= t.last }
 
 // insert appends an entry for k, which the table must not hold and whose
 // deadline fits, and returns its generation.
-func (t *twTable[K]) insert(k K, w tcp.PackedTimeWait) uint32 {
+func (t *twTable[K, V]) insert(k K, w V) uint32 {
 	if len(t.index) == 0 {
 		t.seed = maphash.MakeSeed()
 		t.index = make([]uint32, minIndex)
@@ -98,19 +102,19 @@ func (t *twTable[K]) insert(k K, w tcp.PackedTimeWait) uint32 {
 	if t.gen == 0 {
 		t.gen = 1
 	}
-	p := t.appendSlot(twEntry[K]{key: k, gen: t.gen, tw: w})
+	p := t.appendSlot(twEntry[K, V]{key: k, gen: t.gen, tw: w})
 	t.place(p)
 	t.n++
 	return t.gen
 }
 
 // appendSlot puts e at the tail and returns its position.
-func (t *twTable[K]) appendSlot(e twEntry[K]) uint32 {
+func (t *twTable[K, V]) appendSlot(e twEntry[K, V]) uint32 {
 	if t.end == twRenumber {
 		t.rebuild()
 	}
 	if t.end&(twChunk-1) == 0 {
-		t.chunks = append(t.chunks, make([]twEntry[K], twChunk))
+		t.chunks = append(t.chunks, make([]twEntry[K, V], twChunk))
 	}
 	p := t.end
 	t.end++
@@ -120,7 +124,7 @@ func (t *twTable[K]) appendSlot(e twEntry[K]) uint32 {
 }
 
 // place puts position p into its probe chain.
-func (t *twTable[K]) place(p uint32) {
+func (t *twTable[K, V]) place(p uint32) {
 	mask := len(t.index) - 1
 	i := t.home(t.at(p).key)
 	for t.index[i] != 0 {
@@ -131,34 +135,34 @@ func (t *twTable[K]) place(p uint32) {
 
 // update stores w as k's entry, which the table holds, moving it to the
 // tail when its deadline changed (a restarted 2×MSL, never earlier).
-func (t *twTable[K]) update(k K, w tcp.PackedTimeWait) {
+func (t *twTable[K, V]) update(k K, w V) {
 	i := t.find(k)
 	e := t.at(t.index[i] - 1)
 	if w.Deadline() == e.tw.Deadline() {
 		e.tw = w
 		return
 	}
-	moved := twEntry[K]{key: k, gen: e.gen, tw: w}
+	moved := twEntry[K, V]{key: k, gen: e.gen, tw: w}
 	t.unlink(i)
-	*e = twEntry[K]{}
+	*e = twEntry[K, V]{}
 	t.holes++
 	t.place(t.appendSlot(moved))
 	t.trim()
 }
 
 // remove forgets k's entry, if it is held.
-func (t *twTable[K]) remove(k K) {
+func (t *twTable[K, V]) remove(k K) {
 	i := t.find(k)
 	if i < 0 {
 		return
 	}
-	*t.at(t.index[i] - 1) = twEntry[K]{}
+	*t.at(t.index[i] - 1) = twEntry[K, V]{}
 	t.holes++
 	t.n--
 	t.unlink(i)
 	switch {
 	case t.n == 0:
-		*t = twTable[K]{gen: t.gen}
+		*t = twTable[K, V]{gen: t.gen}
 		return
 	case len(t.index) > minIndex && 8*t.n < len(t.index):
 		t.rehash(len(t.index) / 2)
@@ -168,7 +172,7 @@ func (t *twTable[K]) remove(k K) {
 
 // trim moves the head past the holes there, frees the chunks it has
 // passed, and rebuilds the ring when it is mostly holes.
-func (t *twTable[K]) trim() {
+func (t *twTable[K, V]) trim() {
 	for t.head < t.end && t.at(t.head).gen == 0 {
 		t.head++
 		t.holes--
@@ -185,7 +189,7 @@ func (t *twTable[K]) trim() {
 
 // rebuild copies the live entries, in order, into a new ring that starts
 // at position 0, and reindexes them.
-func (t *twTable[K]) rebuild() {
+func (t *twTable[K, V]) rebuild() {
 	old := *t
 	t.chunks, t.dropped, t.head, t.end, t.holes = nil, 0, 0, 0, 0
 	for _, e := range old.all() {
@@ -196,7 +200,7 @@ func (t *twTable[K]) rebuild() {
 
 // unlink empties bucket i and shifts back the entries after it whose
 // chain passed through it, so that no lookup stops early.
-func (t *twTable[K]) unlink(i int) {
+func (t *twTable[K, V]) unlink(i int) {
 	mask := len(t.index) - 1
 	t.index[i] = 0
 	for j := (i + 1) & mask; t.index[j] != 0; j = (j + 1) & mask {
@@ -209,7 +213,7 @@ func (t *twTable[K]) unlink(i int) {
 }
 
 // rehash rebuilds the index with size buckets.
-func (t *twTable[K]) rehash(size int) {
+func (t *twTable[K, V]) rehash(size int) {
 	t.index = make([]uint32, size)
 	for p := t.head; p < t.end; p++ {
 		if t.at(p).gen != 0 {
@@ -219,7 +223,7 @@ func (t *twTable[K]) rehash(size int) {
 }
 
 // front returns the live entry with the earliest deadline, or nil.
-func (t *twTable[K]) front() *twEntry[K] {
+func (t *twTable[K, V]) front() *twEntry[K, V] {
 	if t.n == 0 {
 		return nil
 	}
@@ -227,7 +231,7 @@ func (t *twTable[K]) front() *twEntry[K] {
 }
 
 // next is the earliest deadline, or clock.Never.
-func (t *twTable[K]) next() clock.Instant {
+func (t *twTable[K, V]) next() clock.Instant {
 	if e := t.front(); e != nil {
 		return e.tw.Deadline()
 	}
@@ -236,8 +240,8 @@ func (t *twTable[K]) next() clock.Instant {
 
 // all yields the live entries in deadline order with their positions. The
 // loop must not change the table.
-func (t *twTable[K]) all() iter.Seq2[uint32, *twEntry[K]] {
-	return func(yield func(uint32, *twEntry[K]) bool) {
+func (t *twTable[K, V]) all() iter.Seq2[uint32, *twEntry[K, V]] {
+	return func(yield func(uint32, *twEntry[K, V]) bool) {
 		for p := t.head; p < t.end; p++ {
 			if e := t.at(p); e.gen != 0 && !yield(p, e) {
 				return
@@ -249,7 +253,7 @@ func (t *twTable[K]) all() iter.Seq2[uint32, *twEntry[K]] {
 // check returns an error naming the first broken rule of the table: every
 // live slot is indexed and found by its key, the ring is in deadline
 // order, and the counts add up.
-func (t *twTable[K]) check() error {
+func (t *twTable[K, V]) check() error {
 	live, holes, indexed := 0, 0, 0
 	last := clock.Instant(0)
 	for p := t.head; p < t.end; p++ {

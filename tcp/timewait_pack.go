@@ -80,4 +80,4 @@ func (p *PackedTimeWait) Ended(crashed bool) TimeWaitEntry {
 }
 
 // Deadline is when the packed entry's 2×MSL ends.
-func (p *PackedTimeWait) Deadline() clock.Instant { return joinInstant(p.deadline) }
+func (p PackedTimeWait) Deadline() clock.Instant { return joinInstant(p.deadline) }
