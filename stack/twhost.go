@@ -48,8 +48,8 @@ type twKey[K comparable] interface {
 
 func (twKey4) table(ts *timeWaitTables) *twTable[twKey4, tcp.PackedTimeWait] { return &ts.v4 }
 func (twKey6) table(ts *timeWaitTables) *twTable[twKey6, tcp.PackedTimeWait] { return &ts.v6 }
-func (twKey4) crashed(ep *twEpoch) []uint32              { return ep.crashed[0] }
-func (twKey6) crashed(ep *twEpoch) []uint32              { return ep.crashed[1] }
+func (twKey4) crashed(ep *twEpoch) []uint32                                  { return ep.crashed[0] }
+func (twKey6) crashed(ep *twEpoch) []uint32                                  { return ep.crashed[1] }
 
 func (k twKey4) tuple(h *Host) Tuple {
 	return twTuple(h, netip.AddrFrom4(k.remote), k.rport, k.lport, k.loc)

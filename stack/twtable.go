@@ -20,14 +20,14 @@ import (
 // slot and a few bytes of index, and no timer slot or pointer.
 type twTable[K comparable, V twValue] struct {
 	chunks  [][]twEntry[K, V] // chunks[i] holds positions (dropped+i)<<twShift onwards
-	dropped uint32         // chunks before chunks[0] already passed by the head
-	head    uint32         // the position of the first slot that may be live
-	end     uint32         // the position of the next slot to fill
-	index   []uint32       // 1 + a position, 0 for an empty bucket; len 0 or a power of two
-	n       int            // live entries
-	holes   int            // dead slots in [head, end)
-	last    clock.Instant  // the latest deadline in the ring: appends must not be earlier
-	gen     uint32         // the last generation given out
+	dropped uint32            // chunks before chunks[0] already passed by the head
+	head    uint32            // the position of the first slot that may be live
+	end     uint32            // the position of the next slot to fill
+	index   []uint32          // 1 + a position, 0 for an empty bucket; len 0 or a power of two
+	n       int               // live entries
+	holes   int               // dead slots in [head, end)
+	last    clock.Instant     // the latest deadline in the ring: appends must not be earlier
+	gen     uint32            // the last generation given out
 	seed    maphash.Seed
 }
 
