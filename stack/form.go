@@ -8,7 +8,9 @@ import (
 // form is what the host holds of a connection. A connection is a full
 // TCB until TIME_WAIT; once its user has read everything, the host swaps
 // the TCB for the TIME_WAIT entry the TCB was already delegating to
-// (compactTimeWait), and the TCB and its buffers are freed. (A half-open
+// (compactTimeWait), and the TCB and its buffers are freed; most such
+// entries then leave the map for a TIME_WAIT table, and the Conn's form
+// becomes a handle on its slot (twHandle). (A half-open
 // connection of a listener is a third form, a tcp.Request in the SYN
 // queue, which the host expands into a TCB for each segment or timer, so
 // that it too changes state only through the TCB.)

@@ -12,8 +12,8 @@ import (
 // Census counts what a host holds: what a drained host must be back to
 // zero on, and what a leak shows in.
 type Census struct {
-	Conns     int // connections in the table, in every form but half-open requests
-	TimeWait  int // of them, compact TIME_WAIT entries
+	Conns     int // connections in the map and the TIME_WAIT tables, in every form but half-open requests
+	TimeWait  int // of them, compact TIME_WAIT entries (in the map or the tables)
 	SynQueue  int // half-open requests (SYN_RCVD) in the SYN queue
 	Listeners int
 	// Timers is the number of connections armed in the timer wheel.

@@ -242,3 +242,43 @@ func TestTimeWaitTableOutOfOrder(t *testing.T) {
 		t.Errorf("at the second 2×MSL: %v", early.State())
 	}
 }
+
+// An IPv6 connection in TIME_WAIT goes to the IPv6 table, reads as
+// TIME_WAIT there and ends at 2×MSL.
+func TestTimeWaitTableIPv6(t *testing.T) {
+	a6, b6 := netip.MustParsePrefix("fd00::1/64"), netip.MustParsePrefix("fd00::2/64")
+	p := newTestPair(t, nil)
+	p.a.AddAddress(a6)
+	p.b.AddAddress(b6)
+	port := netip.AddrPortFrom(b6.Addr(), 443)
+	ln, err := p.b.Listen(0, port, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.a.Connect(p.now, netip.AddrPortFrom(a6.Addr(), 0), port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.pump()
+	s, _ := ln.Accept()
+	if s == nil {
+		t.Fatal("not accepted")
+	}
+	p.closeBoth([]*Conn{c}, []*Conn{s})
+	p.a.tw.mu.Lock()
+	n6 := p.a.tw.v6.len()
+	p.a.tw.mu.Unlock()
+	if !inTable(c) || n6 != 1 || c.State() != tcp.TimeWait {
+		t.Fatalf("in the IPv6 table %v (%d entries), state %v", inTable(c), n6, c.State())
+	}
+	if rows := p.a.Sockets(); len(rows) != 1 || rows[0].Local != c.Tuple().Local || rows[0].Remote != port {
+		t.Errorf("socket table %+v", rows)
+	}
+	if err := p.a.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+	p.until(p.now.Add(60 * time.Second))
+	if st := c.State(); st != tcp.Closed {
+		t.Errorf("state %v after 2×MSL", st)
+	}
+}
