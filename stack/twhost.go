@@ -211,6 +211,32 @@ func (h *Host) lookupConn(t Tuple) *Conn {
 	return c
 }
 
+// tableReusable reports whether a TIME_WAIT table holds t, and if so
+// whether an active open may take it over now (timeWaitReusable), without
+// making a handle. Called with h.mu held.
+func (h *Host) tableReusable(now clock.Instant, t Tuple) (held, reusable bool) {
+	loc, ok := h.twLocal(t)
+	if !ok {
+		return false, false
+	}
+	r, lp, rp := t.Remote.Addr(), t.Local.Port(), t.Remote.Port()
+	h.tw.mu.Lock()
+	var w *tcp.PackedTimeWait
+	if r.Is4() {
+		if e := h.tw.v4.get(twKey4{remote: r.As4(), rport: rp, lport: lp, loc: loc}); e != nil {
+			w = &e.tw
+		}
+	} else if e := h.tw.v6.get(twKey6{remote: r.As16(), rport: rp, lport: lp, loc: loc}); e != nil {
+		w = &e.tw
+	}
+	if w != nil {
+		e := w.Unpack(0) // the offset does not matter to ReusableBy
+		reusable = h.reuseAllowed(t) && e.ReusableBy(now, timeWaitReuseDelay, h.tcpCfg.TimeWait)
+	}
+	h.tw.mu.Unlock()
+	return w != nil, reusable
+}
+
 // connCount is the number of connections MaxConns bounds: those in the
 // map and those in TIME_WAIT tables. Called with h.mu held.
 func (h *Host) connCount() int {

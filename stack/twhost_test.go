@@ -282,3 +282,38 @@ func TestTimeWaitTableIPv6(t *testing.T) {
 		t.Errorf("state %v after 2×MSL", st)
 	}
 }
+
+// With one ephemeral port, held in a TIME_WAIT table, an active open
+// finds no port until tcp_tw_reuse's second has passed, and then takes
+// that one over.
+func TestTimeWaitTableEphemeralReuse(t *testing.T) {
+	p := newTestPair(t, func(c *Config) {
+		c.TimeWaitReuse = TimeWaitReuseOn
+		c.EphemeralPortLow, c.EphemeralPortHigh = 40000, 40000
+	})
+	clients, servers := p.open(t, 1)
+	old := clients[0]
+	p.closeBoth(clients, servers)
+	if !inTable(old) {
+		t.Fatal("not in the TIME_WAIT table")
+	}
+	p.until(p.now.Add(time.Second - 1))
+	if _, err := p.a.Connect(p.now, netip.AddrPort{}, testPortB); err != syscall.EADDRNOTAVAIL {
+		t.Fatalf("connect before the reuse delay: %v", err)
+	}
+	p.until(p.now.Add(1))
+	c, err := p.a.Connect(p.now, netip.AddrPort{}, testPortB)
+	if err != nil || c.Tuple() != old.Tuple() {
+		t.Fatalf("connect after the reuse delay: %v, tuple %v", err, c)
+	}
+	if st := old.State(); st != tcp.Closed {
+		t.Errorf("the old connection: %v", st)
+	}
+	p.pump()
+	if st := c.State(); st != tcp.Established {
+		t.Errorf("the new connection: %v", st)
+	}
+	if err := p.a.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+}
