@@ -201,8 +201,8 @@ func (c *Conn) CloseRead() {
 // closes at once, as an ABORT of a TCB in TIME_WAIT does.
 func (c *Conn) Abort(now clock.Instant) {
 	_ = c.call(func(t *tcp.TCB) error { t.Abort(now); return nil },
-		func(w *tcp.TimeWaitEntry) error {
-			w.End(now, tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallAbort}, c)
+		func(*tcp.TimeWaitEntry) error {
+			c.f.endTimeWait(now, tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallAbort}, c)
 			return nil
 		})
 }

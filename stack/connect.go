@@ -58,7 +58,7 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 	} else if !h.isLocal(src) && !h.fwd.on.Load() { // forwarding: any source (forward.go)
 		return nil, syscall.EADDRNOTAVAIL
 	}
-	if len(h.conns) >= h.cfg.MaxConns {
+	if h.connCount() >= h.cfg.MaxConns {
 		h.count(func(k *Counters) { k.ConnLimit++ })
 		return nil, syscall.ENOBUFS
 	}
@@ -72,7 +72,7 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 		t.Local = netip.AddrPortFrom(src, port)
 	}
 	p := h.openParams(now, t, nil, o)
-	if old, busy := h.conns[t]; busy {
+	if old := h.lookupConn(t); old != nil {
 		iss, ok := h.takeTimeWait(now, old)
 		if !ok {
 			return nil, syscall.EADDRINUSE
@@ -95,8 +95,14 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 func (h *Host) ephemeralPort(now clock.Instant, src netip.Addr, remote netip.AddrPort) (uint16, bool) {
 	return h.pickPort(src, remote, h.cfg.EphemeralPortLow, h.cfg.EphemeralPortHigh, &h.portNext, func(port uint16) bool {
 		local := netip.AddrPortFrom(src, port)
-		c, busy := h.conns[Tuple{Local: local, Remote: remote}]
-		return (!busy || h.timeWaitReusable(now, c)) && h.boundListener(local) == nil
+		t := Tuple{Local: local, Remote: remote}
+		free := true
+		if c, busy := h.conns[t]; busy {
+			free = h.timeWaitReusable(now, c)
+		} else if held, reusable := h.tableReusable(now, t); held {
+			free = reusable // without making a Conn for every port tried
+		}
+		return free && h.boundListener(local) == nil
 	})
 }
 
@@ -104,18 +110,25 @@ func (h *Host) ephemeralPort(now clock.Instant, src netip.Addr, remote netip.Add
 // 4-tuple: c is a TIME_WAIT entry that TimeWaitReuse (Linux's
 // tcp_tw_reuse) allows to be reused. Called with h.mu held.
 func (h *Host) timeWaitReusable(now clock.Instant, c *Conn) bool {
-	switch h.cfg.TimeWaitReuse {
-	case TimeWaitReuseOff:
+	if !h.reuseAllowed(c.tuple) {
 		return false
-	case TimeWaitReuseLoopback:
-		if !c.tuple.Remote.Addr().IsLoopback() {
-			return false
-		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w := c.timeWait()
 	return w != nil && w.ReusableBy(now, timeWaitReuseDelay, h.tcpCfg.TimeWait)
+}
+
+// reuseAllowed reports whether TimeWaitReuse lets an active open take
+// over t's 4-tuple from TIME_WAIT at all.
+func (h *Host) reuseAllowed(t Tuple) bool {
+	switch h.cfg.TimeWaitReuse {
+	case TimeWaitReuseOff:
+		return false
+	case TimeWaitReuseLoopback:
+		return t.Remote.Addr().IsLoopback()
+	}
+	return true
 }
 
 // takeTimeWait ends the TIME_WAIT entry c for an active open that reuses
@@ -147,8 +160,8 @@ func (h *Host) removeConn(c *Conn) {
 		if t.Readable() == 0 {
 			t.FreeBuffers() // nothing left for the user: free it now
 		}
-	} else {
-		h.timeWaits--
+	} else if _, ok := c.f.(*timeWaitForm); ok {
+		h.timeWaits-- // a table's entry has left its table already
 	}
 	c.mem.detach()
 	c.mu.Unlock()

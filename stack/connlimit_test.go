@@ -90,3 +90,25 @@ func TestConnLimitFinalAck(t *testing.T) {
 		t.Fatalf("after the SYN-ACK retransmission: %d connections, %d requests; want 2, 0", c.Conns, c.SynQueue)
 	}
 }
+
+// A connection in the TIME_WAIT table counts toward MaxConns for a
+// listener too, as the config says: with B's one connection in TIME_WAIT
+// (B closed first), a new SYN is dropped and counted.
+func TestConnLimitListenerCountsTimeWait(t *testing.T) {
+	p := newTestPair(t, nil)
+	p.b.cfg.MaxConns = 1
+	clients, servers := p.open(t, 1)
+	p.closeBoth(servers, clients)
+	if c := p.b.Census(); c.Conns != 1 || c.TimeWait != 1 {
+		t.Fatalf("B's census %+v, want its one connection in TIME_WAIT", c)
+	}
+	second, err := p.a.Connect(p.now, netip.AddrPort{}, testPortB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.pump()
+	if k := p.b.Counters(); second.State() != tcp.SynSent || k.ConnLimit != 1 || k.Drops[DropConnLimit] != 1 {
+		t.Fatalf("second in %v; B's ConnLimit %d, drops %d; want its SYN dropped at the limit",
+			second.State(), k.ConnLimit, k.Drops[DropConnLimit])
+	}
+}

@@ -8,10 +8,12 @@ import (
 // form is what the host holds of a connection. A connection is a full
 // TCB until TIME_WAIT; once its user has read everything, the host swaps
 // the TCB for the TIME_WAIT entry the TCB was already delegating to
-// (compactTimeWait), and the TCB and its buffers are freed. A listener's
-// half-open connection is the third form, a tcp.Request in the SYN queue
-// that the host drives as a requestForm (form_request.go), swapped for
-// the full form when the handshake completes.
+// (compactTimeWait), and the TCB and its buffers are freed; most such
+// entries then leave the map for a TIME_WAIT table, and the Conn's form
+// becomes a handle on its slot (twHandle). A listener's half-open
+// connection is the third form, a tcp.Request in the SYN queue that the
+// host drives as a requestForm (form_request.go), swapped for the full
+// form when the handshake completes.
 //
 // The host's shared paths (a segment, the output, the timers, the state,
 // the snapshot a waiting user reads, the socket table) call only these
@@ -125,10 +127,18 @@ func (c *Conn) full() *tcp.TCB {
 }
 
 // timeWait returns the connection's TIME_WAIT entry once the host keeps
-// it alone, else nil. Called with c.mu held.
+// it alone, else nil: the map's own, or a copy of a TIME_WAIT table's,
+// which only reads may use (changes go through c.f). Called with c.mu
+// held.
 func (c *Conn) timeWait() *tcp.TimeWaitEntry {
-	f, _ := c.f.(*timeWaitForm)
-	return (*tcp.TimeWaitEntry)(f)
+	switch f := c.f.(type) {
+	case *timeWaitForm:
+		return f.entry()
+	case twForm:
+		w := f.view()
+		return &w
+	}
+	return nil
 }
 
 // setTCB makes t the connection's form. Called with c.mu held (or before

@@ -422,7 +422,7 @@ func (h *Host) flushForwards(now clock.Instant, emit func([]byte)) {
 		delete(fl.pending, r.tuple)
 		s := r.state
 		r.state, r.err = fwdGone, syscall.EALREADY
-		if _, busy := h.conns[r.tuple]; busy {
+		if h.lookupConn(r.tuple) != nil {
 			continue // a connection took the tuple meanwhile
 		}
 		if k, ok := h.keyOf(r.tuple); ok && h.syn.get(k) != nil {

@@ -34,7 +34,7 @@ type Host struct {
 	conns     map[Tuple]*Conn
 	listeners map[netip.AddrPort]*Listener
 	timers    timerWheel
-	timeWaits int       // connections whose TCB was replaced by a TIME_WAIT entry
+	timeWaits int       // connections in the map whose TCB was replaced by a TIME_WAIT entry
 	portNext  uint32    // RFC 6056 Algorithm 3's "next_ephemeral"
 	retired   connStats // per-connection counts of removed connections and TIME_WAIT entries
 
@@ -67,6 +67,8 @@ type Host struct {
 
 	fwd forwarding // forwarding any destination (forward.go)
 
+	tw timeWaitTables // TIME_WAIT outside the map (twhost.go); guarded by tw.mu
+
 	subs subscribers // trace subscriptions (subscribe.go)
 }
 
@@ -84,6 +86,7 @@ func NewHost(cfg Config) *Host {
 	}
 	addrs := append([]netip.Prefix(nil), cfg.Addrs...)
 	h.addrs.Store(&addrs)
+	h.tw.epoch = &twEpoch{}
 	h.out.init(cfg.MTU)
 	h.mem.lim = cfg.Memory
 	return h
@@ -121,7 +124,7 @@ func (h *Host) Counters() Counters {
 		}
 		c.mu.Unlock()
 	}
-	timeWaits := h.timeWaits
+	timeWaits := h.timeWaitCount()
 	h.mu.Unlock()
 	h.countMu.Lock()
 	k := h.counters
@@ -216,7 +219,7 @@ func (h *Host) markDirty(c *Conn) {
 func (h *Host) NextDeadline() clock.Instant {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return clock.Min(clock.Min(h.timers.next(), h.syn.next()), h.nextForward())
+	return clock.Min(clock.Min(h.timers.next(), h.syn.next()), clock.Min(h.nextForward(), h.nextTimeWait()))
 }
 
 // HasPendingOutput reports whether Flush has work.
@@ -240,6 +243,7 @@ func (h *Host) Tick(now clock.Instant) {
 		c.mu.Unlock()
 		h.markDirty(c)
 	}
+	h.tickTimeWaits(now)
 	h.tickRequests(now)
 	h.tickForwards(now)
 	h.mu.Unlock()
@@ -274,7 +278,7 @@ func (h *Host) Crash(now clock.Instant) {
 	h.crashRequests(now)
 	h.synDue = nil
 	h.crashForward()
-	h.rekey()
+	h.crashTimeWaits(now) // and rekey
 	for _, c := range conns {
 		c.removed = true
 		c.timer = unarmed

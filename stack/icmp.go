@@ -65,7 +65,7 @@ func (h *Host) deliverICMP(now clock.Instant, src, dst netip.Addr, proto uint8, 
 	seq := tcp.Seq(qseq)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	c := h.conns[t]
+	c := h.lookupConn(t)
 	if c == nil {
 		if !h.requestICMPError(t, seq, cls, mtu) {
 			h.count(func(k *Counters) { k.Drops[DropBadICMP]++ })

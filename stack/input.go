@@ -88,7 +88,7 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	c := h.conns[t]
+	c := h.lookupConn(t)
 	if c != nil && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagSYN && h.reuseTimeWait(now, c, &seg) {
 		c = nil // RFC 6191: the SYN opens a new incarnation
 	}

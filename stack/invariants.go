@@ -12,8 +12,8 @@ import (
 // Census counts what a host holds: what a drained host must be back to
 // zero on, and what a leak shows in.
 type Census struct {
-	Conns     int // connections in the table, in every form but half-open requests
-	TimeWait  int // of them, compact TIME_WAIT entries
+	Conns     int // connections in the map and the TIME_WAIT tables, in every form but half-open requests
+	TimeWait  int // of them, compact TIME_WAIT entries (in the map or the tables)
 	SynQueue  int // half-open requests (SYN_RCVD) in the SYN queue
 	Listeners int
 	// Timers is the number of connections armed in the timer wheel.
@@ -30,8 +30,10 @@ type Census struct {
 func (h *Host) Census() Census {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	c := Census{Conns: len(h.conns), TimeWait: h.timeWaits, Listeners: len(h.listeners), SynQueue: h.syn.len()}
+	tw := h.timeWaitCount() - h.timeWaits // in the TIME_WAIT tables
+	c := Census{Conns: len(h.conns) + tw, TimeWait: h.timeWaits + tw, Listeners: len(h.listeners), SynQueue: h.syn.len()}
 	c.States[tcp.SynReceived] += h.syn.len()
+	c.States[tcp.TimeWait] += tw
 	for _, conn := range h.conns {
 		if conn.timer.deadline != clock.Never {
 			c.Timers++
@@ -85,6 +87,9 @@ func (h *Host) CheckInvariants() error {
 		return err
 	}
 	if err := h.checkForwards(); err != nil { // forward.go, udp_forward.go
+		return err
+	}
+	if err := h.checkTimeWaits(); err != nil { // twhost.go
 		return err
 	}
 	return h.checkRequests()

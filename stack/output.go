@@ -168,6 +168,7 @@ func (h *Host) Flush(now clock.Instant, emit func(pkt []byte)) {
 	}
 	h.dirtyMu.Lock()
 	if h.dirty == nil {
+		clear(list) // drop the pointers, so that no Conn a user let go stays alive
 		h.dirty = list[:0]
 	}
 	h.dirtyMu.Unlock()

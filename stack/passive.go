@@ -174,7 +174,7 @@ func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 		// The client's SYN retransmission tries again later.
 		h.count(func(k *Counters) { k.ListenOverflows++; k.ListenDrops++ })
 		h.drop(now, t, seg, DropListenOverflow)
-	case len(h.conns) >= h.cfg.MaxConns:
+	case h.connCount() >= h.cfg.MaxConns:
 		// No room for the connection: as for a full accept queue, the
 		// SYN is dropped and its retransmission tries again.
 		h.count(func(k *Counters) { k.ConnLimit++; k.ListenDrops++ })
@@ -219,7 +219,7 @@ func (h *Host) acceptQueueFull(now clock.Instant, l *Listener, t Tuple, seg *tcp
 // and the connection stays half-open, to be retried by the peer's next
 // segment or our SYN-ACK retransmission. Called with h.mu held.
 func (h *Host) atConnLimit(now clock.Instant, t Tuple, seg *tcp.Segment) bool {
-	if seg.Flags&(wire.FlagACK|wire.FlagRST|wire.FlagSYN) != wire.FlagACK || len(h.conns) < h.cfg.MaxConns {
+	if seg.Flags&(wire.FlagACK|wire.FlagRST|wire.FlagSYN) != wire.FlagACK || h.connCount() < h.cfg.MaxConns {
 		return false
 	}
 	h.count(func(k *Counters) { k.ConnLimit++ })

@@ -47,6 +47,7 @@ func (h *Host) Sockets() []Socket {
 		cs = append(cs, socketOf(c.tuple, c.f))
 		c.mu.Unlock()
 	}
+	cs = h.timeWaitSockets(cs)
 	// Half-open connections, as Linux lists its request socks (SYN-RECV).
 	for k, r := range h.syn.all() {
 		t := h.tupleOf(k)
@@ -62,6 +63,17 @@ func (h *Host) Sockets() []Socket {
 	slices.SortFunc(ls, order)
 	slices.SortFunc(cs, order)
 	return append(ls, cs...)
+}
+
+// entrySocket is the row of t's connection kept as its TIME_WAIT entry
+// in a table: as socket gives it for one in the map.
+func entrySocket(t Tuple, w *tcp.TimeWaitEntry) Socket {
+	i := w.Info()
+	s := Socket{State: i.State, Local: t.Local, Remote: t.Remote, RcvWnd: i.RcvWnd, TimerDue: clock.Never}
+	if i.State == tcp.TimeWait {
+		s.Timer, s.TimerDue = tcp.TimerTimeWait, w.Deadline()
+	}
+	return s
 }
 
 // socketOf is the row of connection t in form f (with its Conn's lock

@@ -6,20 +6,23 @@ import (
 	"github.com/synack-net/synack/wire"
 )
 
-// The TIME_WAIT table. A connection that reaches TIME_WAIT keeps its place
-// in the demux table and the timer wheel (so that its 4-tuple stays busy
-// and its 2×MSL expires in order with every other timer), but once its TCB
-// user has read what it received, the host swaps the TCB for the
+// TIME_WAIT. A connection that reaches TIME_WAIT keeps its TCB only until
+// its user has read what it received; then the host swaps the TCB for the
 // tcp.TimeWaitEntry the TCB has been handing TIME_WAIT to since it got
-// there: 48 bytes of sequence numbers, timestamps and a deadline instead of
-// the TCB's buffers, congestion, RTT and SACK state. The rules are written
-// once, in package tcp, and the entry records its own end through the same
-// observer (the Conn) with the same causes, so traces and counters cannot
-// tell the difference. The table is bounded by Config.MaxTimeWait.
+// there: sequence numbers, timestamps and a deadline instead of the TCB's
+// buffers, congestion, RTT and SACK state. The entry leaves the connection
+// map for a TIME_WAIT table (twhost.go), packed into a 56-byte slot that is
+// also its place in the tables' timer queue; the rare one the table cannot
+// take stays in the map as a timeWaitForm, armed in the timer wheel. The
+// rules are written once, in package tcp, and the entry records its own
+// end through the same observer paths with the same causes, so traces and
+// counters cannot tell the difference. Map and tables together are bounded
+// by Config.MaxTimeWait.
 
 // compactTimeWait replaces the TCB of a connection that reached TIME_WAIT
 // by its TIME_WAIT entry, which already holds every rule of that state and
-// the ACK it may still owe. A TCB with unread data stays until the user
+// the ACK it may still owe, and moves the entry to a TIME_WAIT table when
+// it fits there. A TCB with unread data stays until the user
 // has read it (Conn.Read marks it for the next Flush). When the table is
 // full, the connection is closed at once instead, as Linux does when its
 // tcp_max_tw_buckets is reached ("time wait bucket table overflow").
@@ -31,13 +34,17 @@ func (h *Host) compactTimeWait(now clock.Instant, c *Conn) {
 	}
 	// The entry holds no buffer memory: give the TCB's back now.
 	t.FreeBuffers()
-	if h.timeWaits >= h.cfg.MaxTimeWait {
+	if h.timeWaitCount() >= h.cfg.MaxTimeWait {
 		h.count(func(k *Counters) { k.TimeWaitOverflow++ })
 		t.EndTimeWait(now, tcp.Cause{Kind: tcp.CauseLimit})
 		return
 	}
 	h.retired.add(&t.Stats)
-	c.f = (*timeWaitForm)(t.TimeWaitEntry())
+	w := t.TimeWaitEntry()
+	if h.admitTimeWait(c, w) {
+		return // the connection lives on in a TIME_WAIT table (twhost.go)
+	}
+	c.f = (*timeWaitForm)(w)
 	h.timeWaits++
 }
 
