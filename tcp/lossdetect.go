@@ -31,6 +31,11 @@ func (t *TCB) noteSegmentSent(now clock.Instant, seg *Segment) {
 	if !t.rackOn() {
 		return
 	}
+	if t.ld.rack.minRTT.get() == 0 && t.rtt.sampled {
+		// The handshake's RTT counts, as Linux's tcp_update_rtt_min
+		// takes every sample.
+		t.ld.rack.minRTT.reset(rttSample{at: now, rtt: max(t.rtt.srtt(), 1)})
+	}
 	start := seg.Seq
 	if start.LessThan(t.snd.max) {
 		t.ld.rack.resent(now, start, t.snd.max)
@@ -44,7 +49,6 @@ func (t *TCB) lossState() *lossDetection {
 	if t.ld == nil {
 		t.ld = &lossDetection{probeAt: clock.Never}
 		t.ld.rack.reoAt = clock.Never
-		t.ld.rack.minRTT = t.rtt.srtt()
 	}
 	return t.ld
 }
