@@ -49,6 +49,7 @@ func (t *TCB) rcvAck(now clock.Instant, seg *Segment) bool {
 	case seg.Ack == t.snd.una:
 		t.maybeDupAck(seg, newlySACKed)
 	}
+	t.syncLossMemory() // the scoreboard and the retransmission queue changed
 	if t.lossDetected() {
 		t.enterRecovery(now)
 	}

@@ -9,7 +9,9 @@ import "github.com/synack-net/synack/clock"
 // or receives a duplicate to report, so a connection that does neither
 // pays only the pointer.
 type lossDetection struct {
-	tlp  tlpState
+	tlp tlpState
+	// charged is the bytes of lossMemory charged to the host's memory.
+	charged uint32
 	rack rackState
 	prr  prrState
 	undo undoState
@@ -42,6 +44,7 @@ func (t *TCB) noteSegmentSent(now clock.Instant, seg *Segment) {
 		start = t.snd.max
 	}
 	t.ld.rack.appendSent(now, start, seg.End())
+	t.syncLossMemory()
 }
 
 // lossState returns the lossDetection, allocating it.

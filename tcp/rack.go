@@ -157,6 +157,7 @@ func (r *rackState) resent(now clock.Instant, start, end Seq) {
 func (t *TCB) noteRetransmitted(now clock.Instant, start, end Seq) {
 	if t.ld != nil {
 		t.ld.rack.resent(now, start, end)
+		t.syncLossMemory()
 	}
 }
 

@@ -300,6 +300,9 @@ func (t *TCB) setState(now clock.Instant, to State, why Cause) {
 	if from == TimeWait {
 		t.tw = nil
 	}
+	if to == Closed || to == TimeWait {
+		t.releaseLossMemory() // nothing is in flight any more
+	}
 	if t.obs != nil {
 		t.obs.StateChanged(now, from, to, why)
 	}
