@@ -12,9 +12,9 @@ type lossDetection struct {
 	tlp tlpState
 	// charged is the bytes of lossMemory charged to the host's memory.
 	charged uint32
-	rack rackState
-	prr  prrState
-	undo undoState
+	rack    rackState
+	prr     prrState
+	undo    undoState
 	// dsack is the D-SACK block our next ACK reports (dsack.go), the
 	// receiver's side of the same machinery.
 	dsack dsackToSend
