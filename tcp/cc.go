@@ -82,9 +82,9 @@ type CongestionLoss struct {
 // CongestionControl is a congestion control algorithm for one connection
 // (Linux's struct tcp_congestion_ops). Register one with
 // RegisterCongestionControl; Config.CongestionControl names the host's
-// default and TCB.SetCongestionControl changes a connection's. Methods
-// are called with the connection's lock held and must not block; they
-// are sans-IO like the TCB, time coming in as Now.
+// default and TCB.SetCongestionControl changes a connection's. Its
+// methods are called from the TCB's, which the host serialises, and must
+// not block; they are sans-IO like the TCB, time coming in as Now.
 type CongestionControl interface {
 	// Name returns the name the algorithm is registered under.
 	Name() string
