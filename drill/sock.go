@@ -74,6 +74,9 @@ type sockOpts struct {
 	// userTimeout is TCP_USER_TIMEOUT in milliseconds, once set.
 	userTimeout    int
 	userTimeoutSet bool
+	// congestion is TCP_CONGESTION as set on the socket, "" for the
+	// host's default.
+	congestion string
 }
 
 // allOpts, as the option given to apply, means every option.

@@ -29,10 +29,10 @@ var (
 var (
 	settable = map[optKey]bool{optReuseAddr: true, optKeepAlive: true, optLinger: true,
 		optNoDelay: true, optKeepIdle: true, optKeepIntvl: true, optKeepCnt: true, optMaxSeg: true,
-		optUserTimeout: true}
+		optUserTimeout: true, optCongestion: true}
 	gettable = map[optKey]bool{optReuseAddr: true, optError: true, optKeepAlive: true,
 		optNoDelay: true, optMaxSeg: true, optKeepIdle: true, optKeepIntvl: true, optKeepCnt: true,
-		optUserTimeout: true}
+		optUserTimeout: true, optCongestion: true}
 )
 
 // supportedCalls are the system calls the runner implements.

@@ -139,7 +139,7 @@ func (r *runner) callListen(c *Syscall, s *sock) (attempt, error) {
 		if err != nil {
 			return errored(errnoOf(err))
 		}
-		if err := ln.SetOptions(stack.OpenOptions{MaxSegment: s.opts.maxSeg}); err != nil {
+		if err := ln.SetOptions(s.opts.openOptions()); err != nil {
 			ln.Close(r.now)
 			return errored(errnoOf(err))
 		}

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"syscall"
 
-	"github.com/synack-net/synack/stack"
 	"github.com/synack-net/synack/tcp"
 )
 
@@ -29,7 +28,7 @@ func (r *runner) callConnect(s *sock) attempt {
 				from = netip.AddrPortFrom(local, scriptPort)
 			}
 			c, err := r.host().ConnectWith(r.now, from, netip.AddrPortFrom(remote, scriptPort),
-				stack.OpenOptions{MaxSegment: s.opts.maxSeg})
+				s.opts.openOptions())
 			if err != nil {
 				return errored(errnoOf(err))
 			}

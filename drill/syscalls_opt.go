@@ -41,6 +41,9 @@ func (r *runner) callSetsockopt(c *Syscall, s *sock) (attempt, error) {
 	if err != nil {
 		return nil, err
 	}
+	if k == optCongestion {
+		return r.callSetCongestion(c, s)
+	}
 	if k == optLinger {
 		onoff, linger, err := lingerArg(c.Args[3])
 		if err != nil {
@@ -75,7 +78,7 @@ func (r *runner) callSetsockopt(c *Syscall, s *sock) (attempt, error) {
 			}
 			o.maxSeg = int(v)
 			if s.ln != nil {
-				if err := s.ln.SetOptions(stack.OpenOptions{MaxSegment: o.maxSeg}); err != nil {
+				if err := s.ln.SetOptions(o.openOptions()); err != nil {
 					return errored(errnoOf(err))
 				}
 			}
@@ -127,6 +130,9 @@ func (r *runner) callGetsockopt(c *Syscall, s *sock) (attempt, error) {
 	k, err := optArgs(c)
 	if err != nil {
 		return nil, err
+	}
+	if k == optCongestion {
+		return r.callGetCongestion(c, s)
 	}
 	return func() outcome {
 		var v int64

@@ -22,6 +22,12 @@ type OpenOptions struct {
 	// send with (TCP_MAXSEG set before connect, or on a listener; Linux's
 	// user_mss). It must lie in [MinMaxSegment, MaxMaxSegment].
 	MaxSegment int
+	// CongestionControl, when not empty, names the connection's
+	// congestion control algorithm instead of the host's default
+	// (TCP_CONGESTION set before connect, or on a listener): "cubic",
+	// "reno" or one registered with tcp.RegisterCongestionControl. An
+	// unknown name is syscall.ENOENT, as in Linux.
+	CongestionControl string
 }
 
 // The range of OpenOptions.MaxSegment (Linux: TCP_MIN_MSS and
@@ -35,7 +41,7 @@ func (o OpenOptions) validate() error {
 	if o.MaxSegment != 0 && (o.MaxSegment < MinMaxSegment || o.MaxSegment > MaxMaxSegment) {
 		return syscall.EINVAL
 	}
-	return nil
+	return tcp.CheckCongestionControl(o.CongestionControl)
 }
 
 // ConnectWith is Connect with per-socket options.

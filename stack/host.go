@@ -194,8 +194,9 @@ func (h *Host) openParams(now clock.Instant, t Tuple, obs tcp.Observer, o OpenOp
 		DefaultMSS: def,
 		// RFC 7323 §5.4: a per-connection offset, here the tuple's ISN
 		// hash at time zero, so that it needs no extra randomness.
-		TSOffset: uint32(h.isn.ISN(0, t.Remote, t.Local)),
-		Observer: obs,
+		TSOffset:          uint32(h.isn.ISN(0, t.Remote, t.Local)),
+		Observer:          obs,
+		CongestionControl: o.CongestionControl,
 	}
 }
 

@@ -2,7 +2,6 @@ package tcp
 
 import (
 	"math"
-	"time"
 
 	"github.com/synack-net/synack/clock"
 )
@@ -21,7 +20,7 @@ const (
 // avoidance stage, never slower than the Reno-friendly estimate W_est.
 // Windows are kept in bytes; C applies to MSS-sized segments.
 type cubicCC struct {
-	ccBase
+	CongestionWindow
 	wMax       float64       // §4.7: window before the last reduction, after fast convergence
 	origin     float64       // W_max as used by the cubic function of this stage
 	k          float64       // §4.2: K, seconds until the window reaches origin again
@@ -32,23 +31,19 @@ type cubicCC struct {
 	afterRTO   bool          // §4.8: the next stage is the first after a timeout
 }
 
-// newCubic returns CUBIC congestion control for an MSS, with the initial
-// window of RFC 6928.
-func newCubic(mss uint32) *cubicCC {
-	return &cubicCC{ccBase: ccNewBase(mss)}
-}
+// Name returns "cubic".
+func (c *cubicCC) Name() string { return "cubic" }
 
-// name returns "cubic".
-func (c *cubicCC) name() string { return "cubic" }
-
-// onAck grows cwnd: standard slow start below ssthresh (RFC 9438 §4.10),
-// then the cubic or Reno-friendly increase (§4.2 to §4.5).
-func (c *cubicCC) onAck(now clock.Instant, acked uint32, flight uint32, srtt time.Duration) {
-	if !c.cwndLimited(acked, flight) {
+// OnAck grows cwnd outside recovery: standard slow start below ssthresh
+// (RFC 9438 §4.10), then the cubic or Reno-friendly increase (§4.2 to
+// §4.5).
+func (c *cubicCC) OnAck(a CongestionAck) {
+	if a.InRecovery || !a.CwndLimited {
 		return
 	}
-	if c.inSlowStart() {
-		acked = c.slowStart(acked)
+	now, acked, srtt := a.Now, a.Acked, a.SRTT
+	if c.InSlowStart() {
+		acked = c.SlowStart(acked)
 	}
 	if acked == 0 {
 		return
@@ -56,8 +51,8 @@ func (c *cubicCC) onAck(now clock.Instant, acked uint32, flight uint32, srtt tim
 	if !c.inEpoch {
 		c.startEpoch(now)
 	}
-	mss := float64(c.mss)
-	cwnd := float64(c.cwndV)
+	mss := float64(c.MSS)
+	cwnd := float64(c.Cwnd)
 	t := now.Sub(c.epochStart).Seconds()
 	// §4.3: W_est grows by alpha_cubic segments per window of ACKed
 	// segments; alpha_cubic becomes 1 once W_est reaches W_max.
@@ -84,7 +79,7 @@ func (c *cubicCC) onAck(now clock.Instant, acked uint32, flight uint32, srtt tim
 // seconds since the stage began.
 func (c *cubicCC) wCubic(t float64) float64 {
 	d := t - c.k
-	return cubicC*d*d*d*float64(c.mss) + c.origin
+	return cubicC*d*d*d*float64(c.MSS) + c.origin
 }
 
 // startEpoch begins a congestion avoidance stage at now (RFC 9438 §4.2):
@@ -92,7 +87,7 @@ func (c *cubicCC) wCubic(t float64) float64 {
 // After a timeout, K is 0 and W_max is cwnd_epoch (§4.8); likewise when the
 // window already exceeds W_max, where equation 1 would give a negative K.
 func (c *cubicCC) startEpoch(now clock.Instant) {
-	cwnd := float64(c.cwndV)
+	cwnd := float64(c.Cwnd)
 	c.inEpoch = true
 	c.epochStart = now
 	c.wEst = cwnd
@@ -104,18 +99,18 @@ func (c *cubicCC) startEpoch(now clock.Instant) {
 		return
 	}
 	c.origin = c.wMax
-	c.k = math.Cbrt((c.wMax - cwnd) / float64(c.mss) / cubicC)
+	c.k = math.Cbrt((c.wMax - cwnd) / float64(c.MSS) / cubicC)
 }
 
 // setCwnd stores a window in bytes, capped.
 func (c *cubicCC) setCwnd(w float64) {
-	c.cwndV = uint32(min(w, ccMaxWindow))
+	c.Cwnd = uint32(min(w, ccMaxWindow))
 }
 
 // reduce applies fast convergence (RFC 9438 §4.7) and returns the new
 // ssthresh, beta_cubic * cwnd (§4.6), and ends the avoidance stage.
 func (c *cubicCC) reduce() uint32 {
-	cwnd := float64(c.cwndV)
+	cwnd := float64(c.Cwnd)
 	if cwnd < c.wMax {
 		// §4.7: a flow losing ground releases bandwidth to new flows.
 		c.wMax = cwnd * (1 + cubicBeta) / 2
@@ -126,27 +121,28 @@ func (c *cubicCC) reduce() uint32 {
 	return uint32(math.Round(cwnd * cubicBeta))
 }
 
-// onEnterRecovery reduces the window by beta_cubic (RFC 9438 §4.6) and
-// inflates it by three segments for NewReno fast recovery (RFC 6582 §3.2).
-func (c *cubicCC) onEnterRecovery(now clock.Instant, flight uint32) {
-	c.enterRecovery(c.reduce())
-}
-
-// onExitRecovery deflates cwnd to min(ssthresh, max(flight, MSS) + MSS)
-// (RFC 6582 §3.2 step 6); the next ACK starts a new avoidance stage.
-func (c *cubicCC) onExitRecovery(now clock.Instant, flight uint32) {
-	c.exitRecovery(flight)
-}
-
-// onRTO follows Reno's reduction to one segment but sets ssthresh with
-// beta_cubic (RFC 9438 §4.8). A further timeout before a new avoidance stage
-// began keeps ssthresh and W_max: the window it would reduce is the loss
-// window regrowing, not a measure of the path (Linux does the same).
-func (c *cubicCC) onRTO(now clock.Instant, flight uint32) {
-	ssthresh := c.ssthreshV
+// OnLoss reduces the window by beta_cubic (RFC 9438 §4.6); the TCB
+// inflates it by three segments for NewReno fast recovery (RFC 6582
+// §3.2). A timeout follows Reno's reduction to one segment but sets
+// ssthresh with beta_cubic (RFC 9438 §4.8). A further timeout before a new
+// avoidance stage began keeps ssthresh and W_max: the window it would
+// reduce is the loss window regrowing, not a measure of the path (Linux
+// does the same).
+func (c *cubicCC) OnLoss(l CongestionLoss) uint32 {
+	if !l.Timeout {
+		return c.reduce()
+	}
+	ssthresh := c.Ssthresh
 	if !c.afterRTO {
 		ssthresh = c.reduce()
 	}
-	c.timeout(ssthresh)
 	c.afterRTO = true
+	return ssthresh
 }
+
+// OnRecoveryEnd needs nothing: the next ACK starts a new avoidance stage.
+func (c *cubicCC) OnRecoveryEnd(clock.Instant) {}
+
+// Undo restores the larger windows, as Linux's cubictcp_undo_cwnd
+// (tcp_reno_undo_cwnd) does.
+func (c *cubicCC) Undo(prior CongestionWindow) { c.restoreLarger(prior) }

@@ -76,8 +76,13 @@ type Config struct {
 	// RACK's timing.
 	NoRACK bool
 
-	// CongestionControl names the algorithm: "cubic" (RFC 9438, Linux's
-	// default) or "reno" (RFC 5681 with RFC 6582 NewReno recovery).
+	// CongestionControl names the connections' default algorithm (Linux's
+	// net.ipv4.tcp_congestion_control): "cubic" (RFC 9438, Linux's
+	// default, also what "" means), "reno" (RFC 5681 with RFC 6582
+	// NewReno recovery) or one registered with RegisterCongestionControl.
+	// CheckCongestionControl tells whether a name is known; a connection
+	// given an unknown one uses the default. Each connection may change
+	// its own (TCB.SetCongestionControl, OpenParams.CongestionControl).
 	CongestionControl string
 
 	// AckRateLimit is the least time between two ACKs that answer

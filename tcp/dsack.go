@@ -106,6 +106,21 @@ func (t *TCB) noteDuplicate(seg *Segment) {
 	t.lossState().dsack = dsackToSend{pending: true, left: seg.Seq, right: seg.Seq.Add(n)}
 }
 
+// noteHeldDuplicate reports the part of a segment, n bytes at off past
+// RCV.NXT, that repeats out-of-order data already held, in a D-SACK
+// block of the ACK it draws (RFC 2883 §4.2: the duplicate first, then the
+// SACK block that holds it), as Linux's tcp_data_queue_ofo does.
+func (t *TCB) noteHeldDuplicate(off, n int) {
+	if !t.sackOK || n == 0 {
+		return
+	}
+	lo, hi, ok := t.recvBuf.heldWithin(off, off+n)
+	if !ok {
+		return
+	}
+	t.lossState().dsack = dsackToSend{pending: true, left: t.rcv.nxt.Add(uint32(lo)), right: t.rcv.nxt.Add(uint32(hi))}
+}
+
 // dsackPending reports whether a D-SACK block waits to be sent.
 func (t *TCB) dsackPending() bool { return t.ld != nil && t.ld.dsack.pending }
 

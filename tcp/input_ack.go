@@ -1,6 +1,8 @@
 package tcp
 
 import (
+	"time"
+
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/wire"
 )
@@ -47,6 +49,7 @@ func (t *TCB) rcvAck(now clock.Instant, seg *Segment) bool {
 	case seg.Ack == t.snd.una:
 		t.maybeDupAck(seg, newlySACKed)
 	}
+	t.syncLossMemory() // the scoreboard and the retransmission queue changed
 	if t.lossDetected() {
 		t.enterRecovery(now)
 	}
@@ -74,7 +77,7 @@ func (t *TCB) rcvAck(now clock.Instant, seg *Segment) bool {
 // §3.10.7.4: "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK").
 func (t *TCB) ackNewData(now clock.Instant, seg *Segment) {
 	acked := uint32(seg.Ack.Sub(t.snd.una))
-	t.sampleRTT(now, seg, seg.Ack)
+	rtt := t.sampleRTT(now, seg, seg.Ack)
 	// Drop the acknowledged bytes (the FIN occupies no buffer space).
 	if n := int(seg.Ack.Sub(t.snd.bufSeq)); n > 0 {
 		n = min(n, t.sendBuf.len())
@@ -93,17 +96,15 @@ func (t *TCB) ackNewData(now clock.Instant, seg *Segment) {
 	t.rtt.resetBackoff()
 	t.Stats.BytesSent += uint64(acked)
 	flight := uint32(t.snd.max.Sub(t.snd.una))
+	recovering := t.inRecovery
 	switch {
 	case t.inRecovery && seg.Ack.GreaterThanEq(t.recover):
-		// RFC 6582 §3.2 step 6: a full acknowledgment ends recovery.
-		sack := t.sackRecovery()
+		// RFC 6582 §3.2 step 6: a full acknowledgment ends recovery;
+		// with SACK, as Linux's tcp_end_cwnd_reduction, PRR has brought
+		// the flight to ssthresh, and cwnd is set to it.
+		sack := t.sackRecovery() && t.ld != nil
 		t.inRecovery = false
-		t.cc.onExitRecovery(now, flight)
-		if sack && t.ld != nil {
-			// As Linux's tcp_end_cwnd_reduction: PRR has brought the
-			// flight to ssthresh, and cwnd is set to it.
-			t.cc.deflateToSsthresh()
-		}
+		t.cc.onExitRecovery(now, flight, sack)
 		t.rackOnRecoveryEnd()
 	case t.sackRecovery():
 		// RFC 6675 §5: pipe, recomputed on output, already accounts for
@@ -113,8 +114,9 @@ func (t *TCB) ackNewData(now clock.Instant, seg *Segment) {
 		// next hole.
 		t.cc.onPartialAck(acked)
 		t.resendOne = true
-	default:
-		t.cc.onAck(now, acked, flight, t.rtt.srtt())
+	}
+	t.cc.onAck(now, acked, flight, rtt, t.rtt.srtt(), recovering)
+	if !recovering {
 		t.tuneSendBuffer()
 	}
 	t.dupAcks = 0
@@ -189,17 +191,22 @@ func (t *TCB) ackFin(now clock.Instant, seg *Segment) {
 
 // sampleRTT takes an RTT measurement from an ACK (RFC 6298 §3): from the
 // echoed timestamp when timestamps are on (RFC 7323 §4.1), else from the
-// one timed segment if it was not retransmitted (Karn's rule).
-func (t *TCB) sampleRTT(now clock.Instant, seg *Segment, ack Seq) {
+// one timed segment if it was not retransmitted (Karn's rule). It returns
+// the sample, or 0 if the ACK gave none.
+func (t *TCB) sampleRTT(now clock.Instant, seg *Segment, ack Seq) time.Duration {
+	var m time.Duration
 	switch {
 	case t.tsOK && seg.Options.HasTS && seg.Options.TSEcr != 0:
 		if d := int32(t.tsNow(now) - seg.Options.TSEcr); d >= 0 {
-			t.rtt.sample(timeMillis(d))
+			m = timeMillis(d)
+			t.rtt.sample(m)
 		}
 	case t.rttTiming && ack.GreaterThan(t.rttSeq):
-		t.rtt.sample(now.Sub(t.rttStart))
+		m = now.Sub(t.rttStart)
+		t.rtt.sample(m)
 	}
 	if t.rttTiming && ack.GreaterThan(t.rttSeq) {
 		t.rttTiming = false
 	}
+	return m
 }

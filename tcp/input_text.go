@@ -78,6 +78,7 @@ func (t *TCB) queueText(now clock.Instant, seq Seq, data []byte) {
 	if len(data) > room {
 		data = data[:room]
 	}
+	t.noteHeldDuplicate(off, len(data))
 	if data = t.fitMemory(off, data); len(data) == 0 {
 		t.ackNow = true
 		return

@@ -136,8 +136,8 @@ func (t *TCB) checkTimers() error {
 }
 
 // StorageBytes is the buffer storage the TCB holds: its send and receive
-// buffers' current allocations, which an idle or finished connection
-// gives back.
+// buffers' current allocations and loss recovery's (lossMemory), which an
+// idle or finished connection gives back.
 func (t *TCB) StorageBytes() int {
 	n := 0
 	if t.sendBuf.storage != nil {
@@ -146,7 +146,7 @@ func (t *TCB) StorageBytes() int {
 	if t.recvBuf.storage != nil {
 		n += cap(*t.recvBuf.storage)
 	}
-	return n
+	return n + t.lossMemory()
 }
 
 // checkRetransmitQueue: with RACK on, the segments of the retransmission

@@ -9,10 +9,12 @@ import "github.com/synack-net/synack/clock"
 // or receives a duplicate to report, so a connection that does neither
 // pays only the pointer.
 type lossDetection struct {
-	tlp  tlpState
-	rack rackState
-	prr  prrState
-	undo undoState
+	tlp tlpState
+	// charged is the bytes of lossMemory charged to the host's memory.
+	charged uint32
+	rack    rackState
+	prr     prrState
+	undo    undoState
 	// dsack is the D-SACK block our next ACK reports (dsack.go), the
 	// receiver's side of the same machinery.
 	dsack dsackToSend
@@ -31,12 +33,18 @@ func (t *TCB) noteSegmentSent(now clock.Instant, seg *Segment) {
 	if !t.rackOn() {
 		return
 	}
+	if t.ld.rack.minRTT.get() == 0 && t.rtt.sampled {
+		// The handshake's RTT counts, as Linux's tcp_update_rtt_min
+		// takes every sample.
+		t.ld.rack.minRTT.reset(rttSample{at: now, rtt: max(t.rtt.srtt(), 1)})
+	}
 	start := seg.Seq
 	if start.LessThan(t.snd.max) {
 		t.ld.rack.resent(now, start, t.snd.max)
 		start = t.snd.max
 	}
 	t.ld.rack.appendSent(now, start, seg.End())
+	t.syncLossMemory()
 }
 
 // lossState returns the lossDetection, allocating it.
@@ -44,7 +52,6 @@ func (t *TCB) lossState() *lossDetection {
 	if t.ld == nil {
 		t.ld = &lossDetection{probeAt: clock.Never}
 		t.ld.rack.reoAt = clock.Never
-		t.ld.rack.minRTT = t.rtt.srtt()
 	}
 	return t.ld
 }

@@ -1,5 +1,7 @@
 package tcp
 
+import "unsafe"
+
 // MemoryAccount is the host's account of buffer memory, shared by its
 // connections as Linux's tcp_mem is (the policy lives in the host; see
 // stack/memory.go). A TCB charges it for the storage its send and receive
@@ -93,6 +95,49 @@ func (t *TCB) FreeBuffers() {
 	t.sendBuf.release()
 	t.recvBuf.ready, t.recvBuf.nranges, t.recvBuf.oooBytes = 0, 0, 0
 	t.recvBuf.release()
+	t.releaseLossMemory()
+}
+
+// lossMemory is the heap that loss recovery holds beside the buffers: the
+// storage of the RACK retransmission queue (24 bytes a segment in flight)
+// and of the SACK scoreboard. It is charged like buffer storage, as
+// Linux's retransmission queue, made of the sent skbs, counts in
+// sk_wmem_queued and so in tcp_mem; it is forced rather than asked for,
+// since it describes data already sent.
+func (t *TCB) lossMemory() int {
+	n := cap(t.sb.ranges) * int(unsafe.Sizeof(seqRange{}))
+	if t.ld != nil {
+		n += cap(t.ld.rack.segs) * int(unsafe.Sizeof(sentSeg{}))
+	}
+	return n
+}
+
+// syncLossMemory charges or gives back the change in lossMemory since it
+// last ran.
+func (t *TCB) syncLossMemory() {
+	want := t.lossMemory()
+	if t.ld == nil && want == 0 {
+		return
+	}
+	ld := t.lossState()
+	switch have := int(ld.charged); {
+	case want > have:
+		t.mem.force(want - have)
+	case want < have:
+		t.mem.uncharge(have - want)
+	}
+	ld.charged = uint32(want)
+}
+
+// releaseLossMemory frees the retransmission queue and the scoreboard of
+// a connection with nothing left in flight (CLOSED, TIME_WAIT), so that
+// it holds none of the host's memory.
+func (t *TCB) releaseLossMemory() {
+	t.sb.ranges = nil
+	if t.ld != nil {
+		t.ld.rack.segs, t.ld.rack.head = nil, 0
+	}
+	t.syncLossMemory()
 }
 
 // rcvSpace is the receive window the TCB may offer: the buffer's free

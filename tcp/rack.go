@@ -58,8 +58,9 @@ type rackState struct {
 	delivered bool
 	// fack is the highest end of a delivered segment (RACK.fack).
 	fack Seq
-	// minRTT is the least RTT seen (Linux's tcp_min_rtt, unwindowed).
-	minRTT time.Duration
+	// minRTT is the least RTT of the last minRTTWindow (Linux's
+	// tcp_min_rtt), seeded with SRTT as data is first sent.
+	minRTT windowedMinRTT
 	// reordSeen is RACK.reordering_seen; reoMult and reoPersist are
 	// RACK.reo_wnd_mult and RACK.reo_wnd_persist; dsackRound is the
 	// SND.MAX at the last D-SACK that widened the window, so that one
@@ -156,6 +157,7 @@ func (r *rackState) resent(now clock.Instant, start, end Seq) {
 func (t *TCB) noteRetransmitted(now clock.Instant, start, end Seq) {
 	if t.ld != nil {
 		t.ld.rack.resent(now, start, end)
+		t.syncLossMemory()
 	}
 }
 
@@ -222,13 +224,11 @@ func (t *TCB) rackDelivered(now clock.Instant, ack *Segment, s *sentSeg) {
 			if int32(ack.Options.TSEcr-t.tsNow(s.xmit)) < 0 {
 				return
 			}
-		} else if rtt < r.minRTT {
+		} else if rtt < r.minRTT.get() {
 			return
 		}
 	}
-	if r.minRTT == 0 || rtt < r.minRTT {
-		r.minRTT = max(rtt, 1)
-	}
+	r.minRTT.update(now, rtt)
 	// Step 3: a segment delivered below one delivered earlier, never
 	// retransmitted, shows reordering.
 	if s.flags&segEverRxt == 0 && r.delivered && s.end.LessThan(r.fack) {
@@ -257,7 +257,7 @@ func (t *TCB) rackReoWnd() time.Duration {
 			return 0
 		}
 	}
-	minRTT := r.minRTT
+	minRTT := r.minRTT.get()
 	if minRTT == 0 {
 		minRTT = t.rtt.srtt()
 	}

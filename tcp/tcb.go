@@ -79,7 +79,7 @@ type TCB struct {
 	rttStart   clock.Instant
 	retransmit int // consecutive retransmission timeouts
 
-	cc         congestionControl
+	cc         congestion
 	dupAcks    int
 	sb         scoreboard // what the peer has SACKed (RFC 6675)
 	recover    Seq        // RFC 6582 §3.2 "recover"
@@ -218,6 +218,10 @@ type OpenParams struct {
 	// Memory is the host's account of buffer memory; nil leaves the
 	// TCB's buffers unaccounted.
 	Memory MemoryAccount
+	// CongestionControl, when not empty, names the connection's
+	// algorithm instead of Config.CongestionControl (TCP_CONGESTION set
+	// before connect, or on a listener).
+	CongestionControl string
 }
 
 func newTCB(cfg *Config, p OpenParams) *TCB {
@@ -245,7 +249,11 @@ func initTCB(t *TCB, cfg *Config, p OpenParams) {
 	}
 	t.mem.acct = p.Memory
 	t.sendBuf.mem, t.recvBuf.mem = &t.mem, &t.mem
-	t.cc = newCongestionControl(cfg.CongestionControl, uint32(p.MSS))
+	cc := cfg.CongestionControl
+	if p.CongestionControl != "" {
+		cc = p.CongestionControl
+	}
+	t.cc = newCongestion(cc, uint32(p.MSS))
 	t.sendBuf.setLimit(cfg.SendBufferSize)
 	t.recvBuf.setLimit(cfg.ReceiveBufferSize)
 	t.snd.iss = p.ISS
@@ -291,6 +299,9 @@ func (t *TCB) setState(now clock.Instant, to State, why Cause) {
 	t.state = to
 	if from == TimeWait {
 		t.tw = nil
+	}
+	if to == Closed || to == TimeWait {
+		t.releaseLossMemory() // nothing is in flight any more
 	}
 	if t.obs != nil {
 		t.obs.StateChanged(now, from, to, why)

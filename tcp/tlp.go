@@ -54,7 +54,10 @@ func (t *TCB) probeAllowed() bool {
 // allowed. RFC 8985 §7.2 PTO = 2·SRTT, plus, as Linux adds, the minimum
 // RTO when one segment is in flight (a delayed ACK may hold its answer
 // that long; RFC 8985 says WCDelAckT, 200 ms) and 2 ms otherwise; 1 s
-// before an RTT sample; never later than the retransmission timer.
+// before an RTT sample; never later than the retransmission timer, as
+// RFC 8985 §7.2 itself clamps the PTO to the RTO's expiration and Linux's
+// tcp_schedule_loss_probe to the RTO's delta: the probe is then sent in
+// the timeout's place, and cwnd does not collapse.
 func (t *TCB) scheduleLossProbe(now clock.Instant) {
 	if t.ld == nil {
 		return

@@ -39,8 +39,10 @@ func TestTLPResendsLastSegment(t *testing.T) {
 
 // With one segment in flight the probe timeout adds the minimum RTO, for
 // a delayed ACK (Linux's rule; RFC 8985 §7.2's WCDelAckT), and it is never
-// later than the retransmission timer: here both would fall at 500 ms and
-// the probe goes, the RTO moving to 800 ms. Its ACK at SND.MAX and then a
+// later than the retransmission timer: 2·SRTT + 200 ms from the ACK at
+// 200 ms would end at 600 ms, after the RTO at 500 ms, so the probe goes
+// at 500 ms in its place (RFC 8985 §7.2 and Linux clamp it alike), the
+// RTO moving to 800 ms. Its ACK at SND.MAX and then a
 // duplicate show that the original and the probe both arrived: no loss.
 func TestTLPOneSegmentInFlight(t *testing.T) {
 	f := establishedSACK(t)
