@@ -1,5 +1,7 @@
 package tcp
 
+import "github.com/synack-net/synack/wire"
+
 // sendBufMinAlloc is the size of the first allocation of a send buffer's
 // storage (or the limit, if smaller). Later growth doubles it, so a
 // connection that sends little never pays for its full SO_SNDBUF.
@@ -73,6 +75,23 @@ func (b *sendBuffer) peek(off int, dst []byte) int {
 	c := copy(dst[:k], b.buf[start:])
 	copy(dst[c:k], b.buf)
 	return k
+}
+
+// peekSummed is peek that also returns the running checksum (wire.Checksum)
+// of the bytes it copied, summed as it copies them, so that the segment's
+// checksum need not read its payload again.
+func (b *sendBuffer) peekSummed(off int, dst []byte) (int, uint32) {
+	if off < 0 || off >= b.n {
+		return 0, 0
+	}
+	k := min(len(dst), b.n-off)
+	start := b.index(off)
+	c := min(k, len(b.buf)-start)
+	sum := wire.CopyChecksum(dst, b.buf[start:start+c], 0)
+	if c < k {
+		sum = wire.CombineChecksum(sum, wire.CopyChecksum(dst[c:], b.buf[:k-c], 0), c)
+	}
+	return k, sum
 }
 
 // discard removes n bytes from the front: they were acknowledged and SND.UNA

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math/rand"
 	"testing"
+
+	"github.com/synack-net/synack/wire"
 )
 
 // sendBufPattern returns n bytes whose values depend on their position from
@@ -185,5 +187,30 @@ func TestSendBufferWriteNoAlloc(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("steady state allocates %.1f times per write", allocs)
+	}
+}
+
+// TestSendBufferPeekSummed: the sum peekSummed returns is the checksum of
+// the bytes it copied, wherever the ring wraps them (at odd and even
+// points), and the copy is peek's.
+func TestSendBufferPeekSummed(t *testing.T) {
+	var b sendBuffer
+	b.setLimit(101) // odd: the wrap falls at odd and even offsets
+	rng := rand.New(rand.NewSource(2))
+	written, acked := 0, 0
+	for range 5000 {
+		written += b.write(sendBufPattern(written, rng.Intn(60)))
+		off := rng.Intn(b.len() + 1)
+		dst, plain := make([]byte, rng.Intn(80)), make([]byte, 80)
+		n, sum := b.peekSummed(off, dst)
+		if m := b.peek(off, plain[:len(dst)]); m != n || !bytes.Equal(dst[:n], plain[:n]) {
+			t.Fatalf("peekSummed(%d,%d) copied %d bytes %v, peek %d bytes %v", off, len(dst), n, dst[:n], m, plain[:m])
+		}
+		if want := wire.Checksum(dst[:n], 0); wire.FoldChecksum(sum) != wire.FoldChecksum(want) {
+			t.Fatalf("peekSummed(%d,%d) sum %#x, want %#x", off, len(dst), sum, want)
+		}
+		d := rng.Intn(b.len() + 1)
+		b.discard(d)
+		acked += d
 	}
 }
