@@ -91,3 +91,35 @@ func TestRecvBufferStageRefuses(t *testing.T) {
 		t.Fatal("staged across the ring's end")
 	}
 }
+
+// A receive limit raised within the storage held lengthens the ring in
+// place, keeping unread and out-of-order bytes where a reader and later
+// inserts expect them.
+func TestRecvBufferGrowsInPlace(t *testing.T) {
+	var b recvBuffer
+	b.setLimit(3000)
+	stream := make([]byte, 9000)
+	for i := range stream {
+		stream[i] = byte(i*7 + i/251)
+	}
+	b.insert(0, stream[:2800])
+	b.read(make([]byte, 2500))       // head at 2,500, 300 unread
+	b.insert(0, stream[2800:4500])   // in order: wraps past the end of 3,000
+	b.insert(100, stream[4600:4700]) // out of order
+	st := b.storage
+	b.setLimit(4000)
+	if adv, ok := b.insert(500, stream[5000:6500]); !ok || adv != 0 {
+		t.Fatalf("insert that grows the ring: advance %d %v, want 0 true", adv, ok)
+	}
+	if b.storage != st || len(b.buf) != 4000 {
+		t.Fatalf("storage replaced (%v) or ring of %d bytes, want the same storage at 4000", b.storage != st, len(b.buf))
+	}
+	b.insert(0, stream[4500:4600])
+	if adv, ok := b.insert(0, stream[4700:5000]); !ok || adv != 1800 {
+		t.Fatalf("filling the last hole: advance %d %v, want 1800 true", adv, ok)
+	}
+	got := make([]byte, 5000)
+	if n := b.read(got); n != 4000 || !bytes.Equal(got[:n], stream[2500:6500]) {
+		t.Fatalf("read %d bytes, want stream[2500:6500] in order", n)
+	}
+}

@@ -143,6 +143,13 @@ func (b *sendBuffer) reserve(need int) {
 	}
 	size = min(size, b.limit)
 	b.starved = false
+	if b.storage != nil && size <= cap(*b.storage) {
+		// The limit grew within the storage held (autotuning raises it
+		// by a segment or so at every ACK of slow start): lengthen the
+		// ring in place rather than copy it all into new storage.
+		b.buf = growRing(*b.storage, len(b.buf), b.head, b.n, size)
+		return
+	}
 	if !b.mem.charge(storageSize(size) - b.held()) {
 		if b.starved = b.storage != nil; b.starved {
 			return
@@ -166,4 +173,19 @@ func (b *sendBuffer) held() int {
 		return 0
 	}
 	return cap(*b.storage)
+}
+
+// growRing lengthens a ring of length old, whose used bytes start at head,
+// to size bytes of the same storage (old <= size <= len(storage)), keeping
+// their ring order: bytes that wrapped around the old end move up to the
+// new end, as far as it has room, and the rest down to the front. It
+// returns the longer ring; it copies only the bytes that wrapped.
+func growRing(storage []byte, old, head, used, size int) []byte {
+	buf := storage[:size]
+	if tail := head + used - old; tail > 0 {
+		k := min(tail, size-old)
+		copy(buf[old:], buf[:k])
+		copy(buf, buf[k:tail])
+	}
+	return buf
 }
