@@ -73,8 +73,11 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 		h.count(func(k *Counters) { k.InErrs++; k.Drops[DropBadTCPHeader]++ })
 		return
 	}
+	if h.deliverStaged(now, src, dst, tcpb, &seg) {
+		return
+	}
 	if !wire.TransportChecksumValid(src, dst, wire.ProtoTCP, b) {
-		h.count(func(k *Counters) { k.InErrs++; k.Drops[DropBadChecksum]++ })
+		h.dropBadChecksum()
 		return
 	}
 	seg.Seq, seg.Ack = tcp.Seq(tcpb.Seq()), tcp.Seq(tcpb.Ack())

@@ -83,7 +83,7 @@ func (q *outQueue) pushShifted(now clock.Instant, h *Host, t Tuple, seg *tcp.Seg
 		Seq: uint32(seg.Seq), Ack: uint32(seg.Ack),
 		Flags: seg.Flags, Window: seg.Window,
 	}, &seg.Options)
-	tb.SetChecksum(wire.TransportChecksum(t.Local.Addr(), t.Remote.Addr(), wire.ProtoTCP, tb[:seglen]))
+	tb.SetChecksum(segmentChecksum(t, tb[:seglen], tcpHdrLen, seg.PayloadSum))
 	q.pkts = append(q.pkts, pkt)
 	h.count(func(k *Counters) {
 		k.OutSegs++
@@ -96,6 +96,21 @@ func (q *outQueue) pushShifted(now clock.Instant, h *Host, t Tuple, seg *tcp.Seg
 		sum.WindowShift = shift
 		h.record(trace.Event{Time: now, Local: t.Local, Remote: t.Remote, Kind: trace.KindSend, Segment: sum})
 	}
+}
+
+// segmentChecksum is the checksum of the TCP segment tb, of connection t,
+// whose header is hdrLen bytes (RFC 9293 §3.1). payloadSum is the running
+// sum of its payload if the TCB summed it as it copied it (0 if not): then
+// only the pseudo-header and the header are summed here, and the payload
+// is not read a second time. A header is a whole number of 32-bit words,
+// so the payload's sum adds on without a byte swap.
+func segmentChecksum(t Tuple, tb []byte, hdrLen int, payloadSum uint32) uint16 {
+	src, dst := t.Local.Addr(), t.Remote.Addr()
+	if payloadSum == 0 {
+		return wire.TransportChecksum(src, dst, wire.ProtoTCP, tb)
+	}
+	sum := wire.Checksum(tb[:hdrLen], wire.PseudoHeaderSum(src, dst, wire.ProtoTCP, len(tb)))
+	return wire.FoldChecksum(wire.CombineChecksum(sum, payloadSum, hdrLen))
 }
 
 // ourWindowShift is the shift of the window a connection in form f

@@ -162,8 +162,7 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte, override bool) (Segment
 	}
 	seg := Segment{Seq: t.snd.nxt, Flags: wire.FlagACK}
 	if n > 0 {
-		t.sendBuf.peek(off, buf[:n])
-		seg.Payload = buf[:n]
+		t.fillPayload(&seg, off, buf[:n])
 		if n == avail || t.burst > 0 && !t.canSendAfter(avail-n, room-n, full) {
 			seg.Flags |= wire.FlagPSH
 		}
@@ -183,6 +182,13 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte, override bool) (Segment
 	t.fillAck(now, &seg)
 	t.advanceSent(now, &seg)
 	return seg, true
+}
+
+// fillPayload copies the send buffer's bytes from offset off into buf and
+// makes them seg's payload, with their checksum.
+func (t *TCB) fillPayload(seg *Segment, off int, buf []byte) {
+	n, sum := t.sendBuf.peekSummed(off, buf)
+	seg.Payload, seg.PayloadSum = buf[:n], sum
 }
 
 // holdBack reports whether a segment of n of the avail unsent bytes should

@@ -121,8 +121,7 @@ func (t *TCB) retransmitRange(now clock.Instant, buf []byte, seq, end Seq) (Segm
 	n = max(n, 0)
 	seg := Segment{Seq: seq, Flags: wire.FlagACK}
 	if n > 0 {
-		t.sendBuf.peek(off, buf[:n])
-		seg.Payload = buf[:n]
+		t.fillPayload(&seg, off, buf[:n])
 	}
 	if t.fin.sent && seg.Seq.Add(uint32(n)) == t.fin.seq && t.fin.seq.LessThan(end) {
 		seg.Flags |= wire.FlagFIN

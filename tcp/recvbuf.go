@@ -215,9 +215,14 @@ func (b *recvBuffer) replaceRanges(lo, hi int, r recvBufRange) {
 	b.ranges[lo] = r
 }
 
-// store copies p into the ring at offset off past RCV.NXT.
+// store copies p into the ring at offset off past RCV.NXT. A payload the
+// host staged (StagePayload) is already there: p is then the ring's own
+// bytes at that place, and nothing is copied.
 func (b *recvBuffer) store(off int, p []byte) {
 	i := b.index(b.ready + off)
+	if len(p) > 0 && &b.buf[i] == &p[0] {
+		return
+	}
 	c := copy(b.buf[i:], p)
 	copy(b.buf, p[c:])
 }
@@ -248,6 +253,16 @@ func (b *recvBuffer) reserve(need int, inOrder bool) bool {
 	for size < need {
 		size *= 2
 	}
+	used := b.ready
+	if b.nranges > 0 {
+		used += b.ranges[b.nranges-1].end
+	}
+	if s := min(size, b.limit); b.storage != nil && s <= cap(*b.storage) {
+		// The limit grew within the storage held: lengthen the ring in
+		// place rather than copy it all into new storage.
+		b.buf = growRing(*b.storage, len(b.buf), b.head, used, s)
+		return true
+	}
 	grow := storageSize(min(size, b.limit))
 	if b.storage != nil {
 		grow -= cap(*b.storage)
@@ -258,10 +273,6 @@ func (b *recvBuffer) reserve(need int, inOrder bool) bool {
 		b.mem.force(grow)
 	default:
 		return false
-	}
-	used := b.ready
-	if b.nranges > 0 {
-		used += b.ranges[b.nranges-1].end
 	}
 	size = min(size, b.limit)
 	st := getStorage(size)

@@ -18,6 +18,12 @@ type Segment struct {
 	Window   uint16 // the header field, unscaled
 	Options  wire.TCPOptions
 	Payload  []byte
+	// PayloadSum is the running checksum of Payload (wire.Checksum with
+	// initial 0) when NextSegment filled the payload: it sums the bytes
+	// as it copies them out of the send buffer, so that the host need not
+	// read them again to checksum the segment. 0 means not known; a
+	// payload of zero bytes sums to 0 too, so summing it again is right.
+	PayloadSum uint32
 }
 
 // Len is SEG.LEN: the payload plus one for SYN and one for FIN (RFC 9293 §3.4).

@@ -1,5 +1,7 @@
 package tcp
 
+import "github.com/synack-net/synack/wire"
+
 // sendBufMinAlloc is the size of the first allocation of a send buffer's
 // storage (or the limit, if smaller). Later growth doubles it, so a
 // connection that sends little never pays for its full SO_SNDBUF.
@@ -75,6 +77,23 @@ func (b *sendBuffer) peek(off int, dst []byte) int {
 	return k
 }
 
+// peekSummed is peek that also returns the running checksum (wire.Checksum)
+// of the bytes it copied, summed as it copies them, so that the segment's
+// checksum need not read its payload again.
+func (b *sendBuffer) peekSummed(off int, dst []byte) (int, uint32) {
+	if off < 0 || off >= b.n {
+		return 0, 0
+	}
+	k := min(len(dst), b.n-off)
+	start := b.index(off)
+	c := min(k, len(b.buf)-start)
+	sum := wire.CopyChecksum(dst, b.buf[start:start+c], 0)
+	if c < k {
+		sum = wire.CombineChecksum(sum, wire.CopyChecksum(dst[c:], b.buf[:k-c], 0), c)
+	}
+	return k, sum
+}
+
 // discard removes n bytes from the front: they were acknowledged and SND.UNA
 // moved past them. n is clipped to len.
 func (b *sendBuffer) discard(n int) {
@@ -128,7 +147,14 @@ func (b *sendBuffer) reserve(need int) {
 	}
 	size = min(size, b.limit)
 	b.starved = false
-	if b.storage != nil && b.mem.pressure() || !b.mem.charge(storageSize(size)-b.held()) {
+	if b.storage != nil && size <= cap(*b.storage) {
+		// The limit grew within the storage held (autotuning raises it
+		// by a segment or so at every ACK of slow start): lengthen the
+		// ring in place rather than copy it all into new storage.
+		b.buf = growRing(*b.storage, len(b.buf), b.head, b.n, size)
+		return
+	}
+	if b.mem.pressure() || !b.mem.charge(storageSize(size)-b.held()) {
 		if b.starved = b.storage != nil; b.starved {
 			return
 		}
@@ -151,4 +177,19 @@ func (b *sendBuffer) held() int {
 		return 0
 	}
 	return cap(*b.storage)
+}
+
+// growRing lengthens a ring of length old, whose used bytes start at head,
+// to size bytes of the same storage (old <= size <= len(storage)), keeping
+// their ring order: bytes that wrapped around the old end move up to the
+// new end, as far as it has room, and the rest down to the front. It
+// returns the longer ring; it copies only the bytes that wrapped.
+func growRing(storage []byte, old, head, used, size int) []byte {
+	buf := storage[:size]
+	if tail := head + used - old; tail > 0 {
+		k := min(tail, size-old)
+		copy(buf[old:], buf[:k])
+		copy(buf, buf[k:tail])
+	}
+	return buf
 }

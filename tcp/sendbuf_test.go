@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math/rand"
 	"testing"
+
+	"github.com/synack-net/synack/wire"
 )
 
 // sendBufPattern returns n bytes whose values depend on their position from
@@ -185,5 +187,76 @@ func TestSendBufferWriteNoAlloc(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("steady state allocates %.1f times per write", allocs)
+	}
+}
+
+// TestSendBufferPeekSummed: the sum peekSummed returns is the checksum of
+// the bytes it copied, wherever the ring wraps them (at odd and even
+// points), and the copy is peek's.
+func TestSendBufferPeekSummed(t *testing.T) {
+	var b sendBuffer
+	b.setLimit(101) // odd: the wrap falls at odd and even offsets
+	rng := rand.New(rand.NewSource(2))
+	written, acked := 0, 0
+	for range 5000 {
+		written += b.write(sendBufPattern(written, rng.Intn(60)))
+		off := rng.Intn(b.len() + 1)
+		dst, plain := make([]byte, rng.Intn(80)), make([]byte, 80)
+		n, sum := b.peekSummed(off, dst)
+		if m := b.peek(off, plain[:len(dst)]); m != n || !bytes.Equal(dst[:n], plain[:n]) {
+			t.Fatalf("peekSummed(%d,%d) copied %d bytes %v, peek %d bytes %v", off, len(dst), n, dst[:n], m, plain[:m])
+		}
+		if want := wire.Checksum(dst[:n], 0); wire.FoldChecksum(sum) != wire.FoldChecksum(want) {
+			t.Fatalf("peekSummed(%d,%d) sum %#x, want %#x", off, len(dst), sum, want)
+		}
+		d := rng.Intn(b.len() + 1)
+		b.discard(d)
+		acked += d
+	}
+}
+
+// growRing keeps a ring's bytes in ring order for every head, fill and
+// new length, wrapped or not.
+func TestGrowRing(t *testing.T) {
+	for old := 1; old <= 12; old++ {
+		for size := old; size <= 20; size++ {
+			for head := 0; head < old; head++ {
+				for used := 0; used <= old; used++ {
+					storage := make([]byte, 20)
+					for i := range used {
+						storage[(head+i)%old] = byte(i + 1)
+					}
+					buf := growRing(storage, old, head, used, size)
+					for i := range used {
+						if got := buf[(head+i)%size]; got != byte(i+1) {
+							t.Fatalf("old %d size %d head %d used %d: byte %d is %d", old, size, head, used, i, got)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// A limit raised within the storage held (as autotuning raises it in
+// slow start) lengthens the ring in place, wrapped data and all, without
+// new storage.
+func TestSendBufferGrowsInPlace(t *testing.T) {
+	var b sendBuffer
+	b.setLimit(3000)
+	b.write(sendBufPattern(0, 3000)) // 3,000 bytes of a 4 KiB storage
+	b.discard(2000)
+	b.write(sendBufPattern(3000, 1500)) // wraps: 2,500 bytes from offset 2,000
+	st := b.storage
+	b.setLimit(4000)
+	if n := b.write(sendBufPattern(4500, 1500)); n != 1500 {
+		t.Fatalf("wrote %d bytes, want 1500", n)
+	}
+	if b.storage != st || len(b.buf) != 4000 {
+		t.Fatalf("storage replaced (%v) or ring of %d bytes, want the same storage at 4000", b.storage != st, len(b.buf))
+	}
+	got := make([]byte, b.len())
+	if b.peek(0, got) != 4000 || !bytes.Equal(got, sendBufPattern(2000, 4000)) {
+		t.Fatal("bytes out of order after growing in place")
 	}
 }
