@@ -5,15 +5,20 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/synack-net/synack/stack"
 )
 
 // Listener accepts connections on a Stack. It implements net.Listener.
+// On a stack of several shards it is one stack.Listener per shard, each
+// with its own queues (shard_listen.go).
 type Listener struct {
 	s        *Stack
-	l        *stack.Listener
+	l        *stack.Listener   // shard 0's
+	ls       []*stack.Listener // every shard's, shard 0's first
+	next     atomic.Uint32     // the shard Accept looks at first
 	ready    chan struct{}
 	done     chan struct{}
 	once     sync.Once
@@ -47,17 +52,19 @@ func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, 
 		// Go's net.Listen: an IPv6 socket with IPV6_V6ONLY off.
 		bind = netip.AddrPortFrom(netip.Addr{}, ap.Port())
 	}
-	l, err := s.host.Listen(s.clk.Now(), bind, backlog)
+	ls, err := s.listenAll(bind, backlog)
 	if err != nil {
 		return nil, opError("listen", ap, netipZero, err)
 	}
-	ln := &Listener{s: s, l: l, ready: make(chan struct{}, 1), done: make(chan struct{})}
-	l.SetWaker(func() {
-		select {
-		case ln.ready <- struct{}{}:
-		default:
-		}
-	})
+	ln := &Listener{s: s, l: ls[0], ls: ls, ready: make(chan struct{}, 1), done: make(chan struct{})}
+	for _, l := range ls {
+		l.SetWaker(func() {
+			select {
+			case ln.ready <- struct{}{}:
+			default:
+			}
+		})
+	}
 	return ln, nil
 }
 
@@ -78,7 +85,7 @@ func (ln *Listener) AcceptTCP() (*Conn, error) {
 			return nil, opError("accept", ln.l.Addr(), netipZero, os.ErrDeadlineExceeded)
 		default:
 		}
-		c, err := ln.l.Accept()
+		c, err := ln.acceptAny()
 		if err != nil {
 			return nil, opError("accept", ln.l.Addr(), netipZero, err)
 		}
@@ -101,7 +108,12 @@ func (ln *Listener) Close() error {
 	ln.once.Do(func() {
 		err = nil
 		close(ln.done)
-		ln.l.Close(ln.s.clk.Now())
+		now := ln.s.clk.Now()
+		ln.s.listenMu.Lock()
+		for _, l := range ln.ls {
+			l.Close(now)
+		}
+		ln.s.listenMu.Unlock()
 	})
 	if err != nil {
 		return opError("close", ln.l.Addr(), netipZero, err)
@@ -125,14 +137,28 @@ func (ln *Listener) Addr() net.Addr { return net.TCPAddrFromAddrPort(ln.l.Addr()
 // Backlog returns the bound on the accept queue: the backlog given to
 // ListenBacklog (or the default, 4096), capped at Config.Host.DefaultBacklog
 // as Linux caps listen(2)'s at somaxconn. `ss -lnt` shows it as
-// Send-Q.
+// Send-Q. On a stack of several shards it bounds each shard's queue, as
+// each of a group of SO_REUSEPORT sockets has its own on Linux: up to
+// Shards times as many connections may wait.
 func (ln *Listener) Backlog() int { return ln.l.Backlog() }
 
 // Pending returns the number of established connections waiting to be
-// accepted (`ss -lnt`'s Recv-Q).
-func (ln *Listener) Pending() int { return ln.l.Pending() }
+// accepted (`ss -lnt`'s Recv-Q), over all shards.
+func (ln *Listener) Pending() int {
+	n := 0
+	for _, l := range ln.ls {
+		n += l.Pending()
+	}
+	return n
+}
 
 // HalfOpen returns the number of half-open connections (SYN_RCVD) held in
-// the listener's SYN queue. SYNs answered with a SYN cookie hold nothing
-// and are not counted.
-func (ln *Listener) HalfOpen() int { return ln.l.HalfOpen() }
+// the listener's SYN queues, over all shards. SYNs answered with a SYN
+// cookie hold nothing and are not counted.
+func (ln *Listener) HalfOpen() int {
+	n := 0
+	for _, l := range ln.ls {
+		n += l.HalfOpen()
+	}
+	return n
+}

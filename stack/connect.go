@@ -95,7 +95,11 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 func (h *Host) ephemeralPort(now clock.Instant, src netip.Addr, remote netip.AddrPort) (uint16, bool) {
 	return h.pickPort(src, remote, h.cfg.EphemeralPortLow, h.cfg.EphemeralPortHigh, &h.portNext, func(port uint16) bool {
 		local := netip.AddrPortFrom(src, port)
-		c, busy := h.conns[Tuple{Local: local, Remote: remote}]
+		t := Tuple{Local: local, Remote: remote}
+		if !h.portAllowed(t) {
+			return false
+		}
+		c, busy := h.conns[t]
 		return (!busy || h.timeWaitReusable(now, c)) && h.boundListener(local) == nil
 	})
 }

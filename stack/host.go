@@ -38,6 +38,10 @@ type Host struct {
 	portNext  uint32    // RFC 6056 Algorithm 3's "next_ephemeral"
 	retired   connStats // per-connection counts of removed connections and TIME_WAIT entries
 
+	// portFilter, if not nil, limits the ephemeral ports to the tuples a
+	// sharded driver gives this host (shard.go).
+	portFilter func(Tuple) bool
+
 	// countMu guards counters and serialises the recorder. It is a leaf
 	// lock but for the subscriptions' own, taken to queue an event.
 	countMu  sync.Mutex

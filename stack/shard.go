@@ -1,0 +1,42 @@
+package stack
+
+import "net/netip"
+
+// The hooks a driver that splits one host's flows among several Hosts
+// (synack's shards, one per core) needs: each Host must pick only the
+// ephemeral ports whose 4-tuple it owns, and the dispatcher must know
+// where the forwarder's packets go.
+
+// SetPortFilter restricts the ephemeral ports Connect picks to those
+// whose tuple f accepts (f is called with h.mu held and must not block);
+// nil, the default, accepts every port. A sharded driver passes "this
+// tuple hashes to this shard", so that the shard that owns a tuple is
+// the one whose table says whether it is free. Call it before the host
+// is used.
+func (h *Host) SetPortFilter(f func(Tuple) bool) { h.portFilter = f }
+
+// portAllowed reports whether the port filter accepts t. Called with
+// h.mu held.
+func (h *Host) portAllowed(t Tuple) bool { return h.portFilter == nil || h.portFilter(t) }
+
+// Forwarding reports whether a ForwardListener is open.
+func (h *Host) Forwarding() bool { return h.fwd.on.Load() }
+
+// Holds reports whether the host has state for t: a connection in any
+// form (TIME_WAIT included) or a half-open request in a SYN queue.
+func (h *Host) Holds(t Tuple) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.conns[t]; ok {
+		return true
+	}
+	if k, ok := h.keyOf(t); ok {
+		return h.syn.get(k) != nil
+	}
+	return false
+}
+
+// SourceFor returns the local address Connect picks for a connection to
+// remote when it is given none, and false when there is none, so that a
+// sharded driver can place such a connection before it opens it.
+func (h *Host) SourceFor(remote netip.Addr) (netip.Addr, bool) { return h.sourceFor(remote) }
