@@ -59,11 +59,23 @@ func (s *Stack) newShards(n int, hc stack.Config) {
 		sh.host = stack.NewHost(c)
 		if n > 1 {
 			i := i
-			sh.host.SetPortFilter(func(t stack.Tuple) bool { return s.owner(t) == i })
+			sh.host.SetPortFilter(func(t stack.Tuple) bool { return s.portFor(i, t) })
 		}
 		s.shards[i] = sh
 	}
 	s.host = s.shards[0].host
+}
+
+// portFor reports whether shard i may take t for an active open: it owns
+// t, and no connection forwarding gave shard 0 already has it (a
+// forwarded connection's local end may be any port of ours). The lock
+// order is shard i's host before shard 0's, never the reverse: shard 0's
+// own filter takes no other lock.
+func (s *Stack) portFor(i int, t stack.Tuple) bool {
+	if s.owner(t) != i {
+		return false
+	}
+	return i == 0 || !s.host.Forwarding() || !s.host.Holds(t)
 }
 
 // lockedRecorder serialises the shards' calls of one Recorder, which

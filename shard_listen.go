@@ -25,7 +25,7 @@ func (s *Stack) listenAll(bind netip.AddrPort, backlog int) ([]*stack.Listener, 
 		bind = netip.AddrPortFrom(bind.Addr(), first.Addr().Port())
 	}
 	for _, sh := range s.shards[1:] {
-		l, err := sh.host.Listen(now, bind, backlog)
+		l, err := sh.host.ListenShadow(now, bind, backlog)
 		if err != nil {
 			for _, l := range ls {
 				l.Close(now)

@@ -1,6 +1,10 @@
 package stack
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/synack-net/synack/clock"
+)
 
 // The hooks a driver that splits one host's flows among several Hosts
 // (synack's shards, one per core) needs: each Host must pick only the
@@ -40,3 +44,11 @@ func (h *Host) Holds(t Tuple) bool {
 // remote when it is given none, and false when there is none, so that a
 // sharded driver can place such a connection before it opens it.
 func (h *Host) SourceFor(remote netip.Addr) (netip.Addr, bool) { return h.sourceFor(remote) }
+
+// ListenShadow is Listen for a shard's copy of a listener that another
+// shard's Listen opened: it takes the SYNs of its own shard's tuples, but
+// records neither its opening nor its closing, which the first shard's
+// listener already does.
+func (h *Host) ListenShadow(now clock.Instant, addr netip.AddrPort, backlog int) (*Listener, error) {
+	return h.listen(now, addr, backlog, true)
+}
