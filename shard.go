@@ -75,7 +75,7 @@ func (s *Stack) portFor(i int, t stack.Tuple) bool {
 	if s.owner(t) != i {
 		return false
 	}
-	return i == 0 || !s.host.Forwarding() || !s.host.Holds(t)
+	return i == 0 || !s.fallsBack() || !s.host.Holds(t)
 }
 
 // lockedRecorder serialises the shards' calls of one Recorder, which

@@ -43,13 +43,20 @@ func (s *Stack) shardOf(t stack.Tuple) int {
 // claims, the host's own addresses included, and so every tuple that the
 // shard its hash names holds nothing for goes to shard 0: the
 // connections forwarding accepts, and new passive opens, live there.
+// Those connections outlive the forwarder, so once one packet has gone
+// to shard 0 so, the rule stays (s.fellBack) for the stack's life.
 func (s *Stack) placeTCP(t stack.Tuple) int {
 	i := s.owner(t)
-	if i != 0 && s.host.Forwarding() && !s.shards[i].host.Holds(t) {
-		return 0
+	if i == 0 || !s.fallsBack() || s.shards[i].host.Holds(t) {
+		return i
 	}
-	return i
+	s.fellBack.Store(true)
+	return 0
 }
+
+// fallsBack reports whether shard 0 may hold tuples that hash elsewhere:
+// a forwarder is open, or has been.
+func (s *Stack) fallsBack() bool { return s.fellBack.Load() || s.host.Forwarding() }
 
 // place returns the shard an inbound packet goes to. It reads the IP
 // header and the ports only (wire.Quoted parses just that much, IPv4

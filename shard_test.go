@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/synack-net/synack/link/pipe"
 	"github.com/synack-net/synack/stack"
 	"github.com/synack-net/synack/tcp"
+	"github.com/synack-net/synack/trace"
 	"github.com/synack-net/synack/wire"
 )
 
@@ -372,7 +374,9 @@ func TestShardsClose(t *testing.T) {
 // TestShardsRunTheAPITests runs a representative set of the package's
 // tests on stacks of 2 and of 4 shards (the default shard count being
 // GOMAXPROCS): dial, listen and accept, refusals and timeouts, both
-// families, the forwarders, UDP, ping, close and trace subscriptions.
+// families, the forwarders, UDP, ping and close. (TestSubscribeFastAndSlow
+// is left out: its fast reader must keep up in real time, which fails
+// now and then with one shard too.)
 func TestShardsRunTheAPITests(t *testing.T) {
 	tests := []struct {
 		name string
@@ -393,7 +397,6 @@ func TestShardsRunTheAPITests(t *testing.T) {
 		{"UDPEcho", TestUDPEcho},
 		{"UDPConnRefused", TestUDPConnRefused},
 		{"PingBetweenStacks", TestPingBetweenStacks},
-		{"SubscribeFastAndSlow", TestSubscribeFastAndSlow},
 		{"Churn", TestChurn},
 	}
 	for _, n := range []int{2, 4} {
@@ -404,4 +407,133 @@ func TestShardsRunTheAPITests(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestShardsForwardOwnAddress: the forwarder of a stack of 4 shards (on
+// shard 0) takes connections to the stack's own address and ports with
+// no listener, whatever shard their tuple hashes to; they keep working
+// after the forwarder closes, and the stack still dials out on every
+// shard.
+func TestShardsForwardOwnAddress(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cs, ts := shardedPair(t, 2, 4)
+		fl, err := ts.ListenForward(stack.ForwardOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for {
+				r, err := fl.Accept(t.Context())
+				if err != nil {
+					return
+				}
+				go func() {
+					c, err := r.Complete(t.Context())
+					if err != nil {
+						return
+					}
+					io.Copy(c, c)
+					c.Close()
+				}()
+			}
+		}()
+		const conns = 16
+		var cc []*synack.Conn
+		for i := range conns {
+			c, err := cs.Dial("tcp", fmt.Sprintf("10.0.0.2:%d", 9000+i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			cc = append(cc, c)
+		}
+		roundTrip := func(c *synack.Conn, msg string) {
+			t.Helper()
+			if _, err := c.Write([]byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(c, got); err != nil || string(got) != msg {
+				t.Fatalf("echo %q: %q, %v", msg, got, err)
+			}
+		}
+		for _, c := range cc {
+			roundTrip(c, "before")
+		}
+		fl.Close()
+		for _, c := range cc {
+			roundTrip(c, "after the forwarder closed")
+		}
+		ln, err := cs.Listen("tcp", ":80")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go echo(ln)
+		for range conns {
+			c, err := ts.Dial("tcp", "10.0.0.1:80")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			roundTrip(c, "out")
+		}
+		everyShardHolds(t, ts)
+	})
+}
+
+// TestShardsSubscribe: a subscription to a stack of 4 shards gets every
+// event the stack's Recorder got, from all shards, each connection's in
+// the order recorded.
+func TestShardsSubscribe(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := pipe.New(1500, 1024)
+		log := new(trace.Log)
+		cs, err := synack.New(synack.Config{Name: "client", Shards: 4, Recorder: log,
+			Links: []synack.Link{{Link: a, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cs.Close()
+		ss := shardedStack(t, "server", 2, b, "10.0.0.2/24")
+		ln, err := ss.Listen("tcp", ":7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go echo(ln)
+		sub := trace.NewSubscription(1 << 16)
+		cs.Subscribe(sub)
+		got := collect(sub)
+		var cc []*synack.Conn
+		for range 16 {
+			c, err := cs.Dial("tcp", "10.0.0.2:7")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cc = append(cc, c)
+		}
+		everyShardHolds(t, cs)
+		for _, c := range cc {
+			echoRoundTrip(t, c, []byte("hello"))
+			c.Close()
+		}
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		sub.Close()
+		perConn := func(evs []trace.Event) map[netip.AddrPort][]trace.Event {
+			m := map[netip.AddrPort][]trace.Event{}
+			for _, e := range evs {
+				m[e.Local] = append(m[e.Local], e)
+			}
+			return m
+		}
+		want, have := perConn(log.Events), perConn(<-got)
+		if len(want) != 16 || sub.Dropped() != 0 {
+			t.Fatalf("recorder saw %d connections, subscription dropped %d", len(want), sub.Dropped())
+		}
+		for local, evs := range want {
+			if !slices.Equal(have[local], evs) {
+				t.Errorf("%v: subscription has %d events, recorder %d", local, len(have[local]), len(evs))
+			}
+		}
+	})
 }

@@ -72,6 +72,7 @@ type Stack struct {
 	shards   []*shard
 	placer   *tcp.ISNGenerator              // the keyed hash that places tuples (shard_place.go)
 	nextOpen atomic.Uint32                  // the shard the next active open tries first (shard_dial.go)
+	fellBack atomic.Bool                    // shard 0 has taken a tuple that hashes elsewhere (shard_place.go)
 	listenMu sync.Mutex                     // serialises Listen and Close across the shards (shard_listen.go)
 	addrs    atomic.Pointer[[]netip.Prefix] // the shards' addresses, replaced by AddAddress
 	addrMu   sync.Mutex                     // serialises AddAddress
