@@ -22,7 +22,8 @@ import (
 // it; a listener is registered on every shard and Accept takes from
 // whichever has a connection ready. UDP, ping and the forwarders live on
 // shard 0, which every datagram, echo and ICMP message quoting no TCP
-// header reaches. What the shards share: the links (each link's writes
+// header reaches. What the shards share: the buffer memory account
+// (Config.Host.Memory bounds them together), the links (each link's writes
 // take turns under a mutex, and its reader goroutine parses and places
 // every packet), the buffer pool, the recorder (serialised) and the
 // clock.
@@ -60,6 +61,9 @@ func (s *Stack) newShards(n int, hc stack.Config) {
 		if n > 1 {
 			i := i
 			sh.host.SetPortFilter(func(t stack.Tuple) bool { return s.portFor(i, t) })
+		}
+		if i > 0 {
+			sh.host.ShareMemory(s.shards[0].host)
 		}
 		s.shards[i] = sh
 	}
@@ -163,11 +167,12 @@ func (s *Stack) Shards() []*stack.Host {
 }
 
 // Counters returns a snapshot of the stack's MIB counters, summed over
-// its shards.
+// its shards but for those of the memory account they share.
 func (s *Stack) Counters() stack.Counters {
 	k := s.host.Counters()
 	for _, sh := range s.shards[1:] {
 		o := sh.host.Counters()
+		o.MemoryAllocated, o.TCPMemoryPressures = 0, 0
 		sumFields(&k, &o)
 	}
 	return k

@@ -537,3 +537,39 @@ func TestShardsSubscribe(t *testing.T) {
 		}
 	})
 }
+
+// TestShardsShareTheMemoryAccount: the shards of a stack charge one
+// buffer memory account (Config.Host.Memory bounds them together): with
+// data queued on connections of every shard, each shard's host reports
+// the same allocation, which the stack's counters report once.
+func TestShardsShareTheMemoryAccount(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cs, ss := shardedPair(t, 4, 2)
+		ln, err := ss.Listen("tcp", ":9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 16 {
+			c, err := cs.Dial("tcp", "10.0.0.2:9")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := ln.Accept(); err != nil { // never read
+				t.Fatal(err)
+			}
+			go c.Write(make([]byte, 1<<20))
+		}
+		synctest.Wait()
+		everyShardHolds(t, cs)
+		total := cs.Counters().MemoryAllocated
+		if total == 0 {
+			t.Fatal("no buffer memory allocated")
+		}
+		for i, h := range cs.Shards() {
+			if got := h.Counters().MemoryAllocated; got != total {
+				t.Errorf("shard %d reports %d bytes allocated, the stack %d", i, got, total)
+			}
+		}
+	})
+}

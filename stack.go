@@ -48,13 +48,18 @@ type Config struct {
 	Resolver Resolver
 	// Host holds the remaining host settings (ports, limits, secret);
 	// its Name, Addrs, MTU, TCP, Recorder and OnOutput are set from the
-	// fields above. With more than one shard, its limits (MaxConns,
-	// MaxTimeWait, MaxOrphans, Memory, the backlogs) bound each shard.
+	// fields above. With more than one shard, Memory bounds them all
+	// together, and the other limits (MaxConns, MaxTimeWait, MaxOrphans,
+	// the backlogs and the ICMP rate limits) each shard.
 	Host stack.Config
 	// Shards is the number of event loops the stack's TCP connections
 	// are spread over, each a stack.Host of its own with its lock, timer
-	// wheel and goroutine; 0 means runtime.GOMAXPROCS(0), 1 one loop for
-	// everything. See shard.go for what is shared.
+	// wheel and goroutine, owning the connections whose 4-tuple hashes
+	// to it (under a key drawn from Host.Secret, which no peer can aim
+	// at); 0 means runtime.GOMAXPROCS(0), 1 one loop for everything, as
+	// before shards. UDP, ping and the forwarders live on shard 0. Host
+	// returns shard 0's host, Shards every shard's; Counters, Census,
+	// Sockets and Subscribe span them all.
 	Shards int
 }
 

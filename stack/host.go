@@ -41,6 +41,8 @@ type Host struct {
 	// portFilter, if not nil, limits the ephemeral ports to the tuples a
 	// sharded driver gives this host (shard.go).
 	portFilter func(Tuple) bool
+	// memShared: mem is other hosts' too (ShareMemory in shard.go).
+	memShared bool
 
 	// countMu guards counters and serialises the recorder. It is a leaf
 	// lock but for the subscriptions' own, taken to queue an event.
@@ -65,7 +67,7 @@ type Host struct {
 
 	dgram datagrams // UDP and ping sockets (datagrams.go)
 
-	mem     memoryPool   // the connections' buffer memory (memory.go)
+	mem     *memoryPool  // the connections' buffer memory (memory.go), shared by a stack's shards (shard.go)
 	orphans atomic.Int64 // connections closed by their users and still closing (orphans.go)
 
 	fwd forwarding // forwarding any destination (forward.go)
@@ -88,7 +90,7 @@ func NewHost(cfg Config) *Host {
 	addrs := append([]netip.Prefix(nil), cfg.Addrs...)
 	h.addrs.Store(&addrs)
 	h.out.init(cfg.MTU)
-	h.mem.lim = cfg.Memory
+	h.mem = &memoryPool{lim: cfg.Memory}
 	return h
 }
 

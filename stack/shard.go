@@ -52,3 +52,12 @@ func (h *Host) SourceFor(remote netip.Addr) (netip.Addr, bool) { return h.source
 func (h *Host) ListenShadow(now clock.Instant, addr netip.AddrPort, backlog int) (*Listener, error) {
 	return h.listen(now, addr, backlog, true)
 }
+
+// ShareMemory makes h charge its connections' buffer memory to other's
+// account, so that Config.Memory bounds the hosts together as one, as
+// Linux's tcp_mem bounds all of a host's sockets whatever CPU runs them.
+// Call it before h is used.
+func (h *Host) ShareMemory(other *Host) {
+	h.mem = other.mem
+	h.memShared, other.memShared = true, true
+}
