@@ -18,6 +18,7 @@ type Listener struct {
 	s        *Stack
 	l        *stack.Listener   // shard 0's
 	ls       []*stack.Listener // every shard's, shard 0's first
+	backlog  int               // the bound the shards' accept queues share
 	next     atomic.Uint32     // the shard Accept looks at first
 	ready    chan struct{}
 	done     chan struct{}
@@ -35,7 +36,12 @@ func (s *Stack) Listen(network, address string) (*Listener, error) {
 	return s.ListenBacklog(network, address, 0)
 }
 
-// ListenBacklog is Listen with an explicit accept-queue bound.
+// ListenBacklog is Listen with an explicit accept-queue bound. On a
+// stack of several shards each shard queues the connections whose tuple
+// it owns, up to an equal part of the backlog (rounded up), and so does
+// its SYN queue: as each socket of a Linux SO_REUSEPORT group has its
+// own queue, a shard may overflow while another has room, and the
+// queues together hold at most the backlog plus Shards-1.
 func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, error) {
 	ap, err := resolve(address)
 	if err != nil {
@@ -52,11 +58,11 @@ func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, 
 		// Go's net.Listen: an IPv6 socket with IPV6_V6ONLY off.
 		bind = netip.AddrPortFrom(netip.Addr{}, ap.Port())
 	}
-	ls, err := s.listenAll(bind, backlog)
+	ls, backlog, err := s.listenAll(bind, backlog)
 	if err != nil {
 		return nil, opError("listen", ap, netipZero, err)
 	}
-	ln := &Listener{s: s, l: ls[0], ls: ls, ready: make(chan struct{}, 1), done: make(chan struct{})}
+	ln := &Listener{s: s, l: ls[0], ls: ls, backlog: backlog, ready: make(chan struct{}, 1), done: make(chan struct{})}
 	for _, l := range ls {
 		l.SetWaker(func() {
 			select {
@@ -137,10 +143,9 @@ func (ln *Listener) Addr() net.Addr { return net.TCPAddrFromAddrPort(ln.l.Addr()
 // Backlog returns the bound on the accept queue: the backlog given to
 // ListenBacklog (or the default, 4096), capped at Config.Host.DefaultBacklog
 // as Linux caps listen(2)'s at somaxconn. `ss -lnt` shows it as
-// Send-Q. On a stack of several shards it bounds each shard's queue, as
-// each of a group of SO_REUSEPORT sockets has its own on Linux: up to
-// Shards times as many connections may wait.
-func (ln *Listener) Backlog() int { return ln.l.Backlog() }
+// Send-Q. On a stack of several shards the shards' queues share it (see
+// ListenBacklog).
+func (ln *Listener) Backlog() int { return ln.backlog }
 
 // Pending returns the number of established connections waiting to be
 // accepted (`ss -lnt`'s Recv-Q), over all shards.

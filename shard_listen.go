@@ -7,34 +7,39 @@ import (
 )
 
 // listenAll registers a listener on every shard, so that each takes the
-// SYNs of the tuples it owns. Shard 0 decides: it picks the port when
-// bind's is 0 and refuses a conflicting address, and the other shards,
-// whose listener tables hold the same listeners, follow it. s.listenMu
-// keeps two Listens (or a Listen and a Close) from interleaving between
-// shards.
-func (s *Stack) listenAll(bind netip.AddrPort, backlog int) ([]*stack.Listener, error) {
+// SYNs of the tuples it owns, and returns them with the backlog they
+// share. Each shard's gets an equal part of it (rounded up), so that the
+// stack's queues hold about what one listener's would, not Shards times
+// as much. Shard 0 decides: it picks the port when bind's is 0 and
+// refuses a conflicting address, and the other shards, whose listener
+// tables hold the same listeners, follow it. s.listenMu keeps two
+// Listens (or a Listen and a Close) from interleaving between shards.
+func (s *Stack) listenAll(bind netip.AddrPort, backlog int) ([]*stack.Listener, int, error) {
 	now := s.clk.Now()
+	backlog = s.host.EffectiveBacklog(backlog)
+	n := len(s.shards)
+	part := (backlog + n - 1) / n
 	s.listenMu.Lock()
 	defer s.listenMu.Unlock()
-	first, err := s.host.Listen(now, bind, backlog)
+	first, err := s.host.Listen(now, bind, part)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ls := []*stack.Listener{first}
 	if bind.Port() == 0 {
 		bind = netip.AddrPortFrom(bind.Addr(), first.Addr().Port())
 	}
 	for _, sh := range s.shards[1:] {
-		l, err := sh.host.ListenShadow(now, bind, backlog)
+		l, err := sh.host.ListenShadow(now, bind, part)
 		if err != nil {
 			for _, l := range ls {
 				l.Close(now)
 			}
-			return nil, err
+			return nil, 0, err
 		}
 		ls = append(ls, l)
 	}
-	return ls, nil
+	return ls, backlog, nil
 }
 
 // acceptAny takes an established connection from the first shard that

@@ -51,9 +51,7 @@ func (h *Host) Listen(now clock.Instant, addr netip.AddrPort, backlog int) (*Lis
 }
 
 func (h *Host) listen(now clock.Instant, addr netip.AddrPort, backlog int, shadow bool) (*Listener, error) {
-	if backlog <= 0 || backlog > h.cfg.DefaultBacklog {
-		backlog = h.cfg.DefaultBacklog
-	}
+	backlog = h.EffectiveBacklog(backlog)
 	dual := !addr.Addr().IsValid()
 	if dual {
 		addr = netip.AddrPortFrom(netip.IPv6Unspecified(), addr.Port())

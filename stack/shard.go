@@ -61,3 +61,12 @@ func (h *Host) ShareMemory(other *Host) {
 	h.mem = other.mem
 	h.memShared, other.memShared = true, true
 }
+
+// EffectiveBacklog is the accept-queue bound Listen gives a listener for
+// backlog: the host's default for 0 or less, and never more than it.
+func (h *Host) EffectiveBacklog(backlog int) int {
+	if backlog <= 0 || backlog > h.cfg.DefaultBacklog {
+		return h.cfg.DefaultBacklog
+	}
+	return backlog
+}
