@@ -302,6 +302,9 @@ func TestShardsListen(t *testing.T) {
 		if p, b := ln.Pending(), ln.Backlog(); p != conns || b != 64 {
 			t.Errorf("Pending %d Backlog %d, want %d, 64", p, b, conns)
 		}
+		if s := ss.Sockets(); len(s) != 1+conns || s[0].SendQ != 64 || s[0].RecvQ != conns {
+			t.Errorf("stack's listener row %+v (of %d rows), want Send-Q 64, Recv-Q %d", s[0], len(s), conns)
+		}
 		for i, h := range ss.Shards() {
 			if s := h.Sockets(); s[0].SendQ != 16 || s[0].RecvQ == 0 {
 				t.Errorf("shard %d listener: Send-Q %d (want 16, a quarter of 64), Recv-Q %d", i, s[0].SendQ, s[0].RecvQ)
