@@ -202,7 +202,7 @@ func TestChurn(t *testing.T) {
 		drain()
 		goroutines, heap := bubbleGoroutines(), heapInUse()
 		for _, s := range []*synack.Stack{cs, ss} {
-			if c := s.Host().Census(); c != (stack.Census{Listeners: c.Listeners}) {
+			if c := s.Census(); c != (stack.Census{Listeners: c.Listeners}) {
 				t.Errorf("%v holds %+v after the churn", s.Host().Name(), c)
 			}
 		}

@@ -167,7 +167,7 @@ func TestStackCloseInEveryState(t *testing.T) {
 		want := map[tcp.State]bool{tcp.Listen: false, tcp.SynSent: false, tcp.SynReceived: false, tcp.Established: false, tcp.FinWait1: false,
 			tcp.FinWait2: false, tcp.CloseWait: false, tcp.Closing: false, tcp.LastAck: false, tcp.TimeWait: false}
 		for _, s := range []*synack.Stack{cs, ss} {
-			c := s.Host().Census()
+			c := s.Census()
 			for st, n := range c.States {
 				if n > 0 {
 					want[tcp.State(st)] = true

@@ -3,6 +3,7 @@ package synack_test
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -64,4 +65,16 @@ func TestSetCongestionControl(t *testing.T) {
 			t.Fatalf("a refused name changed the algorithm to %q", c2.CongestionControl())
 		}
 	})
+}
+
+// A stack whose default congestion control is not registered is refused
+// at New, as Linux refuses an unknown tcp_congestion_control.
+func TestNewRejectsUnknownCongestionControl(t *testing.T) {
+	a, _ := pipe.New(1500, 16)
+	cfg := tcp.DefaultConfig()
+	cfg.CongestionControl = "vegas"
+	_, err := synack.New(synack.Config{TCP: &cfg, Links: []synack.Link{{Link: a, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}}}})
+	if !errors.Is(err, syscall.ENOENT) || !strings.Contains(err.Error(), `"vegas"`) {
+		t.Fatalf("New with %q: %v, want ENOENT naming it", cfg.CongestionControl, err)
+	}
 }

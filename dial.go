@@ -134,7 +134,7 @@ func partialDeadline(ctx context.Context, n int) (context.Context, context.Cance
 }
 
 func (s *Stack) connect(ctx context.Context, local, remote netip.AddrPort) (*Conn, error) {
-	sc, err := s.host.Connect(s.clk.Now(), local, remote)
+	sc, err := s.open(local, remote)
 	if err != nil {
 		return nil, opError("dial", local, remote, err)
 	}

@@ -207,13 +207,15 @@ func TestListenerDeadline(t *testing.T) {
 
 // TestListenerQueues: Backlog, Pending and HalfOpen show a listener's
 // queues as `ss -lnt` and Linux's SYN queue do; a backlog above the
-// default (somaxconn) is capped at it.
+// default (somaxconn) is capped at it. One shard: a backlog of 4 split
+// over shards would overflow wherever three of the four tuples hash to
+// one (TestShardsListen covers the shards' queues).
 func TestListenerQueues(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a, b := pipe.NewWithFaults(1500, 1024, clock.NewReal(), netem.Impairment{Delay: 10 * time.Millisecond})
 		ga := newGate(a)
 		mk := func(name string, l link.Link, addr string, host stack.Config) *synack.Stack {
-			s, err := synack.New(synack.Config{Name: name, Links: []synack.Link{{Link: l, Addrs: []netip.Prefix{netip.MustParsePrefix(addr)}}}, Host: host})
+			s, err := synack.New(synack.Config{Name: name, Shards: 1, Links: []synack.Link{{Link: l, Addrs: []netip.Prefix{netip.MustParsePrefix(addr)}}}, Host: host})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,15 +5,21 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/synack-net/synack/stack"
 )
 
 // Listener accepts connections on a Stack. It implements net.Listener.
+// On a stack of several shards it is one stack.Listener per shard, each
+// with its own queues (shard_listen.go).
 type Listener struct {
 	s        *Stack
-	l        *stack.Listener
+	l        *stack.Listener   // shard 0's
+	ls       []*stack.Listener // every shard's, shard 0's first
+	backlog  int               // the bound the shards' accept queues share
+	next     atomic.Uint32     // the shard Accept looks at first
 	ready    chan struct{}
 	done     chan struct{}
 	once     sync.Once
@@ -30,7 +36,12 @@ func (s *Stack) Listen(network, address string) (*Listener, error) {
 	return s.ListenBacklog(network, address, 0)
 }
 
-// ListenBacklog is Listen with an explicit accept-queue bound.
+// ListenBacklog is Listen with an explicit accept-queue bound. On a
+// stack of several shards each shard queues the connections whose tuple
+// it owns, up to an equal part of the backlog (rounded up), and so does
+// its SYN queue: as each socket of a Linux SO_REUSEPORT group has its
+// own queue, a shard may overflow while another has room, and the
+// queues together hold at most the backlog plus Shards-1.
 func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, error) {
 	ap, err := resolve(address)
 	if err != nil {
@@ -47,17 +58,19 @@ func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, 
 		// Go's net.Listen: an IPv6 socket with IPV6_V6ONLY off.
 		bind = netip.AddrPortFrom(netip.Addr{}, ap.Port())
 	}
-	l, err := s.host.Listen(s.clk.Now(), bind, backlog)
+	ls, backlog, err := s.listenAll(bind, backlog)
 	if err != nil {
 		return nil, opError("listen", ap, netipZero, err)
 	}
-	ln := &Listener{s: s, l: l, ready: make(chan struct{}, 1), done: make(chan struct{})}
-	l.SetWaker(func() {
-		select {
-		case ln.ready <- struct{}{}:
-		default:
-		}
-	})
+	ln := &Listener{s: s, l: ls[0], ls: ls, backlog: backlog, ready: make(chan struct{}, 1), done: make(chan struct{})}
+	for _, l := range ls {
+		l.SetWaker(func() {
+			select {
+			case ln.ready <- struct{}{}:
+			default:
+			}
+		})
+	}
 	return ln, nil
 }
 
@@ -78,7 +91,7 @@ func (ln *Listener) AcceptTCP() (*Conn, error) {
 			return nil, opError("accept", ln.l.Addr(), netipZero, os.ErrDeadlineExceeded)
 		default:
 		}
-		c, err := ln.l.Accept()
+		c, err := ln.acceptAny()
 		if err != nil {
 			return nil, opError("accept", ln.l.Addr(), netipZero, err)
 		}
@@ -101,7 +114,12 @@ func (ln *Listener) Close() error {
 	ln.once.Do(func() {
 		err = nil
 		close(ln.done)
-		ln.l.Close(ln.s.clk.Now())
+		now := ln.s.clk.Now()
+		ln.s.listenMu.Lock()
+		for _, l := range ln.ls {
+			l.Close(now)
+		}
+		ln.s.listenMu.Unlock()
 	})
 	if err != nil {
 		return opError("close", ln.l.Addr(), netipZero, err)
@@ -125,14 +143,27 @@ func (ln *Listener) Addr() net.Addr { return net.TCPAddrFromAddrPort(ln.l.Addr()
 // Backlog returns the bound on the accept queue: the backlog given to
 // ListenBacklog (or the default, 4096), capped at Config.Host.DefaultBacklog
 // as Linux caps listen(2)'s at somaxconn. `ss -lnt` shows it as
-// Send-Q.
-func (ln *Listener) Backlog() int { return ln.l.Backlog() }
+// Send-Q. On a stack of several shards the shards' queues share it (see
+// ListenBacklog).
+func (ln *Listener) Backlog() int { return ln.backlog }
 
 // Pending returns the number of established connections waiting to be
-// accepted (`ss -lnt`'s Recv-Q).
-func (ln *Listener) Pending() int { return ln.l.Pending() }
+// accepted (`ss -lnt`'s Recv-Q), over all shards.
+func (ln *Listener) Pending() int {
+	n := 0
+	for _, l := range ln.ls {
+		n += l.Pending()
+	}
+	return n
+}
 
 // HalfOpen returns the number of half-open connections (SYN_RCVD) held in
-// the listener's SYN queue. SYNs answered with a SYN cookie hold nothing
-// and are not counted.
-func (ln *Listener) HalfOpen() int { return ln.l.HalfOpen() }
+// the listener's SYN queues, over all shards. SYNs answered with a SYN
+// cookie hold nothing and are not counted.
+func (ln *Listener) HalfOpen() int {
+	n := 0
+	for _, l := range ln.ls {
+		n += l.HalfOpen()
+	}
+	return n
+}

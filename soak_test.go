@@ -188,7 +188,7 @@ func TestSoak(t *testing.T) {
 			t.Errorf("goroutines: %d before the soak, %d after", baseGoroutines, goroutines)
 		}
 		for _, s := range []*synack.Stack{cs, ss} {
-			if c := s.Host().Census(); c != (stack.Census{Listeners: c.Listeners}) {
+			if c := s.Census(); c != (stack.Census{Listeners: c.Listeners}) {
 				t.Errorf("%v holds %+v after the soak", s.Host().Name(), c)
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/link"
@@ -47,8 +48,19 @@ type Config struct {
 	Resolver Resolver
 	// Host holds the remaining host settings (ports, limits, secret);
 	// its Name, Addrs, MTU, TCP, Recorder and OnOutput are set from the
-	// fields above.
+	// fields above. With more than one shard, Memory bounds them all
+	// together, and the other limits (MaxConns, MaxTimeWait, MaxOrphans,
+	// the backlogs and the ICMP rate limits) each shard.
 	Host stack.Config
+	// Shards is the number of event loops the stack's TCP connections
+	// are spread over, each a stack.Host of its own with its lock, timer
+	// wheel and goroutine, owning the connections whose 4-tuple hashes
+	// to it (under a key drawn from Host.Secret, which no peer can aim
+	// at); 0 means runtime.GOMAXPROCS(0), 1 one loop for everything, as
+	// before shards. UDP, ping and the forwarders live on shard 0. Host
+	// returns shard 0's host, Shards every shard's; Counters, Census,
+	// Sockets and Subscribe span them all.
+	Shards int
 }
 
 // Link is one network interface of a Stack.
@@ -57,20 +69,27 @@ type Link struct {
 	Addrs []netip.Prefix
 }
 
-// Stack is a TCP/IP host running on its own event-loop goroutine.
+// Stack is a TCP/IP host running on its own event-loop goroutines, one
+// per shard.
 type Stack struct {
 	name     string
-	host     *stack.Host
+	host     *stack.Host // shard 0's: UDP, ping and the forwarders live there
+	shards   []*shard
+	placer   *tcp.ISNGenerator              // the keyed hash that places tuples (shard_place.go)
+	nextOpen atomic.Uint32                  // the shard the next active open tries first (shard_dial.go)
+	fellBack atomic.Bool                    // shard 0 has taken a tuple that hashes elsewhere (shard_place.go)
+	listenMu sync.Mutex                     // serialises Listen and Close across the shards (shard_listen.go)
+	addrs    atomic.Pointer[[]netip.Prefix] // the shards' addresses, replaced by AddAddress
+	addrMu   sync.Mutex                     // serialises AddAddress
 	clk      clock.Clock
 	log      *slog.Logger
 	links    []Link
+	linkMu   []sync.Mutex // per link, serialising the shards' writes when there are several
 	resolver Resolver
 
-	kick    chan struct{} // wakes the loop: user calls queued output
-	inbound chan packet   // packets from the link readers
-	pool    sync.Pool     // of *[]byte, MTU-sized
-	done    chan struct{}
-	wg      sync.WaitGroup
+	pool sync.Pool // of *[]byte, MTU-sized
+	done chan struct{}
+	wg   sync.WaitGroup
 
 	closeOnce sync.Once
 }
@@ -84,20 +103,25 @@ type packet struct {
 	from link.BufferReader
 }
 
-// New creates a stack and starts its goroutines: one event loop, and one
-// reader per link.
+// New creates a stack and starts its goroutines: one event loop per
+// shard, and one reader per link.
 func New(cfg Config) (*Stack, error) {
 	if len(cfg.Links) == 0 {
 		return nil, errors.New("synack: Config.Links is empty")
+	}
+	if cfg.TCP != nil {
+		// As Linux refuses an unknown tcp_congestion_control.
+		if err := tcp.CheckCongestionControl(cfg.TCP.CongestionControl); err != nil {
+			return nil, fmt.Errorf("synack: Config.TCP.CongestionControl %q: %w", cfg.TCP.CongestionControl, err)
+		}
 	}
 	s := &Stack{
 		name:     cfg.Name,
 		clk:      cfg.Clock,
 		log:      cfg.Logger,
 		links:    cfg.Links,
+		linkMu:   make([]sync.Mutex, len(cfg.Links)),
 		resolver: cfg.Resolver,
-		kick:     make(chan struct{}, 1),
-		inbound:  make(chan packet, 256),
 		done:     make(chan struct{}),
 	}
 	if s.clk == nil {
@@ -125,16 +149,17 @@ func New(cfg Config) (*Stack, error) {
 	if hc.MTU < 1280 && hasIPv6(hc.Addrs) || hc.MTU < 576 {
 		return nil, fmt.Errorf("synack: link MTU %d is too small", hc.MTU)
 	}
-	hc.OnOutput = s.wake
-	s.host = stack.NewHost(hc)
+	s.newShards(cfg.Shards, hc)
 	mtu := hc.MTU
 	s.pool.New = func() any { b := make([]byte, mtu); return &b }
 	for _, l := range cfg.Links {
 		s.wg.Add(1)
 		go s.readLoop(l.Link)
 	}
-	s.wg.Add(1)
-	go s.eventLoop()
+	for _, sh := range s.shards {
+		s.wg.Add(1)
+		go sh.eventLoop()
+	}
 	return s, nil
 }
 
@@ -147,11 +172,11 @@ func hasIPv6(ps []netip.Prefix) bool {
 	return false
 }
 
-// Host returns the stack's host runtime, for counters and inspection.
+// Host returns the stack's host runtime, for counters and inspection:
+// with several shards, shard 0's, which holds the UDP and ping sockets
+// and the forwarders and its share of the TCP connections (Shards returns
+// them all).
 func (s *Stack) Host() *stack.Host { return s.host }
-
-// Counters returns a snapshot of the stack's MIB counters.
-func (s *Stack) Counters() stack.Counters { return s.host.Counters() }
 
 // Close stops the stack: its goroutines end and its links are closed.
 // Connections are dropped without a word to their peers; close them first
@@ -163,20 +188,16 @@ func (s *Stack) Close() error {
 			l.Link.Close()
 		}
 		s.wg.Wait()
-		s.host.Crash(s.clk.Now())
+		now := s.clk.Now()
+		for _, sh := range s.shards {
+			sh.host.Crash(now)
+		}
 	})
 	return nil
 }
 
-// wake nudges the event loop; it never blocks.
-func (s *Stack) wake() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
-
-// readLoop moves packets from a link to the event loop.
+// readLoop moves packets from a link to the event loops, each to the
+// shard that owns its flow.
 func (s *Stack) readLoop(l link.Link) {
 	defer s.wg.Done()
 	if br, ok := l.(link.BufferReader); ok {
@@ -192,7 +213,7 @@ func (s *Stack) readLoop(l link.Link) {
 			return
 		}
 		select {
-		case s.inbound <- packet{buf: bp, n: n}:
+		case s.inboundFor((*bp)[:n]) <- packet{buf: bp, n: n}:
 		case <-s.done:
 			s.pool.Put(bp)
 			return
@@ -224,7 +245,7 @@ func (s *Stack) readLent(br link.BufferReader) {
 			return
 		}
 		select {
-		case s.inbound <- packet{lent: pkt, from: br}:
+		case s.inboundFor(pkt) <- packet{lent: pkt, from: br}:
 		case <-s.done:
 			br.ReleasePacketBuffer(pkt)
 			return
@@ -232,58 +253,24 @@ func (s *Stack) readLent(br link.BufferReader) {
 	}
 }
 
-// eventLoop is the only goroutine that drives the host: it delivers
-// packets, runs timers and flushes output.
-func (s *Stack) eventLoop() {
-	defer s.wg.Done()
-	timer := s.clk.NewTimer(clock.Never)
-	defer timer.Stop()
-	emit := s.emit
-	for {
-		select {
-		case p := <-s.inbound:
-			now := s.clk.Now()
-			s.deliver(now, p)
-			// Take what else has arrived, then flush once.
-		drain:
-			for i := 0; i < 64; i++ {
-				select {
-				case p = <-s.inbound:
-					s.deliver(now, p)
-				default:
-					break drain
-				}
-			}
-		case <-s.kick:
-		case <-timer.C():
-		case <-s.done:
-			return
-		}
-		now := s.clk.Now()
-		s.host.Tick(now)
-		s.host.Flush(now, emit)
-		s.flushLinks()
-		timer.Reset(s.host.NextDeadline())
-	}
-}
-
-func (s *Stack) deliver(now clock.Instant, p packet) {
-	if p.from != nil {
-		s.host.Deliver(now, p.lent)
-		p.from.ReleasePacketBuffer(p.lent)
-		return
-	}
-	s.host.Deliver(now, (*p.buf)[:p.n])
-	s.pool.Put(p.buf)
-}
-
-// emit writes a packet to the link that owns its source address.
+// emit writes a packet to the link that owns its source address. A link
+// is safe for one writer at a time: with several shards, its mutex makes
+// them take turns.
 func (s *Stack) emit(pkt []byte) {
-	l := s.links[0].Link
+	i := 0
 	if len(s.links) > 1 {
-		l = s.linkFor(pkt)
+		i = s.linkFor(pkt)
 	}
-	if err := l.WritePacket(pkt); err != nil {
+	l := s.links[i].Link
+	var err error
+	if len(s.shards) > 1 {
+		s.linkMu[i].Lock()
+		err = l.WritePacket(pkt)
+		s.linkMu[i].Unlock()
+	} else {
+		err = l.WritePacket(pkt)
+	}
+	if err != nil {
 		select {
 		case <-s.done:
 		default:
@@ -295,12 +282,20 @@ func (s *Stack) emit(pkt []byte) {
 // flushLinks ends a burst of output: links that hold packets back to
 // send them together (link.Flusher) send them now.
 func (s *Stack) flushLinks() {
-	for _, l := range s.links {
+	for i, l := range s.links {
 		f, ok := l.Link.(link.Flusher)
 		if !ok {
 			continue
 		}
-		if err := f.Flush(); err != nil {
+		var err error
+		if len(s.shards) > 1 {
+			s.linkMu[i].Lock()
+			err = f.Flush()
+			s.linkMu[i].Unlock()
+		} else {
+			err = f.Flush()
+		}
+		if err != nil {
 			select {
 			case <-s.done:
 			default:
@@ -313,7 +308,7 @@ func (s *Stack) flushLinks() {
 // linkFor picks the link whose addresses include the packet's source,
 // else (a forwarded connection's packet, from an address the stack does
 // not own) the one whose subnet holds its destination, else the first.
-func (s *Stack) linkFor(pkt []byte) link.Link {
+func (s *Stack) linkFor(pkt []byte) int {
 	var src, dst netip.Addr
 	switch {
 	case len(pkt) >= 20 && pkt[0]>>4 == 4:
@@ -321,19 +316,19 @@ func (s *Stack) linkFor(pkt []byte) link.Link {
 	case len(pkt) >= 40 && pkt[0]>>4 == 6:
 		src, dst = netip.AddrFrom16([16]byte(pkt[8:24])), netip.AddrFrom16([16]byte(pkt[24:40]))
 	}
-	for _, l := range s.links {
+	for i, l := range s.links {
 		for _, a := range l.Addrs {
 			if a.Addr() == src {
-				return l.Link
+				return i
 			}
 		}
 	}
-	for _, l := range s.links {
+	for i, l := range s.links {
 		for _, a := range l.Addrs {
 			if a.Contains(dst) {
-				return l.Link
+				return i
 			}
 		}
 	}
-	return s.links[0].Link
+	return 0
 }

@@ -41,7 +41,7 @@ type Conn struct {
 func newConn(h *Host, t Tuple) *Conn {
 	c := &Conn{h: h, tuple: t, timer: unarmed}
 	if h != nil { // tests of the timer wheel make hostless connections
-		c.mem.pool = &h.mem
+		c.mem.pool = h.mem
 	}
 	return c
 }

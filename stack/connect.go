@@ -102,6 +102,9 @@ func (h *Host) ephemeralPort(now clock.Instant, src netip.Addr, remote netip.Add
 	return h.pickPort(src, remote, h.cfg.EphemeralPortLow, h.cfg.EphemeralPortHigh, &h.portNext, func(port uint16) bool {
 		local := netip.AddrPortFrom(src, port)
 		t := Tuple{Local: local, Remote: remote}
+		if !h.portAllowed(t) {
+			return false
+		}
 		free := true
 		if c, busy := h.conns[t]; busy {
 			free = h.timeWaitReusable(now, c)

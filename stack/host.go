@@ -38,6 +38,12 @@ type Host struct {
 	portNext  uint32    // RFC 6056 Algorithm 3's "next_ephemeral"
 	retired   connStats // per-connection counts of removed connections and TIME_WAIT entries
 
+	// portFilter, if not nil, limits the ephemeral ports to the tuples a
+	// sharded driver gives this host (shard.go).
+	portFilter func(Tuple) bool
+	// memShared: mem is other hosts' too (ShareMemory in shard.go).
+	memShared bool
+
 	// countMu guards counters and serialises the recorder. It is a leaf
 	// lock but for the subscriptions' own, taken to queue an event.
 	countMu  sync.Mutex
@@ -62,7 +68,7 @@ type Host struct {
 
 	dgram datagrams // UDP and ping sockets (datagrams.go)
 
-	mem     memoryPool   // the connections' buffer memory (memory.go)
+	mem     *memoryPool  // the connections' buffer memory (memory.go), shared by a stack's shards (shard.go)
 	orphans atomic.Int64 // connections closed by their users and still closing (orphans.go)
 
 	fwd forwarding // forwarding any destination (forward.go)
@@ -88,7 +94,7 @@ func NewHost(cfg Config) *Host {
 	h.addrs.Store(&addrs)
 	h.tw.epoch = &twEpoch{}
 	h.out.init(cfg.MTU)
-	h.mem.lim = cfg.Memory
+	h.mem = &memoryPool{lim: cfg.Memory}
 	return h
 }
 

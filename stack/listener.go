@@ -22,6 +22,9 @@ type Listener struct {
 	dual bool
 	// forward: the requests a ForwardListener completed (forward.go).
 	forward bool
+	// shadow: one shard's copy of a listener whose opening and closing
+	// another shard records (shard.go).
+	shadow bool
 
 	mu       sync.Mutex // guards the fields below
 	synQueue int        // connections in SYN_RCVD
@@ -44,9 +47,11 @@ type Listener struct {
 // queue; 0 means the host's default, which also caps it, as somaxconn
 // caps listen(2)'s backlog on Linux.
 func (h *Host) Listen(now clock.Instant, addr netip.AddrPort, backlog int) (*Listener, error) {
-	if backlog <= 0 || backlog > h.cfg.DefaultBacklog {
-		backlog = h.cfg.DefaultBacklog
-	}
+	return h.listen(now, addr, backlog, false)
+}
+
+func (h *Host) listen(now clock.Instant, addr netip.AddrPort, backlog int, shadow bool) (*Listener, error) {
+	backlog = h.EffectiveBacklog(backlog)
 	dual := !addr.Addr().IsValid()
 	if dual {
 		addr = netip.AddrPortFrom(netip.IPv6Unspecified(), addr.Port())
@@ -67,8 +72,11 @@ func (h *Host) Listen(now clock.Instant, addr netip.AddrPort, backlog int) (*Lis
 	if h.listenConflict(addr, dual) {
 		return nil, syscall.EADDRINUSE
 	}
-	l := &Listener{h: h, addr: addr, backlog: backlog, dual: dual}
+	l := &Listener{h: h, addr: addr, backlog: backlog, dual: dual, shadow: shadow}
 	h.listeners[addr] = l
+	if shadow {
+		return l, nil
+	}
 	h.record(trace.Event{Time: now, Local: addr, Kind: trace.KindState, From: tcp.Closed, To: tcp.Listen,
 		Cause: tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallListen}})
 	return l, nil
@@ -197,8 +205,10 @@ func (l *Listener) Close(now clock.Instant) {
 	for _, c := range pending {
 		c.Abort(now)
 	}
-	h.record(trace.Event{Time: now, Local: l.addr, Kind: trace.KindState, From: tcp.Listen, To: tcp.Closed,
-		Cause: tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallClose}})
+	if !l.shadow {
+		h.record(trace.Event{Time: now, Local: l.addr, Kind: trace.KindState, From: tcp.Listen, To: tcp.Closed,
+			Cause: tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallClose}})
+	}
 	h.mu.Lock()
 	h.discardRequests(now, l)
 	for _, c := range h.conns {

@@ -80,8 +80,9 @@ type Config struct {
 	// net.ipv4.tcp_congestion_control): "cubic" (RFC 9438, Linux's
 	// default, also what "" means), "reno" (RFC 5681 with RFC 6582
 	// NewReno recovery) or one registered with RegisterCongestionControl.
-	// CheckCongestionControl tells whether a name is known; a connection
-	// given an unknown one uses the default. Each connection may change
+	// CheckCongestionControl tells whether a name is known (synack.New
+	// refuses an unknown one); a connection given an unknown one uses the
+	// default. Each connection may change
 	// its own (TCB.SetCongestionControl, OpenParams.CongestionControl).
 	CongestionControl string
 

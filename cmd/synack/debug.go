@@ -110,7 +110,7 @@ type connRow struct {
 func (d *debugServer) rows() []connRow {
 	now := d.clk.Now()
 	var out []connRow
-	for _, s := range d.st.Host().Sockets() {
+	for _, s := range d.st.Sockets() {
 		r := connRow{State: s.State.String(), Local: s.Local.String(), RecvQ: s.RecvQ, SendQ: s.SendQ,
 			HalfOpen: s.HalfOpen, MSS: s.MSS, CWnd: s.CWnd, SSThresh: s.SSThresh,
 			RTTMs: ms(s.SRTT), RTTVarMs: ms(s.RTTVar), RTOMs: ms(s.RTO), SndWnd: s.SndWnd, RcvWnd: s.RcvWnd,
@@ -158,7 +158,7 @@ func (d *debugServer) metrics(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	var n [tcp.TimeWait + 1]int
-	for _, s := range d.st.Host().Sockets() {
+	for _, s := range d.st.Sockets() {
 		if int(s.State) < len(n) {
 			n[s.State]++
 		}

@@ -142,7 +142,7 @@ func (ns *netStack) settle(limit time.Duration, cs ...*synack.Conn) {
 	// batch, so the condition must hold on two polls in a row.
 	quiet := 0
 	for quiet < 2 && time.Now().Before(deadline) {
-		if !ns.Host().HasPendingOutput() && allSettled(cs) {
+		if !ns.HasPendingOutput() && allSettled(cs) {
 			quiet++
 		} else {
 			quiet = 0

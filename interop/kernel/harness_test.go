@@ -234,7 +234,7 @@ func (e *env) kernelSockets(local netip.AddrPort) []string {
 func (e *env) quiesce() {
 	quiet := 0
 	for deadline := time.Now().Add(time.Second); quiet < 2 && time.Now().Before(deadline); {
-		if e.st.Host().HasPendingOutput() {
+		if e.st.HasPendingOutput() {
 			quiet = 0
 		} else {
 			quiet++

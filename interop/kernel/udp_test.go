@@ -49,7 +49,7 @@ func newFamilyEnv(t *testing.T, f udpFamily) *env {
 			out, err := e.ns.Run("ip", "-6", "route", "show", "table", "local", kernelPrefix6.Addr().String())
 			return err == nil && strings.TrimSpace(out) != ""
 		})
-		e.st.Host().AddAddress(synackPrefix6)
+		e.st.AddAddress(synackPrefix6)
 	}
 	return e
 }
