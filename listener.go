@@ -38,10 +38,11 @@ func (s *Stack) Listen(network, address string) (*Listener, error) {
 
 // ListenBacklog is Listen with an explicit accept-queue bound. On a
 // stack of several shards each shard queues the connections whose tuple
-// it owns, up to an equal part of the backlog (rounded up), and so does
-// its SYN queue: as each socket of a Linux SO_REUSEPORT group has its
-// own queue, a shard may overflow while another has room, and the
-// queues together hold at most the backlog plus Shards-1.
+// it owns, and the queues count together against the backlog, as one
+// listen(2) socket's queue does; each shard's SYN queue holds up to an
+// equal part of the backlog (rounded up), so a SYN flood finds a
+// shard's SYN queue full, and cookies answered, as soon as it finds one
+// listener's.
 func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, error) {
 	ap, err := resolve(address)
 	if err != nil {

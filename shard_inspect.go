@@ -8,8 +8,8 @@ import (
 )
 
 // Sockets returns the stack's socket table (stack.Host.Sockets) over all
-// its shards: each listener once, its queues and their bounds (Send-Q,
-// the backlog's parts) summed over the shards, then the connections,
+// its shards: each listener once, its queues summed over the shards (its
+// Send-Q, the backlog they share, once), then the connections,
 // each group ordered by local and remote address.
 func (s *Stack) Sockets() []stack.Socket {
 	if len(s.shards) == 1 {
@@ -26,7 +26,6 @@ func (s *Stack) Sockets() []stack.Socket {
 			default:
 				if j := slices.IndexFunc(ls, func(l stack.Socket) bool { return l.Local == k.Local }); j >= 0 {
 					ls[j].RecvQ += k.RecvQ
-					ls[j].SendQ += k.SendQ
 					ls[j].HalfOpen += k.HalfOpen
 				}
 			}

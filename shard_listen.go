@@ -8,9 +8,11 @@ import (
 
 // listenAll registers a listener on every shard, so that each takes the
 // SYNs of the tuples it owns, and returns them with the backlog they
-// share. Each shard's gets an equal part of it (rounded up), so that the
-// stack's queues hold about what one listener's would, not Shards times
-// as much. Shard 0 decides: it picks the port when bind's is 0 and
+// share. The copies' accept queues count together against the backlog
+// (stack.AcceptGroup), as one listen(2) socket's queue does; each
+// shard's SYN queue gets an equal part of it (rounded up), so that a
+// flood spread over the shards holds about what one listener's would,
+// not Shards times as much. Shard 0 decides: it picks the port when bind's is 0 and
 // refuses a conflicting address, and the other shards, whose listener
 // tables hold the same listeners, follow it. s.listenMu keeps two
 // Listens (or a Listen and a Close) from interleaving between shards.
@@ -21,22 +23,25 @@ func (s *Stack) listenAll(bind netip.AddrPort, backlog int) ([]*stack.Listener, 
 	part := (backlog + n - 1) / n
 	s.listenMu.Lock()
 	defer s.listenMu.Unlock()
-	first, err := s.host.Listen(now, bind, part)
+	first, err := s.host.Listen(now, bind, backlog)
 	if err != nil {
 		return nil, 0, err
 	}
+	group := new(stack.AcceptGroup)
+	first.ShareAcceptQueue(group, part)
 	ls := []*stack.Listener{first}
 	if bind.Port() == 0 {
 		bind = netip.AddrPortFrom(bind.Addr(), first.Addr().Port())
 	}
 	for _, sh := range s.shards[1:] {
-		l, err := sh.host.ListenShadow(now, bind, part)
+		l, err := sh.host.ListenShadow(now, bind, backlog)
 		if err != nil {
 			for _, l := range ls {
 				l.Close(now)
 			}
 			return nil, 0, err
 		}
+		l.ShareAcceptQueue(group, part)
 		ls = append(ls, l)
 	}
 	return ls, backlog, nil

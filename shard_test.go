@@ -2,6 +2,7 @@ package synack_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -275,6 +276,46 @@ func TestShardsUDPAndPing(t *testing.T) {
 	})
 }
 
+// TestShardsAcceptQueueShared: the shards' accept queues count together
+// against the listener's backlog, as one listen(2) socket's does: with a
+// backlog of 1, of 8 handshakes spread over 4 shards one connection
+// waits for Accept and the other final ACKs are dropped
+// (ListenOverflows), whichever shard owns them, leaving those
+// connections half-open until Accept makes room.
+func TestShardsAcceptQueueShared(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cs, ss := shardedPair(t, 4, 4)
+		ln, err := ss.ListenBacklog("tcp", "10.0.0.2:0", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		const dials = 8
+		ctx, cancel := context.WithCancel(context.Background())
+		dialed := make(chan net.Conn, dials)
+		for range dials {
+			go func() {
+				c, _ := cs.DialContext(ctx, "tcp", addr)
+				dialed <- c
+			}()
+		}
+		// Before the clients' SYN retransmission, 1 s after their SYNs.
+		time.Sleep(500 * time.Millisecond)
+		synctest.Wait()
+		// Each of the other seven had its SYN or its final ACK dropped
+		// (counted once or more, with what followed it).
+		if p, k := ln.Pending(), ss.Counters(); p != 1 || k.ListenOverflows < dials-1 {
+			t.Errorf("Pending %d, ListenOverflows %d; want 1 and at least %d", p, k.ListenOverflows, dials-1)
+		}
+		cancel()
+		for range dials {
+			if c := <-dialed; c != nil {
+				c.Close()
+			}
+		}
+	})
+}
+
 // TestShardsListen: a listener of a sharded stack takes port 0 as one
 // port on every shard, conflicts as one, reports its queues summed over
 // the shards, and once closed frees its address on all of them.
@@ -305,9 +346,10 @@ func TestShardsListen(t *testing.T) {
 		if s := ss.Sockets(); len(s) != 1+conns || s[0].SendQ != 64 || s[0].RecvQ != conns {
 			t.Errorf("stack's listener row %+v (of %d rows), want Send-Q 64, Recv-Q %d", s[0], len(s), conns)
 		}
+		// Each shard's copy shows the backlog the copies share.
 		for i, h := range ss.Shards() {
-			if s := h.Sockets(); s[0].SendQ != 16 || s[0].RecvQ == 0 {
-				t.Errorf("shard %d listener: Send-Q %d (want 16, a quarter of 64), Recv-Q %d", i, s[0].SendQ, s[0].RecvQ)
+			if s := h.Sockets(); s[0].SendQ != 64 || s[0].RecvQ == 0 {
+				t.Errorf("shard %d listener: Send-Q %d (want the shared 64), Recv-Q %d", i, s[0].SendQ, s[0].RecvQ)
 			}
 		}
 		for range conns {

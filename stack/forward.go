@@ -124,7 +124,7 @@ func (h *Host) ListenForward(now clock.Instant, o ForwardOptions) (*ForwardListe
 		return nil, syscall.EADDRINUSE
 	}
 	fl := &ForwardListener{
-		l:   &Listener{h: h, addr: netip.AddrPortFrom(netip.IPv6Unspecified(), 0), backlog: o.Backlog, dual: true, forward: true},
+		l:   &Listener{h: h, addr: netip.AddrPortFrom(netip.IPv6Unspecified(), 0), backlog: o.Backlog, synBacklog: o.Backlog, dual: true, forward: true},
 		max: o.MaxPending, timeout: o.Timeout, pending: make(map[Tuple]*ForwardRequest),
 	}
 	h.fwd.fl = fl

@@ -26,12 +26,14 @@ type Listener struct {
 	// another shard records (shard.go).
 	shadow bool
 
-	mu       sync.Mutex // guards the fields below
-	synQueue int        // connections in SYN_RCVD
-	accept   []*Conn    // established, waiting for Accept
-	closed   bool
-	waker    func()
-	opts     OpenOptions // for the connections it opens
+	mu         sync.Mutex   // guards the fields below
+	synQueue   int          // connections in SYN_RCVD
+	synBacklog int          // the SYN queue's bound, the backlog unless shared
+	accept     []*Conn      // established, waiting for Accept
+	group      *AcceptGroup // the accept queue count shared with copies on other hosts, or nil
+	closed     bool
+	waker      func()
+	opts       OpenOptions // for the connections it opens
 	// overflowed says the SYN queue has overflowed, last at
 	// lastOverflow, for SynCookiesOnOverflow.
 	overflowed   bool
@@ -72,7 +74,7 @@ func (h *Host) listen(now clock.Instant, addr netip.AddrPort, backlog int, shado
 	if h.listenConflict(addr, dual) {
 		return nil, syscall.EADDRINUSE
 	}
-	l := &Listener{h: h, addr: addr, backlog: backlog, dual: dual, shadow: shadow}
+	l := &Listener{h: h, addr: addr, backlog: backlog, synBacklog: backlog, dual: dual, shadow: shadow}
 	h.listeners[addr] = l
 	if shadow {
 		return l, nil
@@ -179,6 +181,7 @@ func (l *Listener) Accept() (*Conn, error) {
 		copy(l.accept, l.accept[1:])
 		l.accept[len(l.accept)-1] = nil
 		l.accept = l.accept[:len(l.accept)-1]
+		l.countQueued(-1)
 		return c, nil
 	}
 	if l.closed {
@@ -199,6 +202,7 @@ func (l *Listener) Close(now clock.Instant) {
 	h.mu.Unlock()
 	l.mu.Lock()
 	pending := l.accept
+	l.countQueued(-len(pending))
 	l.accept = nil
 	l.closed = true
 	l.mu.Unlock()
@@ -232,6 +236,7 @@ func (l *Listener) Close(now clock.Instant) {
 func (l *Listener) crash() {
 	l.mu.Lock()
 	l.closed = true
+	l.countQueued(-len(l.accept))
 	l.accept = nil
 	l.mu.Unlock()
 	l.wake()

@@ -163,8 +163,8 @@ func (h *Host) tickRequests(now clock.Instant) {
 // and its SYN-ACK goes at once. Called with h.mu held.
 func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment) {
 	l.mu.Lock()
-	acceptFull := len(l.accept) >= l.backlog
-	synFull := l.synQueue >= min(l.backlog, h.cfg.MaxSynBacklog)
+	acceptFull := l.queued() >= l.backlog
+	synFull := l.synQueue >= min(l.synBacklog, h.cfg.MaxSynBacklog)
 	l.mu.Unlock()
 	k, keyed := h.keyOf(t)
 	cookie := h.cfg.SynCookies == SynCookiesAlways || !keyed ||
@@ -204,7 +204,7 @@ func (h *Host) acceptQueueFull(now clock.Instant, l *Listener, t Tuple, seg *tcp
 		return false
 	}
 	l.mu.Lock()
-	full := len(l.accept) >= l.backlog
+	full := l.queued() >= l.backlog
 	l.mu.Unlock()
 	if !full {
 		return false
@@ -240,6 +240,7 @@ func (h *Host) settlePassive(c *Conn, st tcp.State) {
 	ok := !l.closed && (st == tcp.Established || st == tcp.CloseWait)
 	if ok {
 		l.accept = append(l.accept, c)
+		l.countQueued(1)
 	}
 	l.mu.Unlock()
 	if ok {
