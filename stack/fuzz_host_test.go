@@ -121,18 +121,7 @@ func FuzzHostDeliver(f *testing.F) {
 		}
 		p.pump()
 		checkHosts(t, p, "the answers")
-		end := p.now + clock.Instant(5*time.Second)
-		for {
-			next := min(p.a.NextDeadline(), p.b.NextDeadline())
-			if next > end {
-				break
-			}
-			p.now = max(p.now, next)
-			p.a.Tick(p.now)
-			p.b.Tick(p.now)
-			p.pump()
-			checkHosts(t, p, "a timer")
-		}
+		untilChecked(t, p, p.now+clock.Instant(5*time.Second))
 	})
 }
 
@@ -181,4 +170,21 @@ func repairChecksums(pkt []byte) {
 	}
 	binary.BigEndian.PutUint16(seg[16:], 0)
 	binary.BigEndian.PutUint16(seg[16:], wire.TransportChecksum(src, dst, proto, seg))
+}
+
+// untilChecked is testPair.until with the hosts' invariants checked after
+// every timer.
+func untilChecked(t *testing.T, p *testPair, end clock.Instant) {
+	t.Helper()
+	for {
+		next := min(p.a.NextDeadline(), p.b.NextDeadline())
+		if next > end {
+			break
+		}
+		p.now = max(p.now, next)
+		p.a.Tick(p.now)
+		p.b.Tick(p.now)
+		p.pump()
+		checkHosts(t, p, "a timer")
+	}
 }
