@@ -73,7 +73,7 @@ func (h *Host) promote(k synKey, t Tuple, l *Listener) {
 	tcb.SetMemory(&c.mem)
 	c.setTCB(tcb)
 	h.syn.remove(k)
-	h.conns[t] = c
+	h.conns.put(t, c)
 	st := tcb.State()
 	if l != nil {
 		l.mu.Lock()
