@@ -165,7 +165,7 @@ func (h *Host) removeConn(c *Conn) {
 	c.removed = true
 	c.mu.Lock()
 	if t := c.full(); t != nil {
-		h.retired.add(&t.Stats)
+		h.retired.add(t.Stats())
 		if t.Readable() == 0 {
 			t.FreeBuffers() // nothing left for the user: free it now
 		}

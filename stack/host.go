@@ -126,7 +126,7 @@ func (h *Host) Counters() Counters {
 	for _, c := range h.conns.all() {
 		c.mu.Lock()
 		if t := c.full(); t != nil {
-			sum.add(&t.Stats)
+			sum.add(t.Stats())
 		}
 		c.mu.Unlock()
 	}

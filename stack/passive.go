@@ -47,7 +47,7 @@ func (h *Host) settleRequest(now clock.Instant, f *requestForm) {
 			h.promote(k, t, l)
 			return
 		}
-		h.retired.add(&tcb.Stats)
+		h.retired.add(tcb.Stats())
 		h.syn.put(k, r, r.Retransmits())
 		if r.SynAckDue() {
 			h.synDue = append(h.synDue, k)
@@ -55,7 +55,7 @@ func (h *Host) settleRequest(now clock.Instant, f *requestForm) {
 	case st == tcp.Established || st == tcp.CloseWait:
 		h.promote(k, t, l)
 	default: // LISTEN again (an RST or SYN in the window), or CLOSED
-		h.retired.add(&tcb.Stats)
+		h.retired.add(tcb.Stats())
 		h.dropRequest(k, l)
 		h.forwardFailed(l, t, tcb.Err())
 	}
@@ -258,7 +258,7 @@ func (h *Host) discardRequests(now clock.Instant, l *Listener) {
 		}
 		tcb := h.takeRequest(k, t, r, l).expand()
 		tcb.Discard(now)
-		h.retired.add(&tcb.Stats)
+		h.retired.add(tcb.Stats())
 		h.dropRequest(k, l)
 	}
 }

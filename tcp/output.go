@@ -16,7 +16,7 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 		if t.rst.withTS {
 			seg.Options.TSVal, seg.Options.TSEcr, seg.Options.HasTS = t.tsNow(now), t.tsRecent, true
 		}
-		t.Stats.SegsOut++
+		t.hot.SegsOut++
 		return seg, true
 	}
 	switch t.state {
@@ -105,11 +105,11 @@ func (t *TCB) synSegment(now clock.Instant) Segment {
 	if t.snd.max.LessThan(t.snd.nxt) {
 		t.snd.max = t.snd.nxt
 	} else {
-		t.Stats.RetransSegs++
+		t.coldStats().RetransSegs++
 	}
 	t.armRetransmit(now)
 	t.ackNow, t.ackDelayed = false, 0
-	t.Stats.SegsOut++
+	t.hot.SegsOut++
 	return seg
 }
 
@@ -246,7 +246,7 @@ func (t *TCB) retransmitHead(now clock.Instant, buf []byte) (Segment, bool) {
 func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 	end := seg.End()
 	if end.LessThanEq(t.snd.max) {
-		t.Stats.RetransSegs++
+		t.coldStats().RetransSegs++
 		t.noteRetransmitted(now, seg.Seq, end)
 	} else {
 		if len(seg.Payload) > 0 {
@@ -267,7 +267,7 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 	if !t.sendingProbe() {
 		t.scheduleLossProbe(now)
 	}
-	t.Stats.SegsOut++
+	t.hot.SegsOut++
 }
 
 // pureAck builds an ACK carrying no data. Its sequence number is SND.MAX,
@@ -279,7 +279,7 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 func (t *TCB) pureAck(now clock.Instant) Segment {
 	seg := Segment{Seq: t.snd.max, Flags: wire.FlagACK}
 	t.fillAck(now, &seg)
-	t.Stats.SegsOut++
+	t.hot.SegsOut++
 	return seg
 }
 

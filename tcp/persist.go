@@ -80,6 +80,6 @@ func (t *TCB) windowProbe(now clock.Instant, buf []byte) (Segment, bool) {
 func (t *TCB) bareProbe(now clock.Instant) Segment {
 	seg := Segment{Seq: t.snd.una.Add(^uint32(0)), Flags: wire.FlagACK}
 	t.fillAckFields(now, &seg)
-	t.Stats.SegsOut++
+	t.hot.SegsOut++
 	return seg
 }

@@ -20,9 +20,6 @@ type TCB struct {
 	// err is the error the connection died of, as the errno a kernel socket
 	// would report; 0 while the connection is healthy.
 	err syscall.Errno
-	// softErr is the last ICMP soft error (RFC 1122 §4.2.3.9), reported
-	// instead of ETIMEDOUT if the connection later times out.
-	softErr syscall.Errno
 
 	snd sendVars
 	rcv recvVars
@@ -89,8 +86,6 @@ type TCB struct {
 	// first sent with SACK in use.
 	ld *lossDetection
 
-	lastInvalidAck clock.Instant // when an ACK last answered an unacceptable segment
-
 	lastRecv  clock.Instant // when the last segment arrived (keep-alive idle)
 	keepalive KeepAlive
 	// userTimeout is TCP_USER_TIMEOUT (RFC 5482), from Config.UserTimeout.
@@ -109,8 +104,11 @@ type TCB struct {
 	// probesOut counts window probes sent since the peer last answered
 	// (Linux icsk_probes_out).
 	probesOut uint8
-	// Stats counts what this connection did; the host sums them.
-	Stats ConnStats
+	// hot counts what every segment moves; the other counters of
+	// ConnStats, with the rest of what a healthy connection rarely
+	// touches, are in cold (cold.go), nil until first needed.
+	hot  hotStats
+	cold *tcbCold
 }
 
 // resetToSend is a queued reset: its numbers and flags, and whether it
@@ -233,6 +231,7 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 // initTCB makes *t a new TCB in CLOSED, as newTCB returns it, reusing the
 // memory of whatever it held before.
 func initTCB(t *TCB, cfg *Config, p OpenParams) {
+	cold := t.cold
 	*t = TCB{
 		cfg:            cfg,
 		obs:            p.Observer,
@@ -244,8 +243,13 @@ func initTCB(t *TCB, cfg *Config, p OpenParams) {
 		userTimeout:    cfg.UserTimeout,
 		probesStart:    clock.Never,
 		ack:            ackPolicy{quick: cfg.QuickAcks},
-		lastInvalidAck: clock.Never,
 		rtt:            newRTTEstimator(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
+	}
+	if cold != nil {
+		// A host's scratch TCB, reused for request after request, keeps
+		// its cold part rather than allocating one per request.
+		*cold = tcbCold{lastInvalidAck: clock.Never}
+		t.cold = cold
 	}
 	t.mem.acct = p.Memory
 	t.sendBuf.mem, t.recvBuf.mem = &t.mem, &t.mem

@@ -99,8 +99,8 @@ func (t *TCB) fire(now clock.Instant, tm Timer) {
 // timeoutErr is the error of a connection that timed out: the last ICMP
 // soft error if there was one (RFC 1122 §4.2.3.9), else ETIMEDOUT.
 func (t *TCB) timeoutErr() syscall.Errno {
-	if t.softErr != 0 {
-		return t.softErr
+	if e := t.softErr(); e != 0 {
+		return e
 	}
 	return syscall.ETIMEDOUT
 }
@@ -116,7 +116,7 @@ func (t *TCB) onRetransmitTimeout(now clock.Instant) {
 	if !t.probingShrunkWindow() {
 		t.retransmit++
 	}
-	t.Stats.Timeouts++
+	t.coldStats().Timeouts++
 	t.cancelLossProbe()
 	t.undoForget()
 	t.resendOne = false // everything goes again from SND.UNA

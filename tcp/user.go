@@ -231,7 +231,7 @@ func (t *TCB) ICMPError(now clock.Instant, seq Seq, r ICMPReport) bool {
 	case t.state == SynReceived && t.passive && r.DropRequest:
 		t.fail(now, 0, Cause{Kind: CauseICMP})
 	default:
-		t.softErr = r.Err
+		t.coldPart().softErr = r.Err
 		if r.RevertBackoff {
 			t.revertBackoff(now, seq)
 		}
@@ -259,8 +259,8 @@ func (t *TCB) revertBackoff(now clock.Instant, seq Seq) {
 // for none) and forgets it, as Linux's SO_ERROR does when the socket has
 // no hard error (sock_getsockopt reads sk_err_soft then and clears it).
 func (t *TCB) TakeSoftError() syscall.Errno {
-	e := t.softErr
-	t.softErr = 0
+	e := t.softErr()
+	t.clearSoftErr()
 	return e
 }
 
@@ -320,7 +320,7 @@ func (t *TCB) Info() Info {
 		Timestamps: t.tsOK, SACK: t.sackOK, Retransmits: t.retransmit,
 		Unacked: int(t.snd.nxt.Sub(t.snd.una)), Unsent: max(t.unsent(), 0),
 		SendBuffer: t.sendBuf.limit, ReceiveBuffer: t.recvBuf.limit,
-		Stats: t.Stats,
+		Stats: t.Stats(),
 	}
 }
 
