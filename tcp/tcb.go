@@ -233,17 +233,17 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 func initTCB(t *TCB, cfg *Config, p OpenParams) {
 	cold := t.cold
 	*t = TCB{
-		cfg:            cfg,
-		obs:            p.Observer,
-		ourMSS:         p.MSS,
-		defMSS:         p.DefaultMSS,
-		tsOffset:       p.TSOffset,
-		nagle:          !cfg.NoDelay,
-		keepalive:      cfg.KeepAlive,
-		userTimeout:    cfg.UserTimeout,
-		probesStart:    clock.Never,
-		ack:            ackPolicy{quick: cfg.QuickAcks},
-		rtt:            newRTTEstimator(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
+		cfg:         cfg,
+		obs:         p.Observer,
+		ourMSS:      p.MSS,
+		defMSS:      p.DefaultMSS,
+		tsOffset:    p.TSOffset,
+		nagle:       !cfg.NoDelay,
+		keepalive:   cfg.KeepAlive,
+		userTimeout: cfg.UserTimeout,
+		probesStart: clock.Never,
+		ack:         ackPolicy{quick: cfg.QuickAcks},
+		rtt:         newRTTEstimator(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
 	}
 	if cold != nil {
 		// A host's scratch TCB, reused for request after request, keeps
