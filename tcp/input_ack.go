@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"math"
 	"time"
 
 	"github.com/synack-net/synack/clock"
@@ -148,7 +149,7 @@ func (t *TCB) maybeDupAck(seg *Segment, newlySACKed bool) {
 		return // RFC 6675 §2 (e): nothing new SACKed
 	}
 	t.coldStats().DupAcksIn++
-	t.dupAcks++
+	t.dupAcks = min(t.dupAcks+1, math.MaxInt32-1) // saturates: only dupAcks >= dupThresh matters
 	if t.inRecovery && !t.sackOK {
 		t.cc.onDupAckInRecovery() // RFC 6582 §3.2 step 3
 	}
@@ -163,7 +164,8 @@ func (t *TCB) updateWindow(seg *Segment) {
 		t.snd.wl1, t.snd.wl2 = seg.Seq, seg.Ack
 		t.snd.maxWnd = max(t.snd.maxWnd, t.snd.wnd)
 		if t.snd.wnd > 0 {
-			t.tm.persist, t.probesStart = clock.Never, clock.Never
+			t.tm.persist = clock.Never
+			t.clearProbesStart()
 		}
 	}
 }

@@ -3,6 +3,7 @@ package tcp
 import (
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/wire"
+	"math"
 )
 
 // NextSegment returns the next segment the TCB wants sent, with its payload
@@ -166,7 +167,7 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte, override bool) (Segment
 		if n == avail || t.burst > 0 && !t.canSendAfter(avail-n, room-n, full) {
 			seg.Flags |= wire.FlagPSH
 		}
-		t.burst++
+		t.burst = min(t.burst+1, math.MaxInt32-1) // saturates: only burst > 0 matters
 		if n < full {
 			t.snd.small = t.snd.nxt.Add(uint32(n))
 		}

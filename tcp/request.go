@@ -133,7 +133,7 @@ func (r *Request) Expand(t *TCB, cfg *Config, p OpenParams) {
 		t.snd.max = r.iss
 	}
 	t.rcv.adv = t.rcv.nxt.Add(r.rcvWnd)
-	t.retransmit = int(r.retransmits)
+	t.retransmit = int32(r.retransmits)
 	for range r.retransmits {
 		t.rtt.backoff()
 	}

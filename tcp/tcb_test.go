@@ -262,12 +262,38 @@ func TestFinWait2Timeout(t *testing.T) {
 
 // TestTCBSizeClass guards the memory an idle connection costs: the TCB,
 // plus the 8-byte header the Go allocator puts before an object of more
-// than 512 bytes that holds pointers, must fit the allocator's 768-byte
-// size class; 8 bytes more would cost 128 (the next class is 896), as
+// than 512 bytes that holds pointers, must fit the allocator's 640-byte
+// size class; 8 bytes more would cost 64 (the next class is 704), as
 // TestIdleConnHeap in the root package shows. What an idle connection
 // does not need belongs in tcbCold.
 func TestTCBSizeClass(t *testing.T) {
-	if size := unsafe.Sizeof(TCB{}) + 8; size > 768 {
-		t.Errorf("a TCB takes %d bytes with its allocation header; the 768-byte size class holds it no longer", size)
+	if size := unsafe.Sizeof(TCB{}) + 8; size > 640 {
+		t.Errorf("a TCB takes %d bytes with its allocation header; the 640-byte size class holds it no longer", size)
 	}
+}
+
+// TestColdPartOnDemand checks that a connection that opens, exchanges
+// data and goes idle has no cold part (tcbCold): what it holds is
+// allocated only when an exceptional event or a setting needs it.
+func TestColdPartOnDemand(t *testing.T) {
+	eachOpening(t, func(t *testing.T, o opening) {
+		f := establishedBy(t, o, nil)
+		f.write(100)
+		f.drain()
+		f.in(ack(100))
+		f.in(data(0, 100))
+		f.read()
+		f.drain()
+		f.tcb.SetSharedKeepAlive(&KeepAlive{Enable: true, Idle: time.Second, Interval: time.Second, Count: 3})
+		if f.tcb.cold != nil {
+			t.Fatalf("an idle connection holds a cold part: %+v", *f.tcb.cold)
+		}
+		if s := f.tcb.Stats(); s.SegsIn == 0 || s.SegsOut == 0 || s.BytesSent != 100 || s.BytesReceived != 100 {
+			t.Errorf("stats %+v", s)
+		}
+		f.tcb.SetUserTimeout(5 * time.Second)
+		if f.tcb.cold == nil || f.tcb.UserTimeout() != 5*time.Second {
+			t.Errorf("a user timeout: cold part %v, UserTimeout %v", f.tcb.cold != nil, f.tcb.UserTimeout())
+		}
+	})
 }

@@ -37,8 +37,8 @@ func (t *TCB) NextDeadline() clock.Instant {
 	d = clock.Min(d, t.tm.finWait2)
 	d = clock.Min(d, t.lossDetectionDeadline())
 	d = clock.Min(d, t.keepaliveDeadline())
-	if t.userTimeout > 0 && t.tm.firstUnacked != clock.Never {
-		d = clock.Min(d, t.tm.firstUnacked.Add(t.userTimeout))
+	if t.userTimeout() > 0 && t.tm.firstUnacked != clock.Never {
+		d = clock.Min(d, t.tm.firstUnacked.Add(t.userTimeout()))
 	}
 	return d
 }
@@ -55,7 +55,7 @@ func (t *TCB) Tick(now clock.Instant) {
 		t.fail(now, 0, timerCause(TimerFinWait2))
 		return
 	}
-	if t.userTimeout > 0 && t.tm.firstUnacked != clock.Never && now >= t.tm.firstUnacked.Add(t.userTimeout) {
+	if t.userTimeout() > 0 && t.tm.firstUnacked != clock.Never && now >= t.tm.firstUnacked.Add(t.userTimeout()) {
 		t.fire(now, TimerUser)
 		t.fail(now, t.timeoutErr(), timerCause(TimerUser))
 		return
