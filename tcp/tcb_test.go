@@ -297,3 +297,12 @@ func TestColdPartOnDemand(t *testing.T) {
 		}
 	})
 }
+
+// TestCubicSize guards the 64-byte size class of CUBIC's per-connection
+// state, which every connection allocates beside its TCB: one byte more
+// would cost 16 (the next class is 80).
+func TestCubicSize(t *testing.T) {
+	if size := unsafe.Sizeof(cubicCC{}); size > 64 {
+		t.Errorf("CUBIC's state takes %d bytes; the 64-byte size class holds it no longer", size)
+	}
+}
