@@ -40,9 +40,17 @@ type Conn struct {
 func newConn(s *Stack, c *stack.Conn) *Conn {
 	cc := &Conn{s: s, c: c}
 	cc.linger.Store(-1)
-	c.SetWaker(cc.notify)
+	c.SetWakerOf((*connWaker)(cc))
 	return cc
 }
+
+// connWaker is a Conn as the host's waker (stack.Waker), without the
+// closure a method value would allocate and without a Wake method in the
+// Conn's API.
+type connWaker Conn
+
+// Wake implements stack.Waker.
+func (w *connWaker) Wake() { (*Conn)(w).notify() }
 
 // notify is the host's waker: it never blocks.
 func (c *Conn) notify() {

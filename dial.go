@@ -133,15 +133,18 @@ func partialDeadline(ctx context.Context, n int) (context.Context, context.Cance
 	return context.WithTimeout(ctx, share)
 }
 
+// dialKeepAlive is the keep-alive a dialed connection starts with, as Go's
+// net.Dialer enables it (15 s idle and interval, 9 probes). Every dialed
+// connection shares it (tcp.TCB.SetSharedKeepAlive); it never changes.
+var dialKeepAlive = tcp.KeepAlive{Enable: true, Idle: 15 * time.Second, Interval: 15 * time.Second, Count: 9}
+
 func (s *Stack) connect(ctx context.Context, local, remote netip.AddrPort) (*Conn, error) {
 	sc, err := s.open(local, remote)
 	if err != nil {
 		return nil, opError("dial", local, remote, err)
 	}
 	c := newConn(s, sc)
-	c.c.Configure(func(t *tcp.TCB) {
-		t.SetKeepAlive(tcp.KeepAlive{Enable: true, Idle: 15 * time.Second, Interval: 15 * time.Second, Count: 9})
-	})
+	c.c.Configure(func(t *tcp.TCB) { t.SetSharedKeepAlive(&dialKeepAlive) })
 	ready := c.writable.get()
 	for {
 		st := sc.Status()

@@ -90,7 +90,7 @@ func (h *Host) ConnectWith(now clock.Instant, local, remote netip.AddrPort, o Op
 	c.mu.Lock()
 	c.setTCB(tcp.NewActive(h.tcpCfg, now, p))
 	c.mu.Unlock()
-	h.conns[t] = c
+	h.conns.put(t, c)
 	h.markDirty(c)
 	return c, nil
 }
@@ -106,7 +106,7 @@ func (h *Host) ephemeralPort(now clock.Instant, src netip.Addr, remote netip.Add
 			return false
 		}
 		free := true
-		if c, busy := h.conns[t]; busy {
+		if c := h.conns.get(t); c != nil {
 			free = h.timeWaitReusable(now, c)
 		} else if held, reusable := h.tableReusable(now, t); held {
 			free = reusable // without making a Conn for every port tried
@@ -158,14 +158,14 @@ func (h *Host) takeTimeWait(now clock.Instant, c *Conn) (tcp.Seq, bool) {
 
 // removeConn takes c out of the tables. Called with h.mu held.
 func (h *Host) removeConn(c *Conn) {
-	if h.conns[c.tuple] == c {
-		delete(h.conns, c.tuple)
+	if h.conns.get(c.tuple) == c {
+		h.conns.remove(c.tuple)
 	}
 	h.timers.set(c, clock.Never)
 	c.removed = true
 	c.mu.Lock()
 	if t := c.full(); t != nil {
-		h.retired.add(&t.Stats)
+		h.retired.add(t.Stats())
 		if t.Readable() == 0 {
 			t.FreeBuffers() // nothing left for the user: free it now
 		}

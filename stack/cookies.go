@@ -107,7 +107,7 @@ func (h *Host) cookieInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 	tcb := new(tcp.TCB)
 	tcp.InitFromCookie(tcb, h.tcpCfg, now, p, seg, mss, o)
 	c.setTCB(tcb)
-	h.conns[t] = c
+	h.conns.put(t, c)
 	tcb.Deliver(now, seg)
 	c.listener = l
 	h.markDirty(c)

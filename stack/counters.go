@@ -88,7 +88,7 @@ type Counters struct {
 // connStats sums tcp.ConnStats over connections.
 type connStats tcp.ConnStats
 
-func (s *connStats) add(c *tcp.ConnStats) {
+func (s *connStats) add(c tcp.ConnStats) {
 	s.RetransSegs += c.RetransSegs
 	s.Timeouts += c.Timeouts
 	s.FastRetrans += c.FastRetrans

@@ -31,7 +31,7 @@ type Host struct {
 	addrs atomic.Pointer[[]netip.Prefix]
 
 	mu        sync.Mutex
-	conns     map[Tuple]*Conn
+	conns     connTable
 	listeners map[netip.AddrPort]*Listener
 	timers    timerWheel
 	timeWaits int       // connections in the map whose TCB was replaced by a TIME_WAIT entry
@@ -87,7 +87,7 @@ func NewHost(cfg Config) *Host {
 		isn:       tcp.NewISNGenerator(cfg.Secret),
 		cookies:   tcp.NewCookieJar(cookieKey(cfg.Secret)),
 		rec:       cfg.Recorder,
-		conns:     make(map[Tuple]*Conn),
+		conns:     newConnTable(),
 		listeners: make(map[netip.AddrPort]*Listener),
 	}
 	addrs := append([]netip.Prefix(nil), cfg.Addrs...)
@@ -123,10 +123,10 @@ func (h *Host) Addrs() []netip.Prefix {
 func (h *Host) Counters() Counters {
 	h.mu.Lock()
 	sum := h.retired
-	for _, c := range h.conns {
+	for _, c := range h.conns.all() {
 		c.mu.Lock()
 		if t := c.full(); t != nil {
-			sum.add(&t.Stats)
+			sum.add(t.Stats())
 		}
 		c.mu.Unlock()
 	}
@@ -278,7 +278,7 @@ func (h *Host) Crash(now clock.Instant) {
 	h.mu.Lock()
 	conns := h.conns
 	lns := h.listeners
-	h.conns = make(map[Tuple]*Conn)
+	h.conns = newConnTable()
 	h.listeners = make(map[netip.AddrPort]*Listener)
 	h.timers = timerWheel{}
 	h.timeWaits = 0
@@ -286,7 +286,7 @@ func (h *Host) Crash(now clock.Instant) {
 	h.synDue = nil
 	h.crashForward()
 	h.crashTimeWaits(now) // and rekey
-	for _, c := range conns {
+	for _, c := range conns.all() {
 		c.removed = true
 		c.timer = unarmed
 	}
@@ -299,7 +299,7 @@ func (h *Host) Crash(now clock.Instant) {
 	h.dirtyMu.Unlock()
 	h.out.reset()
 	h.crashDatagrams()
-	for _, c := range conns {
+	for _, c := range conns.all() {
 		c.crash(now)
 	}
 	for _, l := range lns {

@@ -156,7 +156,7 @@ func (h *Host) peerWindowShift(t Tuple, seg *tcp.Segment) uint8 {
 		return 0
 	}
 	h.mu.Lock()
-	c := h.conns[t]
+	c := h.conns.get(t)
 	if k, ok := h.keyOf(t); ok && c == nil {
 		if half := h.syn.get(k); half != nil {
 			defer h.mu.Unlock()

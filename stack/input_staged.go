@@ -33,7 +33,7 @@ func (h *Host) deliverStaged(now clock.Instant, src, dst netip.Addr, tcpb wire.T
 	t := Tuple{Local: netip.AddrPortFrom(dst, tcpb.DstPort()), Remote: netip.AddrPortFrom(src, tcpb.SrcPort())}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	c := h.conns[t]
+	c := h.conns.get(t)
 	if c == nil || c.listener != nil {
 		return false
 	}

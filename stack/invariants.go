@@ -31,10 +31,10 @@ func (h *Host) Census() Census {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	tw := h.timeWaitCount() - h.timeWaits // in the TIME_WAIT tables
-	c := Census{Conns: len(h.conns) + tw, TimeWait: h.timeWaits + tw, Listeners: len(h.listeners), SynQueue: h.syn.len()}
+	c := Census{Conns: h.conns.len() + tw, TimeWait: h.timeWaits + tw, Listeners: len(h.listeners), SynQueue: h.syn.len()}
 	c.States[tcp.SynReceived] += h.syn.len()
 	c.States[tcp.TimeWait] += tw
-	for _, conn := range h.conns {
+	for _, conn := range h.conns.all() {
 		if conn.timer.deadline != clock.Never {
 			c.Timers++
 		}
@@ -59,7 +59,7 @@ func (h *Host) CheckInvariants() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	timeWaits, charged, orphans := 0, int64(0), int64(0)
-	for t, c := range h.conns {
+	for t, c := range h.conns.all() {
 		if c.tuple != t || c.removed {
 			return fmt.Errorf("%v: table entry for %v (removed %v)", t, c.tuple, c.removed)
 		}

@@ -215,7 +215,7 @@ func (l *Listener) Close(now clock.Instant) {
 	}
 	h.mu.Lock()
 	h.discardRequests(now, l)
-	for _, c := range h.conns {
+	for _, c := range h.conns.all() {
 		if c.listener == l {
 			c.listener = nil
 			c.mu.Lock()

@@ -47,7 +47,7 @@ func (h *Host) settleRequest(now clock.Instant, f *requestForm) {
 			h.promote(k, t, l)
 			return
 		}
-		h.retired.add(&tcb.Stats)
+		h.retired.add(tcb.Stats())
 		h.syn.put(k, r, r.Retransmits())
 		if r.SynAckDue() {
 			h.synDue = append(h.synDue, k)
@@ -55,7 +55,7 @@ func (h *Host) settleRequest(now clock.Instant, f *requestForm) {
 	case st == tcp.Established || st == tcp.CloseWait:
 		h.promote(k, t, l)
 	default: // LISTEN again (an RST or SYN in the window), or CLOSED
-		h.retired.add(&tcb.Stats)
+		h.retired.add(tcb.Stats())
 		h.dropRequest(k, l)
 		h.forwardFailed(l, t, tcb.Err())
 	}
@@ -73,7 +73,7 @@ func (h *Host) promote(k synKey, t Tuple, l *Listener) {
 	tcb.SetMemory(&c.mem)
 	c.setTCB(tcb)
 	h.syn.remove(k)
-	h.conns[t] = c
+	h.conns.put(t, c)
 	st := tcb.State()
 	if l != nil {
 		l.mu.Lock()
@@ -259,7 +259,7 @@ func (h *Host) discardRequests(now clock.Instant, l *Listener) {
 		}
 		tcb := h.takeRequest(k, t, r, l).expand()
 		tcb.Discard(now)
-		h.retired.add(&tcb.Stats)
+		h.retired.add(tcb.Stats())
 		h.dropRequest(k, l)
 	}
 }

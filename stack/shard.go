@@ -31,7 +31,7 @@ func (h *Host) Forwarding() bool { return h.fwd.on.Load() }
 func (h *Host) Holds(t Tuple) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, ok := h.conns[t]; ok {
+	if h.conns.get(t) != nil {
 		return true
 	}
 	if k, ok := h.keyOf(t); ok {

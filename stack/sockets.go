@@ -42,7 +42,7 @@ func (h *Host) Sockets() []Socket {
 		ls = append(ls, Socket{State: tcp.Listen, Local: l.addr, RecvQ: l.Pending(), SendQ: l.backlog,
 			HalfOpen: l.HalfOpen(), TimerDue: clock.Never})
 	}
-	for _, c := range h.conns {
+	for _, c := range h.conns.all() {
 		c.mu.Lock()
 		cs = append(cs, socketOf(c.tuple, c.f))
 		c.mu.Unlock()

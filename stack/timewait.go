@@ -39,7 +39,7 @@ func (h *Host) compactTimeWait(now clock.Instant, c *Conn) {
 		t.EndTimeWait(now, tcp.Cause{Kind: tcp.CauseLimit})
 		return
 	}
-	h.retired.add(&t.Stats)
+	h.retired.add(t.Stats())
 	w := t.TimeWaitEntry()
 	if h.admitTimeWait(c, w) {
 		return // the connection lives on in a TIME_WAIT table (twhost.go)

@@ -181,8 +181,8 @@ func TestTimeWaitCompacted(t *testing.T) {
 		t.Errorf("a timer is left: %v", p.a.NextDeadline())
 	}
 	k := p.a.Counters()
-	if k.CurrTimeWait != 0 || k.TimeWaited != 1 || len(p.a.conns) != 0 {
-		t.Errorf("after 2×MSL: CurrTimeWait %d, TimeWaited %d, %d connections", k.CurrTimeWait, k.TimeWaited, len(p.a.conns))
+	if k.CurrTimeWait != 0 || k.TimeWaited != 1 || p.a.conns.len() != 0 {
+		t.Errorf("after 2×MSL: CurrTimeWait %d, TimeWaited %d, %d connections", k.CurrTimeWait, k.TimeWaited, p.a.conns.len())
 	}
 	got := p.states("A", c.Tuple().Local)
 	want := []string{"CLOSED->SYN_SENT (call open)", "SYN_SENT->ESTABLISHED (rcv SYN,ACK)",
@@ -213,7 +213,7 @@ func TestTimeWaitTableFull(t *testing.T) {
 	if last := got[len(got)-1]; last != "TIME_WAIT->CLOSED (host limit)" {
 		t.Errorf("last change %q", last)
 	}
-	if _, busy := p.a.conns[clients[1].Tuple()]; busy {
+	if p.a.conns.get(clients[1].Tuple()) != nil {
 		t.Error("the closed connection holds its 4-tuple")
 	}
 }

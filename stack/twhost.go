@@ -149,8 +149,8 @@ func (h *Host) admitTimeWait(c *Conn, w *tcp.TimeWaitEntry) bool {
 		return false
 	}
 	c.f = f
-	if h.conns[c.tuple] == c {
-		delete(h.conns, c.tuple)
+	if h.conns.get(c.tuple) == c {
+		h.conns.remove(c.tuple)
 	}
 	h.timers.set(c, clock.Never)
 	c.removed = true
@@ -198,7 +198,7 @@ func handleOf[K twKey[K]](ts *timeWaitTables, k K) twForm {
 // in the map; the host's paths use it as they would use the Conn), or
 // nil. Called with h.mu held.
 func (h *Host) lookupConn(t Tuple) *Conn {
-	if c := h.conns[t]; c != nil {
+	if c := h.conns.get(t); c != nil {
 		return c
 	}
 	f := h.timeWaitHandle(t)
@@ -242,7 +242,7 @@ func (h *Host) tableReusable(now clock.Instant, t Tuple) (held, reusable bool) {
 func (h *Host) connCount() int {
 	h.tw.mu.Lock()
 	defer h.tw.mu.Unlock()
-	return len(h.conns) + h.tw.len()
+	return h.conns.len() + h.tw.len()
 }
 
 // timeWaitCount is the number of connections in TIME_WAIT that MaxTimeWait
@@ -338,12 +338,12 @@ func (h *Host) checkTimeWaits() error {
 		return err
 	}
 	for _, e := range h.tw.v4.all() {
-		if t := e.key.tuple(h); h.conns[t] != nil {
+		if t := e.key.tuple(h); h.conns.get(t) != nil {
 			return fmt.Errorf("%v->%v: in the map and in the TIME_WAIT table", t.Local, t.Remote)
 		}
 	}
 	for _, e := range h.tw.v6.all() {
-		if t := e.key.tuple(h); h.conns[t] != nil {
+		if t := e.key.tuple(h); h.conns.get(t) != nil {
 			return fmt.Errorf("%v->%v: in the map and in the TIME_WAIT table", t.Local, t.Remote)
 		}
 	}

@@ -19,16 +19,19 @@ const (
 // the window follows W_cubic(t) = C*(t-K)^3 + W_max from the start of the
 // avoidance stage, never slower than the Reno-friendly estimate W_est.
 // Windows are kept in bytes; C applies to MSS-sized segments.
+//
+// The two flags sit in the padding after the 12-byte CongestionWindow, so
+// that the state takes 64 bytes, one size class below 80 (TestCubicSize).
 type cubicCC struct {
 	CongestionWindow
+	inEpoch    bool          // an avoidance stage has started since the last reduction
+	afterRTO   bool          // §4.8: the next stage is the first after a timeout
 	wMax       float64       // §4.7: window before the last reduction, after fast convergence
 	origin     float64       // W_max as used by the cubic function of this stage
 	k          float64       // §4.2: K, seconds until the window reaches origin again
 	epochStart clock.Instant // start of the current avoidance stage; valid when inEpoch
-	inEpoch    bool          // an avoidance stage has started since the last reduction
 	wEst       float64       // §4.3: W_est, the Reno-friendly window estimate
 	carry      float64       // growth below one byte, kept for the next ACK
-	afterRTO   bool          // §4.8: the next stage is the first after a timeout
 }
 
 // Name returns "cubic".

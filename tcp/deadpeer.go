@@ -21,9 +21,9 @@ import (
 func (t *TCB) retransmissionsTimedOut(now clock.Instant) bool {
 	switch t.state {
 	case SynSent:
-		return t.retransmit >= t.cfg.SynRetries
+		return int(t.retransmit) >= t.cfg.SynRetries
 	case SynReceived:
-		return t.retransmit >= t.cfg.SynAckRetries
+		return int(t.retransmit) >= t.cfg.SynAckRetries
 	}
 	if t.tm.firstUnacked == clock.Never {
 		return false
@@ -85,11 +85,12 @@ func modelTimeout(boundary int, base, max time.Duration) time.Duration {
 // ends too, and not while data is outstanding: the retransmission and
 // persist timers watch the peer then.
 func (t *TCB) keepaliveDeadline() clock.Instant {
-	if !t.keepalive.Enable || !t.state.IsSynchronized() || t.state == TimeWait ||
+	k := t.keepalive
+	if !k.Enable || !t.state.IsSynchronized() || t.state == TimeWait ||
 		t.snd.max != t.snd.una || t.unsent() > 0 {
 		return clock.Never
 	}
-	return t.lastRecv.Add(t.keepalive.Idle + t.keepalive.Interval*time.Duration(t.keepProbes))
+	return t.lastRecv.Add(k.Idle + k.Interval*time.Duration(t.keepProbes))
 }
 
 // onKeepaliveTimeout sends a keep-alive probe, or gives up: after Count
@@ -99,8 +100,8 @@ func (t *TCB) keepaliveDeadline() clock.Instant {
 // a peer that only lost touch learns it is gone.
 func (t *TCB) onKeepaliveTimeout(now clock.Instant) {
 	expired := int(t.keepProbes) >= t.keepalive.Count
-	if t.userTimeout > 0 {
-		expired = t.keepProbes > 0 && now.Sub(t.lastRecv) >= t.userTimeout
+	if t.userTimeout() > 0 {
+		expired = t.keepProbes > 0 && now.Sub(t.lastRecv) >= t.userTimeout()
 	}
 	if expired {
 		t.fail(now, t.timeoutErr(), timerCause(TimerKeepalive))
@@ -115,7 +116,7 @@ func (t *TCB) onKeepaliveTimeout(now clock.Instant) {
 // 5482): how long sent data may stay unacknowledged, and how long window
 // probes and keep-alives may go unanswered, before the connection ends
 // with ETIMEDOUT. Zero means none: the retry counts decide.
-func (t *TCB) SetUserTimeout(d time.Duration) { t.userTimeout = max(d, 0) }
+func (t *TCB) SetUserTimeout(d time.Duration) { t.coldPart().userTimeout = max(d, 0) }
 
 // UserTimeout returns the connection's user timeout.
-func (t *TCB) UserTimeout() time.Duration { return t.userTimeout }
+func (t *TCB) UserTimeout() time.Duration { return t.userTimeout() }

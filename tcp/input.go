@@ -11,9 +11,9 @@ import (
 // and its payload are only borrowed for the call. Replies are queued and
 // come out of NextSegment.
 func (t *TCB) Deliver(now clock.Instant, seg *Segment) {
-	t.Stats.SegsIn++
+	t.hot.SegsIn++
 	if t.state == TimeWait {
-		t.tw.Deliver(now, seg, t.cfg, &t.Stats, (*timeWaitOwner)(t))
+		t.tw.Deliver(now, seg, t.cfg, t.coldStats(), (*timeWaitOwner)(t))
 		return
 	}
 	t.deliver(now, seg)
@@ -38,14 +38,14 @@ func (t *TCB) deliver(now clock.Instant, seg *Segment) {
 	}
 	// RFC 7323 §5.3: PAWS, before the sequence number check.
 	if t.pawsReject(seg) {
-		t.Stats.PAWSRejected++
+		t.coldStats().PAWSRejected++
 		t.invalidAck(now, seg)
 		return
 	}
 	// First: check the sequence number (RFC 9293 §3.10.7.4).
 	if !t.acceptable(seg) {
 		if seg.Flags&wire.FlagRST == 0 {
-			t.Stats.OutOfWindow++
+			t.coldStats().OutOfWindow++
 			t.repeatTSRecent(seg)
 			t.noteDuplicate(seg)
 			t.invalidAck(now, seg)
@@ -188,7 +188,7 @@ func (t *TCB) backToListen(now clock.Instant, why Cause) {
 
 // challengeAck queues the ACK of RFC 5961 §3.2/§4.2/§5.2, rate-limited.
 func (t *TCB) challengeAck(now clock.Instant) {
-	t.Stats.ChallengeAcks++
+	t.coldStats().ChallengeAcks++
 	t.invalidAck(now, nil)
 }
 
@@ -199,23 +199,28 @@ func (t *TCB) challengeAck(now clock.Instant) {
 // 500 ms), so that a flood of bad segments cannot turn the connection
 // into an ACK generator.
 func (t *TCB) invalidAck(now clock.Instant, seg *Segment) {
-	if invalidAckAllowed(t.cfg, &t.lastInvalidAck, now, &t.Stats, seg) {
+	last, limited := t.lastInvalidAck(), uint64(0)
+	if invalidAckAllowed(t.cfg, &last, now, &limited, seg) {
 		t.ackNow = true
+	}
+	t.setLastInvalidAck(last)
+	if limited != 0 {
+		t.coldStats().InvalidAcksLimited += limited
 	}
 }
 
 // invalidAckAllowed applies invalidAck's rate limit to a connection whose
-// last such ACK went at *last, counting a suppressed one in stats. A
+// last such ACK went at *last, counting a suppressed one in *limited. A
 // segment that carries data and no SYN is always answered, as Linux's
 // tcp_oow_rate_limited exempts it: data cannot be part of an ACK loop,
 // and it is most often a retransmission whose sender lost our first ACK
 // and needs this one, or it times out again.
-func invalidAckAllowed(cfg *Config, last *clock.Instant, now clock.Instant, stats *ConnStats, seg *Segment) bool {
+func invalidAckAllowed(cfg *Config, last *clock.Instant, now clock.Instant, limited *uint64, seg *Segment) bool {
 	if seg != nil && len(seg.Payload) > 0 && seg.Flags&wire.FlagSYN == 0 {
 		return true
 	}
 	if cfg.AckRateLimit > 0 && *last != clock.Never && now.Sub(*last) < cfg.AckRateLimit {
-		stats.InvalidAcksLimited++
+		*limited++
 		return false
 	}
 	*last = now

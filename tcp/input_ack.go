@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"math"
 	"time"
 
 	"github.com/synack-net/synack/clock"
@@ -35,7 +36,7 @@ func (t *TCB) rcvAck(now clock.Instant, seg *Segment) bool {
 		// Linux's tcp_ack: an ACK that is not older than SND.UNA shows
 		// the path works again, so an ICMP soft error (RFC 1122
 		// §4.2.3.9) seen before it no longer explains a timeout.
-		t.softErr = 0
+		t.clearSoftErr()
 	}
 	una, sackedBefore := t.snd.una, t.sb.sackedBelow(t.snd.max)
 	newlySACKed := t.onSACKInfo(seg)
@@ -94,7 +95,7 @@ func (t *TCB) ackNewData(now clock.Instant, seg *Segment) {
 	}
 	t.retransmit = 0
 	t.rtt.resetBackoff()
-	t.Stats.BytesSent += uint64(acked)
+	t.hot.BytesSent += uint64(acked)
 	flight := uint32(t.snd.max.Sub(t.snd.una))
 	recovering := t.inRecovery
 	switch {
@@ -147,8 +148,8 @@ func (t *TCB) maybeDupAck(seg *Segment, newlySACKed bool) {
 	if t.sackOK && seg.Options.NumSACK > 0 && !newlySACKed {
 		return // RFC 6675 §2 (e): nothing new SACKed
 	}
-	t.Stats.DupAcksIn++
-	t.dupAcks++
+	t.coldStats().DupAcksIn++
+	t.dupAcks = min(t.dupAcks+1, math.MaxInt32-1) // saturates: only dupAcks >= dupThresh matters
 	if t.inRecovery && !t.sackOK {
 		t.cc.onDupAckInRecovery() // RFC 6582 §3.2 step 3
 	}
@@ -163,7 +164,8 @@ func (t *TCB) updateWindow(seg *Segment) {
 		t.snd.wl1, t.snd.wl2 = seg.Seq, seg.Ack
 		t.snd.maxWnd = max(t.snd.maxWnd, t.snd.wnd)
 		if t.snd.wnd > 0 {
-			t.tm.persist, t.probesStart = clock.Never, clock.Never
+			t.tm.persist = clock.Never
+			t.clearProbesStart()
 		}
 	}
 }

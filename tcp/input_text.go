@@ -86,7 +86,7 @@ func (t *TCB) queueText(now clock.Instant, seq Seq, data []byte) {
 	wasOutOfOrder := t.recvBuf.hasOutOfOrder()
 	advance, ok := t.recvBuf.insert(off, data)
 	if !ok {
-		t.Stats.ReassemblyOverrun++
+		t.coldStats().ReassemblyOverrun++
 		t.ackNow = true
 		return
 	}
@@ -95,14 +95,14 @@ func (t *TCB) queueText(now clock.Instant, seq Seq, data []byte) {
 		t.discardReadable()
 	}
 	t.rcv.nxt = t.rcv.nxt.Add(uint32(advance))
-	t.Stats.BytesReceived += uint64(advance)
+	t.hot.BytesReceived += uint64(advance)
 	switch {
 	case off > 0:
 		// Out of order: a duplicate ACK at once, with SACK blocks
 		// (RFC 5681 §4.2, RFC 2018 §4).
 		// One duplicate ACK per such segment, even when several arrive
 		// together, so that the sender's count reaches three.
-		t.Stats.OutOfOrderQueued++
+		t.coldStats().OutOfOrderQueued++
 		t.dupAcksOwed = min(t.dupAcksOwed+1, maxDupAcksOwed)
 	case wasOutOfOrder:
 		// The segment filled (part of) a hole: ACK at once (RFC 5681 §4.2).

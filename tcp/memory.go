@@ -169,9 +169,9 @@ func (t *TCB) fitMemory(off int, data []byte) []byte {
 		return data
 	}
 	if off == 0 {
-		t.Stats.RcvQDrop++
+		t.coldStats().RcvQDrop++
 	} else {
-		t.Stats.OFODrop++
+		t.coldStats().OFODrop++
 	}
 	fit := max(len(b.buf)-b.ready-off, 0)
 	return data[:min(fit, len(data))]

@@ -109,12 +109,12 @@ func TestMemoryOverLimitDrops(t *testing.T) {
 	f.in(data(0, 4000))
 	f.in(data(5000, 1000))
 	f.expect("<SEQ=1001><ACK=9001><CTL=ACK><LEN=0>")
-	if f.tcb.Stats.OFODrop != 1 || f.tcb.recvBuf.outOfOrder() != 0 {
-		t.Fatalf("OFODrop %d, %d out-of-order bytes held; want 1, 0", f.tcb.Stats.OFODrop, f.tcb.recvBuf.outOfOrder())
+	if f.tcb.Stats().OFODrop != 1 || f.tcb.recvBuf.outOfOrder() != 0 {
+		t.Fatalf("OFODrop %d, %d out-of-order bytes held; want 1, 0", f.tcb.Stats().OFODrop, f.tcb.recvBuf.outOfOrder())
 	}
 	f.in(data(4000, 1000))
-	if f.tcb.Stats.RcvQDrop != 1 || f.tcb.Readable() != 4096 {
-		t.Fatalf("RcvQDrop %d, readable %d; want 1, 4096", f.tcb.Stats.RcvQDrop, f.tcb.Readable())
+	if f.tcb.Stats().RcvQDrop != 1 || f.tcb.Readable() != 4096 {
+		t.Fatalf("RcvQDrop %d, readable %d; want 1, 4096", f.tcb.Stats().RcvQDrop, f.tcb.Readable())
 	}
 	f.expect("<SEQ=1001><ACK=9097><CTL=ACK><LEN=0>")
 	// Once the user reads, the ring has room again without growing.

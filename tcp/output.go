@@ -3,6 +3,7 @@ package tcp
 import (
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/wire"
+	"math"
 )
 
 // NextSegment returns the next segment the TCB wants sent, with its payload
@@ -16,7 +17,7 @@ func (t *TCB) NextSegment(now clock.Instant, buf []byte) (seg Segment, ok bool) 
 		if t.rst.withTS {
 			seg.Options.TSVal, seg.Options.TSEcr, seg.Options.HasTS = t.tsNow(now), t.tsRecent, true
 		}
-		t.Stats.SegsOut++
+		t.hot.SegsOut++
 		return seg, true
 	}
 	switch t.state {
@@ -105,11 +106,11 @@ func (t *TCB) synSegment(now clock.Instant) Segment {
 	if t.snd.max.LessThan(t.snd.nxt) {
 		t.snd.max = t.snd.nxt
 	} else {
-		t.Stats.RetransSegs++
+		t.coldStats().RetransSegs++
 	}
 	t.armRetransmit(now)
 	t.ackNow, t.ackDelayed = false, 0
-	t.Stats.SegsOut++
+	t.hot.SegsOut++
 	return seg
 }
 
@@ -166,7 +167,7 @@ func (t *TCB) dataSegment(now clock.Instant, buf []byte, override bool) (Segment
 		if n == avail || t.burst > 0 && !t.canSendAfter(avail-n, room-n, full) {
 			seg.Flags |= wire.FlagPSH
 		}
-		t.burst++
+		t.burst = min(t.burst+1, math.MaxInt32-1) // saturates: only burst > 0 matters
 		if n < full {
 			t.snd.small = t.snd.nxt.Add(uint32(n))
 		}
@@ -246,7 +247,7 @@ func (t *TCB) retransmitHead(now clock.Instant, buf []byte) (Segment, bool) {
 func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 	end := seg.End()
 	if end.LessThanEq(t.snd.max) {
-		t.Stats.RetransSegs++
+		t.coldStats().RetransSegs++
 		t.noteRetransmitted(now, seg.Seq, end)
 	} else {
 		if len(seg.Payload) > 0 {
@@ -267,7 +268,7 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 	if !t.sendingProbe() {
 		t.scheduleLossProbe(now)
 	}
-	t.Stats.SegsOut++
+	t.hot.SegsOut++
 }
 
 // pureAck builds an ACK carrying no data. Its sequence number is SND.MAX,
@@ -279,7 +280,7 @@ func (t *TCB) advanceSent(now clock.Instant, seg *Segment) {
 func (t *TCB) pureAck(now clock.Instant) Segment {
 	seg := Segment{Seq: t.snd.max, Flags: wire.FlagACK}
 	t.fillAck(now, &seg)
-	t.Stats.SegsOut++
+	t.hot.SegsOut++
 	return seg
 }
 

@@ -174,7 +174,7 @@ func TestInvalidAckRateLimit(t *testing.T) {
 	f.at(1500 * time.Millisecond)
 	f.in(rst)
 	f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=0>")
-	if s := f.tcb.Stats; s.InvalidAcksLimited != 3 || s.ChallengeAcks != 2 {
+	if s := f.tcb.Stats(); s.InvalidAcksLimited != 3 || s.ChallengeAcks != 2 {
 		t.Errorf("limited %d, challenge ACKs %d; want 3 and 2", s.InvalidAcksLimited, s.ChallengeAcks)
 	}
 	f.state(Established)
@@ -193,7 +193,7 @@ func TestRepeatedDataIsAlwaysAcknowledged(t *testing.T) {
 		f.in(old)
 		f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=0>")
 	}
-	if s := f.tcb.Stats; s.InvalidAcksLimited != 0 {
+	if s := f.tcb.Stats(); s.InvalidAcksLimited != 0 {
 		t.Errorf("%d ACKs limited, want none", s.InvalidAcksLimited)
 	}
 }

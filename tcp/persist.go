@@ -35,15 +35,15 @@ func (t *TCB) armPersistIfStalled(now clock.Instant) {
 func (t *TCB) onPersistTimeout(now clock.Instant) {
 	t.tm.persist = clock.Never
 	if t.snd.max != t.snd.una || t.unsent() <= 0 {
-		t.probesStart = clock.Never
+		t.clearProbesStart()
 		return // data in flight: the retransmission timer takes over
 	}
-	if t.probesStart == clock.Never {
+	if t.probesStart() == clock.Never {
 		// Linux's icsk_probes_tstamp: the user timeout counts from the
 		// first probe, however the peer answers, until the window opens.
-		t.probesStart = now
+		t.coldPart().probesStart = now
 	}
-	if int(t.probesOut) >= t.retries() || t.userTimeout > 0 && now.Sub(t.probesStart) >= t.userTimeout {
+	if int(t.probesOut) >= t.retries() || t.userTimeout() > 0 && now.Sub(t.probesStart()) >= t.userTimeout() {
 		t.fail(now, t.timeoutErr(), timerCause(TimerPersist))
 		return
 	}
@@ -51,11 +51,11 @@ func (t *TCB) onPersistTimeout(now clock.Instant) {
 	t.windowProbePending = true
 	t.rtt.backoff()
 	next := now.Add(t.rtt.rto())
-	if t.userTimeout > 0 {
+	if t.userTimeout() > 0 {
 		// Linux's tcp_clamp_probe0_to_user_timeout: the timer that
 		// would fire past the user timeout fires at it, so the
 		// connection ends exactly then rather than at a later probe.
-		next = clock.Min(next, t.probesStart.Add(t.userTimeout))
+		next = clock.Min(next, t.probesStart().Add(t.userTimeout()))
 	}
 	t.tm.persist = next
 }
@@ -80,6 +80,6 @@ func (t *TCB) windowProbe(now clock.Instant, buf []byte) (Segment, bool) {
 func (t *TCB) bareProbe(now clock.Instant) Segment {
 	seg := Segment{Seq: t.snd.una.Add(^uint32(0)), Flags: wire.FlagACK}
 	t.fillAckFields(now, &seg)
-	t.Stats.SegsOut++
+	t.hot.SegsOut++
 	return seg
 }

@@ -31,7 +31,7 @@ func (t *TCB) PathMTU(now clock.Instant, seq Seq, mtu, ipHeader int) bool {
 	}
 	t.mss = uint32(mss)
 	t.cc.changeMSS(t.mss)
-	t.Stats.PathMTUChanges++
+	t.coldStats().PathMTUChanges++
 	if t.state.IsSynchronized() && t.snd.nxt.GreaterThan(t.snd.una) {
 		t.snd.nxt = t.snd.una
 		t.tm.retransmit = now.Add(t.rtt.rto())

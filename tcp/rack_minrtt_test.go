@@ -78,7 +78,7 @@ func TestRACKMinRTTWindowed(t *testing.T) {
 	f.expect()
 	f.at(400*time.Second + 125*time.Millisecond)
 	f.expect(seg(sent, 1000))
-	if !f.tcb.inRecovery || f.tcb.Stats.Timeouts != 0 {
-		t.Errorf("recovery %v, %d timeouts; want recovery by RACK, no timeout", f.tcb.inRecovery, f.tcb.Stats.Timeouts)
+	if !f.tcb.inRecovery || f.tcb.Stats().Timeouts != 0 {
+		t.Errorf("recovery %v, %d timeouts; want recovery by RACK, no timeout", f.tcb.inRecovery, f.tcb.Stats().Timeouts)
 	}
 }

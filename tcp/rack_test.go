@@ -22,9 +22,9 @@ func TestRACKReorderTimer(t *testing.T) {
 	f.expect()
 	f.at(162*time.Millisecond + 500*time.Microsecond)
 	f.expect(seg(0, 1000))
-	if !f.tcb.inRecovery || f.tcb.Stats.FastRetrans != 1 || f.tcb.Stats.Timeouts != 0 {
+	if !f.tcb.inRecovery || f.tcb.Stats().FastRetrans != 1 || f.tcb.Stats().Timeouts != 0 {
 		t.Errorf("recovery %v, %d fast retransmits, %d timeouts; want recovery, 1, 0",
-			f.tcb.inRecovery, f.tcb.Stats.FastRetrans, f.tcb.Stats.Timeouts)
+			f.tcb.inRecovery, f.tcb.Stats().FastRetrans, f.tcb.Stats().Timeouts)
 	}
 }
 
@@ -40,9 +40,9 @@ func TestRACKReorderingWithinWindow(t *testing.T) {
 	f.in(sackAck(2000))
 	f.at(200 * time.Millisecond)
 	f.expect()
-	if f.tcb.inRecovery || f.tcb.Stats.RetransSegs != 0 || !f.tcb.ld.rack.reordSeen {
+	if f.tcb.inRecovery || f.tcb.Stats().RetransSegs != 0 || !f.tcb.ld.rack.reordSeen {
 		t.Errorf("recovery %v, %d retransmissions, reordering seen %v; want none, 0, seen",
-			f.tcb.inRecovery, f.tcb.Stats.RetransSegs, f.tcb.ld.rack.reordSeen)
+			f.tcb.inRecovery, f.tcb.Stats().RetransSegs, f.tcb.ld.rack.reordSeen)
 	}
 }
 
@@ -81,8 +81,8 @@ func TestRACKLostRetransmission(t *testing.T) {
 	f.at(200 * time.Millisecond)
 	f.in(sackAck(0, 1000, 5000, 6000, 7000)) // the new segment, sent with the resend
 	f.expect(seg(0, 1000))
-	if f.tcb.Stats.Timeouts != 0 || f.tcb.Stats.RetransSegs != 2 {
-		t.Errorf("%d timeouts, %d retransmissions; want 0, 2", f.tcb.Stats.Timeouts, f.tcb.Stats.RetransSegs)
+	if f.tcb.Stats().Timeouts != 0 || f.tcb.Stats().RetransSegs != 2 {
+		t.Errorf("%d timeouts, %d retransmissions; want 0, 2", f.tcb.Stats().Timeouts, f.tcb.Stats().RetransSegs)
 	}
 }
 
@@ -221,7 +221,7 @@ func TestRACKResendsTailAfterPartialAck(t *testing.T) {
 	f.at(250 * time.Millisecond)
 	f.in(sackAck(5000))
 	f.expect(seg(5000, 1000))
-	if f.tcb.Stats.Timeouts != 0 {
-		t.Errorf("%d timeouts", f.tcb.Stats.Timeouts)
+	if f.tcb.Stats().Timeouts != 0 {
+		t.Errorf("%d timeouts", f.tcb.Stats().Timeouts)
 	}
 }

@@ -25,7 +25,7 @@ func TestOneByteOutOfOrderFlood(t *testing.T) {
 	if b.nranges > recvBufMaxRanges || len(b.buf) > span || f.tcb.StorageBytes() > span {
 		t.Fatalf("%d ranges, %d bytes of storage for a %d-byte window", b.nranges, f.tcb.StorageBytes(), span)
 	}
-	if f.tcb.Stats.ReassemblyOverrun == 0 {
+	if f.tcb.Stats().ReassemblyOverrun == 0 {
 		t.Fatal("the segments beyond the range bound were not counted")
 	}
 	held := b.outOfOrder()
@@ -46,7 +46,7 @@ func TestOneByteOutOfOrderFlood(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("1-byte segments every other byte of a 64 KiB window: %d out-of-order bytes held in %d ranges, %d refused", held, recvBufMaxRanges, f.tcb.Stats.ReassemblyOverrun)
+	t.Logf("1-byte segments every other byte of a 64 KiB window: %d out-of-order bytes held in %d ranges, %d refused", held, recvBufMaxRanges, f.tcb.Stats().ReassemblyOverrun)
 }
 
 // A 1-byte out-of-order flood over a whole 64 KiB window, every other
@@ -79,7 +79,7 @@ func TestOneByteFloodMemory(t *testing.T) {
 			sent++
 		}
 		runtime.ReadMemStats(&after)
-		kept := f.tcb.Stats.OutOfOrderQueued
+		kept := f.tcb.Stats().OutOfOrderQueued
 		storage := f.tcb.StorageBytes()
 		want := 4096
 		if farFirst {
@@ -89,6 +89,6 @@ func TestOneByteFloodMemory(t *testing.T) {
 			t.Fatalf("far first %v: %d segments kept, %d bytes of storage, %d charged", farFirst, kept, storage, a.used)
 		}
 		t.Logf("far end first %v: %d 1-byte segments sent, %d kept (%d refused), %d bytes of storage charged, %d bytes allocated on the heap in %d allocations",
-			farFirst, sent, kept, f.tcb.Stats.ReassemblyOverrun, storage, after.TotalAlloc-before.TotalAlloc, after.Mallocs-before.Mallocs)
+			farFirst, sent, kept, f.tcb.Stats().ReassemblyOverrun, storage, after.TotalAlloc-before.TotalAlloc, after.Mallocs-before.Mallocs)
 	}
 }

@@ -61,7 +61,7 @@ func (t *TCB) enterRecovery(now clock.Instant) {
 		t.sb.highRxt = t.snd.una
 	}
 	t.resendOne = true
-	t.Stats.FastRetrans++
+	t.coldStats().FastRetrans++
 	t.rttTiming = false
 }
 
@@ -133,8 +133,8 @@ func (t *TCB) retransmitRange(now clock.Instant, buf []byte, seq, end Seq) (Segm
 	if t.sackOK {
 		t.sb.highRxt = MaxSeq(t.sb.highRxt, seg.End())
 	}
-	t.Stats.RetransSegs++
-	t.Stats.SegsOut++
+	t.coldStats().RetransSegs++
+	t.hot.SegsOut++
 	t.noteRetransmitted(now, seg.Seq, seg.End())
 	t.undoNoteRetransmit()
 	t.prrSent(seg.Len())

@@ -71,7 +71,7 @@ func TestSACKFastRetransmit(t *testing.T) {
 	f.expect()
 	f.in(sackAck(0, 1000, 4000))
 	f.expect(seg(0, 1000))
-	if got := f.tcb.Stats.FastRetrans; got != 1 {
+	if got := f.tcb.Stats().FastRetrans; got != 1 {
 		t.Errorf("FastRetrans = %d", got)
 	}
 	f.in(sackAck(4000))
@@ -113,8 +113,8 @@ func TestSACKRepairsSeveralHoles(t *testing.T) {
 	f.in(sackAck(4000, 5000, 10000)) // the first retransmission arrived
 	f.expect()
 	f.in(sackAck(10000))
-	if f.tcb.inRecovery || f.tcb.Stats.RetransSegs != 2 {
-		t.Errorf("recovery %v, %d retransmissions; want done with 2", f.tcb.inRecovery, f.tcb.Stats.RetransSegs)
+	if f.tcb.inRecovery || f.tcb.Stats().RetransSegs != 2 {
+		t.Errorf("recovery %v, %d retransmissions; want done with 2", f.tcb.inRecovery, f.tcb.Stats().RetransSegs)
 	}
 }
 

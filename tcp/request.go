@@ -65,7 +65,7 @@ func initPassive(t *TCB, cfg *Config, now clock.Instant, p OpenParams, syn *Segm
 	t.rcv.adv = t.rcv.nxt
 	t.setState(now, SynReceived, why)
 	t.armRetransmit(now)
-	t.Stats.SegsIn++
+	t.hot.SegsIn++
 }
 
 // Request returns the compact form of the TCB, or ok=false unless it is a
@@ -79,7 +79,7 @@ func (t *TCB) Request() (r Request, ok bool) {
 		return Request{}, false
 	}
 	r = Request{
-		born: t.rttStart, deadline: t.tm.retransmit, lastInvalidAck: t.lastInvalidAck,
+		born: t.rttStart, deadline: t.tm.retransmit, lastInvalidAck: t.lastInvalidAck(),
 		iss: t.snd.iss, irs: t.rcv.irs, tsRecent: t.tsRecent, rcvWnd: uint32(t.rcv.adv.Sub(t.rcv.nxt)),
 		peerWnd: uint16(t.snd.maxWnd), peerMSS: t.peerMSS,
 		retransmits: uint8(min(t.retransmit, 255)), peerWScale: t.snd.wscale,
@@ -133,13 +133,13 @@ func (r *Request) Expand(t *TCB, cfg *Config, p OpenParams) {
 		t.snd.max = r.iss
 	}
 	t.rcv.adv = t.rcv.nxt.Add(r.rcvWnd)
-	t.retransmit = int(r.retransmits)
+	t.retransmit = int32(r.retransmits)
 	for range r.retransmits {
 		t.rtt.backoff()
 	}
 	t.rttTiming, t.rttSeq, t.rttStart = r.flags&reqTiming != 0, r.iss, r.born
 	t.tm.retransmit = r.deadline
-	t.lastInvalidAck = r.lastInvalidAck
+	t.setLastInvalidAck(r.lastInvalidAck)
 }
 
 // Deadline is when the request's SYN-ACK is due again.
@@ -172,7 +172,7 @@ func InitFromCookie(t *TCB, cfg *Config, now clock.Instant, p OpenParams, ack *S
 	initPassive(t, cfg, now, p, &syn, segCause(ack))
 	t.snd.nxt, t.snd.max = p.ISS.Add(1), p.ISS.Add(1)
 	t.rcv.adv = t.rcv.nxt.Add(uint32(min(t.recvBuf.window(), 0xffff)))
-	t.Stats.SegsIn--
+	t.hot.SegsIn--
 }
 
 // PeerWScale is the window scale shift the peer's SYN offered, when both

@@ -16,18 +16,20 @@ const rttMaxBackoff = 1 << 16
 
 // rttEstimator computes the retransmission timeout of RFC 6298 from round-trip
 // time measurements, with exponential backoff (RFC 6298 §5.5).
+// The RTO's initial value and bounds are read from the Config, which
+// every connection of a host shares, rather than copied into each TCB.
 type rttEstimator struct {
-	initial, min, max time.Duration // RTO before any sample, and the RTO's bounds
-	srttV, rttvarV    time.Duration // SRTT and RTTVAR; zero before a sample
-	sampled           bool          // a measurement has been taken
-	backoffs          int           // times the RTO was doubled since the last sample or reset
+	cfg            *Config       // InitialRTO, MinRTO and MaxRTO
+	srttV, rttvarV time.Duration // SRTT and RTTVAR; zero before a sample
+	backoffs       int32         // times the RTO was doubled since the last sample or reset
+	sampled        bool          // a measurement has been taken
 }
 
-// newRTTEstimator returns an estimator whose RTO is initial until the first
-// sample (RFC 6298 §2.1 says 1 s) and is always kept within [min, max]
-// (RFC 6298 §2.4 and §2.5).
-func newRTTEstimator(initial, min, max time.Duration) rttEstimator {
-	return rttEstimator{initial: initial, min: min, max: max}
+// newRTTEstimator returns an estimator whose RTO is cfg.InitialRTO until
+// the first sample (RFC 6298 §2.1 says 1 s) and is always kept within
+// [cfg.MinRTO, cfg.MaxRTO] (RFC 6298 §2.4 and §2.5).
+func newRTTEstimator(cfg *Config) rttEstimator {
+	return rttEstimator{cfg: cfg}
 }
 
 // sample takes a round-trip time measurement m and updates SRTT and RTTVAR.
@@ -64,13 +66,13 @@ func (r *rttEstimator) sample(m time.Duration) {
 // short path's timer far above its RTT; Linux's rule keeps it at least min
 // above the RTT. Before a sample the base is the initial RTO.
 func (r *rttEstimator) rto() time.Duration {
-	base := r.initial
+	base := r.cfg.InitialRTO
 	if r.sampled {
-		base = r.srttV + max(rttGranularity, rttK*r.rttvarV, r.min)
+		base = r.srttV + max(rttGranularity, rttK*r.rttvarV, r.cfg.MinRTO)
 	}
 	// RFC 6298 §5.5: double per backoff, saturating at max.
-	if r.backoffs >= 63 || base > r.max>>r.backoffs {
-		return r.max
+	if hi := r.cfg.MaxRTO; r.backoffs >= 63 || base > hi>>r.backoffs {
+		return hi
 	}
 	return base << r.backoffs
 }
@@ -95,7 +97,7 @@ func (r *rttEstimator) resetBackoff() { r.backoffs = 0 }
 
 // backoffCount returns the number of backoffs since the last sample or reset:
 // consecutive retransmission timeouts, for retry limits.
-func (r *rttEstimator) backoffCount() int { return r.backoffs }
+func (r *rttEstimator) backoffCount() int { return int(r.backoffs) }
 
 // srtt returns the smoothed round-trip time, or 0 before a sample.
 func (r *rttEstimator) srtt() time.Duration { return r.srttV }

@@ -7,7 +7,7 @@ import (
 
 // TestRTTInitial checks the RTO before any sample: initial value, backoff and clamping.
 func TestRTTInitial(t *testing.T) {
-	r := newRTTEstimator(time.Second, 200*time.Millisecond, 60*time.Second)
+	r := testRTT(time.Second, 200*time.Millisecond, 60*time.Second)
 	if r.sampled || r.srtt() != 0 || r.rttvar() != 0 {
 		t.Fatal("estimator has a sample before any measurement")
 	}
@@ -26,7 +26,7 @@ func TestRTTInitial(t *testing.T) {
 		t.Fatalf("after reset rto %v count %d", r.rto(), r.backoffCount())
 	}
 	// The initial RTO is not raised to the minimum.
-	low := newRTTEstimator(100*time.Millisecond, 200*time.Millisecond, 60*time.Second)
+	low := testRTT(100*time.Millisecond, 200*time.Millisecond, 60*time.Second)
 	if low.rto() != 100*time.Millisecond {
 		t.Fatalf("initial rto %v, want 100ms", low.rto())
 	}
@@ -34,7 +34,7 @@ func TestRTTInitial(t *testing.T) {
 
 // TestRTTSamples checks RFC 6298 §2.2 and §2.3 against hand-computed values.
 func TestRTTSamples(t *testing.T) {
-	r := newRTTEstimator(time.Second, 200*time.Millisecond, 60*time.Second)
+	r := testRTT(time.Second, 200*time.Millisecond, 60*time.Second)
 	steps := []struct {
 		m, srtt, rttvar, rto time.Duration
 	}{
@@ -58,13 +58,13 @@ func TestRTTSamples(t *testing.T) {
 
 // TestRTTMinimumAndGranularity checks the minimum RTO, the clock granularity G and negative samples.
 func TestRTTMinimumAndGranularity(t *testing.T) {
-	r := newRTTEstimator(time.Second, 200*time.Millisecond, 60*time.Second)
+	r := testRTT(time.Second, 200*time.Millisecond, 60*time.Second)
 	r.sample(10 * time.Millisecond) // RTO 10 + max(4*5, 200) ms
 	if r.rto() != 210*time.Millisecond {
 		t.Fatalf("rto %v, want SRTT + the 200ms minimum (Linux's rto_min)", r.rto())
 	}
 	// A constant RTT drives RTTVAR toward 0; G = 1 ms keeps the RTO above SRTT.
-	g := newRTTEstimator(time.Second, 0, 60*time.Second)
+	g := testRTT(time.Second, 0, 60*time.Second)
 	for range 100 {
 		g.sample(50 * time.Millisecond)
 	}
@@ -72,7 +72,7 @@ func TestRTTMinimumAndGranularity(t *testing.T) {
 		t.Fatalf("srtt %v rto %v, want 50ms 51ms", g.srtt(), g.rto())
 	}
 	// A negative measurement counts as zero.
-	z := newRTTEstimator(time.Second, 0, 60*time.Second)
+	z := testRTT(time.Second, 0, 60*time.Second)
 	z.sample(-time.Second)
 	if z.srtt() != 0 || z.rto() != time.Millisecond {
 		t.Fatalf("srtt %v rto %v after a negative sample, want 0 1ms", z.srtt(), z.rto())
@@ -81,7 +81,7 @@ func TestRTTMinimumAndGranularity(t *testing.T) {
 
 // TestRTTBackoff checks RFC 6298 §5.5 doubling, its clearing by a sample, and saturation.
 func TestRTTBackoff(t *testing.T) {
-	r := newRTTEstimator(time.Second, 200*time.Millisecond, 60*time.Second)
+	r := testRTT(time.Second, 200*time.Millisecond, 60*time.Second)
 	r.sample(100 * time.Millisecond) // RTO 300 ms
 	r.backoff()
 	r.backoff()
@@ -108,4 +108,9 @@ func TestRTTBackoff(t *testing.T) {
 	if r.backoffCount() != rttMaxBackoff || r.rto() != 60*time.Second {
 		t.Fatalf("count %d rto %v, want saturation at %d, 60s", r.backoffCount(), r.rto(), rttMaxBackoff)
 	}
+}
+
+// testRTT returns an estimator with the given initial RTO and bounds.
+func testRTT(initial, lo, hi time.Duration) rttEstimator {
+	return newRTTEstimator(&Config{InitialRTO: initial, MinRTO: lo, MaxRTO: hi})
 }

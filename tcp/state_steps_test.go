@@ -91,7 +91,7 @@ func checkInvalidAckRateLimit(t *testing.T, f *fixture, in, ack string) {
 	f.recv(in)
 	f.expect(ack)
 	f.state(state)
-	if s := f.tcb.Stats; s.InvalidAcksLimited != 1 {
+	if s := f.tcb.Stats(); s.InvalidAcksLimited != 1 {
 		t.Errorf("%d ACKs limited, want 1", s.InvalidAcksLimited)
 	}
 }

@@ -2,7 +2,6 @@ package tcp
 
 import (
 	"syscall"
-	"time"
 
 	"github.com/synack-net/synack/clock"
 	"github.com/synack-net/synack/wire"
@@ -14,33 +13,14 @@ import (
 // host's inputs (Deliver, Tick, NextSegment). It is not safe for concurrent
 // use; the host serialises calls.
 type TCB struct {
-	cfg   *Config
-	obs   Observer
-	state State
+	// The fields are grouped by alignment (8-byte, then 4, 2 and 1) so
+	// that no padding pushes the TCB into a larger size class
+	// (TestTCBSizeClass).
+	cfg *Config
+	obs Observer
 	// err is the error the connection died of, as the errno a kernel socket
 	// would report; 0 while the connection is healthy.
 	err syscall.Errno
-	// softErr is the last ICMP soft error (RFC 1122 §4.2.3.9), reported
-	// instead of ETIMEDOUT if the connection later times out.
-	softErr syscall.Errno
-
-	snd sendVars
-	rcv recvVars
-
-	// passive is true for a TCB born from a listener's SYN: an RST in
-	// SYN_RCVD then returns it to LISTEN (RFC 9293 §3.10.7.4).
-	passive bool
-
-	// Options negotiated in the handshake.
-	mss      uint32 // largest payload we send in one segment (after option overhead)
-	ourMSS   uint16 // the MSS we advertise
-	defMSS   uint16 // the MSS assumed when the peer sends none (536 or 1220)
-	peerMSS  uint16 // the MSS option of the peer's SYN, 0 if it had none
-	tsOK     bool   // RFC 7323 timestamps in use
-	tsRecent uint32 // RFC 7323 §4.3 TS.Recent
-	tsOffset uint32 // added to our clock in TSval (RFC 7323 §5.4)
-	sackOK   bool   // RFC 2018 SACK permitted by both ends
-	wsOK     bool   // RFC 7323 window scaling in use
 
 	sendBuf sendBuffer
 	recvBuf recvBuffer
@@ -52,52 +32,75 @@ type TCB struct {
 	// host may keep the entry alone (TimeWaitEntry).
 	tw *TimeWaitEntry
 
-	fin finState
+	ack  ackPolicy
+	tune bufferTuning
+	tm   timers
 
-	// Output requests, consumed by NextSegment.
-	ackNow      bool // an ACK must go out now
-	ackDelayed  int  // in-order segments received since the last ACK we sent
-	dupAcksOwed int  // immediate duplicate ACKs owed for out-of-order segments
-	ack         ackPolicy
-	tune        bufferTuning
-	rstPending  bool // send rst (a reset not derived from snd.nxt)
-	rst         resetToSend
-	// bareProbePending asks for a bare probe <SEQ=SND.UNA-1>: a keep-alive
-	// (RFC 1122 §4.2.3.6), or a retransmission timeout into a zero window.
-	bareProbePending bool
-	resendOne        bool // fast retransmit: resend one segment from snd.una
-	// burst counts the data segments NextSegment has returned since it
-	// last had nothing to send. PSH marks the end of a write and the last
-	// segment of a burst (RFC 9293 §3.9.1), as a TSO burst ends on Linux.
-	burst int
+	rtt      rttEstimator
+	rttStart clock.Instant
 
-	tm timers
-
-	rtt        rttEstimator
-	rttTiming  bool // a segment is being timed (no timestamps; Karn's rule)
-	rttSeq     Seq
-	rttStart   clock.Instant
-	retransmit int // consecutive retransmission timeouts
-
-	cc         congestion
-	dupAcks    int
-	sb         scoreboard // what the peer has SACKed (RFC 6675)
-	recover    Seq        // RFC 6582 §3.2 "recover"
-	inRecovery bool
-
+	cc congestion
+	sb scoreboard // what the peer has SACKed (RFC 6675)
 	// ld is the RACK-TLP state (lossdetect.go), allocated as data is
 	// first sent with SACK in use.
 	ld *lossDetection
 
-	lastInvalidAck clock.Instant // when an ACK last answered an unacceptable segment
+	lastRecv clock.Instant // when the last segment arrived (keep-alive idle)
+	// keepalive is the keep-alive configuration: the Config's, one that
+	// many connections share (SetSharedKeepAlive) or the connection's own
+	// (SetKeepAlive). It is never written through.
+	keepalive *KeepAlive
 
-	lastRecv  clock.Instant // when the last segment arrived (keep-alive idle)
-	keepalive KeepAlive
-	// userTimeout is TCP_USER_TIMEOUT (RFC 5482), from Config.UserTimeout.
-	userTimeout time.Duration
-	// probesStart is when the first of the window probes since the peer
-	// last answered went out, for the user timeout.
-	probesStart clock.Instant
+	// hot counts what every segment moves; the other counters of
+	// ConnStats, with the rest of what a healthy connection rarely
+	// touches, are in cold (cold.go), nil until first needed.
+	hot  hotStats
+	cold *tcbCold
+
+	snd sendVars
+	rcv recvVars
+	fin finState
+	rst resetToSend // the reset rstPending asks for
+
+	// Options negotiated in the handshake.
+	mss      uint32 // largest payload we send in one segment (after option overhead)
+	tsRecent uint32 // RFC 7323 §4.3 TS.Recent
+	tsOffset uint32 // added to our clock in TSval (RFC 7323 §5.4)
+
+	ackDelayed  int32 // in-order segments received since the last ACK we sent
+	dupAcksOwed int32 // immediate duplicate ACKs owed for out-of-order segments
+	// burst counts the data segments NextSegment has returned since it
+	// last had nothing to send. PSH marks the end of a write and the last
+	// segment of a burst (RFC 9293 §3.9.1), as a TSO burst ends on Linux.
+	burst int32
+
+	rttSeq     Seq
+	retransmit int32 // consecutive retransmission timeouts
+	dupAcks    int32
+	recover    Seq // RFC 6582 §3.2 "recover"
+
+	ourMSS  uint16 // the MSS we advertise
+	defMSS  uint16 // the MSS assumed when the peer sends none (536 or 1220)
+	peerMSS uint16 // the MSS option of the peer's SYN, 0 if it had none
+
+	state State
+	// passive is true for a TCB born from a listener's SYN: an RST in
+	// SYN_RCVD then returns it to LISTEN (RFC 9293 §3.10.7.4).
+	passive bool
+	tsOK    bool // RFC 7323 timestamps in use
+	sackOK  bool // RFC 2018 SACK permitted by both ends
+	wsOK    bool // RFC 7323 window scaling in use
+
+	// Output requests, consumed by NextSegment.
+	ackNow     bool // an ACK must go out now
+	rstPending bool // send rst (a reset not derived from snd.nxt)
+	// bareProbePending asks for a bare probe <SEQ=SND.UNA-1>: a keep-alive
+	// (RFC 1122 §4.2.3.6), or a retransmission timeout into a zero window.
+	bareProbePending bool
+	resendOne        bool // fast retransmit: resend one segment from snd.una
+
+	rttTiming  bool // a segment is being timed (no timestamps; Karn's rule)
+	inRecovery bool
 
 	nagle    bool // Nagle's algorithm on (TCP_NODELAY off)
 	rdShut   bool // the user shut down reading (CloseRead)
@@ -109,8 +112,6 @@ type TCB struct {
 	// probesOut counts window probes sent since the peer last answered
 	// (Linux icsk_probes_out).
 	probesOut uint8
-	// Stats counts what this connection did; the host sums them.
-	Stats ConnStats
 }
 
 // resetToSend is a queued reset: its numbers and flags, and whether it
@@ -233,19 +234,23 @@ func newTCB(cfg *Config, p OpenParams) *TCB {
 // initTCB makes *t a new TCB in CLOSED, as newTCB returns it, reusing the
 // memory of whatever it held before.
 func initTCB(t *TCB, cfg *Config, p OpenParams) {
+	cold := t.cold
 	*t = TCB{
-		cfg:            cfg,
-		obs:            p.Observer,
-		ourMSS:         p.MSS,
-		defMSS:         p.DefaultMSS,
-		tsOffset:       p.TSOffset,
-		nagle:          !cfg.NoDelay,
-		keepalive:      cfg.KeepAlive,
-		userTimeout:    cfg.UserTimeout,
-		probesStart:    clock.Never,
-		ack:            ackPolicy{quick: cfg.QuickAcks},
-		lastInvalidAck: clock.Never,
-		rtt:            newRTTEstimator(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
+		cfg:       cfg,
+		obs:       p.Observer,
+		ourMSS:    p.MSS,
+		defMSS:    p.DefaultMSS,
+		tsOffset:  p.TSOffset,
+		nagle:     !cfg.NoDelay,
+		keepalive: &cfg.KeepAlive,
+		ack:       ackPolicy{quick: cfg.QuickAcks},
+		rtt:       newRTTEstimator(cfg),
+	}
+	if cold != nil {
+		// A host's scratch TCB, reused for request after request, keeps
+		// its cold part rather than allocating one per request.
+		*cold = newCold(cfg)
+		t.cold = cold
 	}
 	t.mem.acct = p.Memory
 	t.sendBuf.mem, t.recvBuf.mem = &t.mem, &t.mem

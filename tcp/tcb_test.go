@@ -38,7 +38,7 @@ func TestSynInEstablishedChallengeAck(t *testing.T) {
 	f.in(Segment{Seq: testIRS + 77, Flags: wire.FlagSYN, Window: 100})
 	f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=0>")
 	f.state(Established)
-	if f.tcb.Stats.ChallengeAcks != 1 {
+	if f.tcb.Stats().ChallengeAcks != 1 {
 		t.Error("not counted")
 	}
 }
@@ -210,7 +210,7 @@ func TestPAWS(t *testing.T) {
 	old := data(0, 10)
 	old.Options = wire.TCPOptions{HasTS: true, TSVal: 999}
 	f.in(old)
-	if f.tcb.Readable() != 0 || f.tcb.Stats.PAWSRejected != 1 {
+	if f.tcb.Readable() != 0 || f.tcb.Stats().PAWSRejected != 1 {
 		t.Fatalf("PAWS let an old segment in")
 	}
 	fresh := data(0, 10)
@@ -262,11 +262,47 @@ func TestFinWait2Timeout(t *testing.T) {
 
 // TestTCBSizeClass guards the memory an idle connection costs: the TCB,
 // plus the 8-byte header the Go allocator puts before an object of more
-// than 512 bytes that holds pointers, must fit the allocator's 896-byte
-// size class; 8 bytes more would cost 128 (the next class is 1024), as
-// BenchmarkIdleConnMemory in the bench module shows.
+// than 512 bytes that holds pointers, must fit the allocator's 640-byte
+// size class; 8 bytes more would cost 64 (the next class is 704), as
+// TestIdleConnHeap in the root package shows. What an idle connection
+// does not need belongs in tcbCold.
 func TestTCBSizeClass(t *testing.T) {
-	if size := unsafe.Sizeof(TCB{}) + 8; size > 896 {
-		t.Errorf("a TCB takes %d bytes with its allocation header; the 896-byte size class holds it no longer", size)
+	if size := unsafe.Sizeof(TCB{}) + 8; size > 640 {
+		t.Errorf("a TCB takes %d bytes with its allocation header; the 640-byte size class holds it no longer", size)
+	}
+}
+
+// TestColdPartOnDemand checks that a connection that opens, exchanges
+// data and goes idle has no cold part (tcbCold): what it holds is
+// allocated only when an exceptional event or a setting needs it.
+func TestColdPartOnDemand(t *testing.T) {
+	eachOpening(t, func(t *testing.T, o opening) {
+		f := establishedBy(t, o, nil)
+		f.write(100)
+		f.drain()
+		f.in(ack(100))
+		f.in(data(0, 100))
+		f.read()
+		f.drain()
+		f.tcb.SetSharedKeepAlive(&KeepAlive{Enable: true, Idle: time.Second, Interval: time.Second, Count: 3})
+		if f.tcb.cold != nil {
+			t.Fatalf("an idle connection holds a cold part: %+v", *f.tcb.cold)
+		}
+		if s := f.tcb.Stats(); s.SegsIn == 0 || s.SegsOut == 0 || s.BytesSent != 100 || s.BytesReceived != 100 {
+			t.Errorf("stats %+v", s)
+		}
+		f.tcb.SetUserTimeout(5 * time.Second)
+		if f.tcb.cold == nil || f.tcb.UserTimeout() != 5*time.Second {
+			t.Errorf("a user timeout: cold part %v, UserTimeout %v", f.tcb.cold != nil, f.tcb.UserTimeout())
+		}
+	})
+}
+
+// TestCubicSize guards the 64-byte size class of CUBIC's per-connection
+// state, which every connection allocates beside its TCB: one byte more
+// would cost 16 (the next class is 80).
+func TestCubicSize(t *testing.T) {
+	if size := unsafe.Sizeof(cubicCC{}); size > 64 {
+		t.Errorf("CUBIC's state takes %d bytes; the 64-byte size class holds it no longer", size)
 	}
 }

@@ -37,8 +37,8 @@ func (t *TCB) NextDeadline() clock.Instant {
 	d = clock.Min(d, t.tm.finWait2)
 	d = clock.Min(d, t.lossDetectionDeadline())
 	d = clock.Min(d, t.keepaliveDeadline())
-	if t.userTimeout > 0 && t.tm.firstUnacked != clock.Never {
-		d = clock.Min(d, t.tm.firstUnacked.Add(t.userTimeout))
+	if t.userTimeout() > 0 && t.tm.firstUnacked != clock.Never {
+		d = clock.Min(d, t.tm.firstUnacked.Add(t.userTimeout()))
 	}
 	return d
 }
@@ -55,7 +55,7 @@ func (t *TCB) Tick(now clock.Instant) {
 		t.fail(now, 0, timerCause(TimerFinWait2))
 		return
 	}
-	if t.userTimeout > 0 && t.tm.firstUnacked != clock.Never && now >= t.tm.firstUnacked.Add(t.userTimeout) {
+	if t.userTimeout() > 0 && t.tm.firstUnacked != clock.Never && now >= t.tm.firstUnacked.Add(t.userTimeout()) {
 		t.fire(now, TimerUser)
 		t.fail(now, t.timeoutErr(), timerCause(TimerUser))
 		return
@@ -99,8 +99,8 @@ func (t *TCB) fire(now clock.Instant, tm Timer) {
 // timeoutErr is the error of a connection that timed out: the last ICMP
 // soft error if there was one (RFC 1122 §4.2.3.9), else ETIMEDOUT.
 func (t *TCB) timeoutErr() syscall.Errno {
-	if t.softErr != 0 {
-		return t.softErr
+	if e := t.softErr(); e != 0 {
+		return e
 	}
 	return syscall.ETIMEDOUT
 }
@@ -116,7 +116,7 @@ func (t *TCB) onRetransmitTimeout(now clock.Instant) {
 	if !t.probingShrunkWindow() {
 		t.retransmit++
 	}
-	t.Stats.Timeouts++
+	t.coldStats().Timeouts++
 	t.cancelLossProbe()
 	t.undoForget()
 	t.resendOne = false // everything goes again from SND.UNA

@@ -10,8 +10,8 @@ func (t *TCB) NextTimer() (Timer, clock.Instant) {
 		return TimerTimeWait, t.tw.Deadline()
 	}
 	user := clock.Never
-	if t.userTimeout > 0 && t.tm.firstUnacked != clock.Never {
-		user = t.tm.firstUnacked.Add(t.userTimeout)
+	if t.userTimeout() > 0 && t.tm.firstUnacked != clock.Never {
+		user = t.tm.firstUnacked.Add(t.userTimeout())
 	}
 	next, at := TimerNone, clock.Never
 	for _, c := range [...]struct {

@@ -58,7 +58,7 @@ func (w *TimeWaitEntry) has(f twFlags) bool { return w.flags&f != 0 }
 func (t *TCB) newTimeWaitEntry(now clock.Instant) *TimeWaitEntry {
 	w := &TimeWaitEntry{
 		deadline:       now.Add(t.cfg.TimeWait),
-		lastInvalidAck: t.lastInvalidAck,
+		lastInvalidAck: t.lastInvalidAck(),
 		sndNxt:         t.snd.nxt,
 		rcvNxt:         t.rcv.nxt,
 		lastAck:        t.rcv.lastAck,
@@ -174,7 +174,7 @@ func (w *TimeWaitEntry) Deliver(now clock.Instant, seg *Segment, cfg *Config, st
 // invalidAck queues the ACK to an unacceptable segment, within the rate
 // limit of TCB.invalidAck.
 func (w *TimeWaitEntry) invalidAck(now clock.Instant, cfg *Config, stats *ConnStats, seg *Segment) {
-	if invalidAckAllowed(cfg, &w.lastInvalidAck, now, stats, seg) {
+	if invalidAckAllowed(cfg, &w.lastInvalidAck, now, &stats.InvalidAcksLimited, seg) {
 		w.flags |= twAckNow
 	}
 }

@@ -158,12 +158,12 @@ func TestTimeWaitRules(t *testing.T) {
 
 			// The TCB in TIME_WAIT.
 			f, wnd := timeWaitFixture(t, mod)
-			base := counted(f.tcb.Stats)
+			base := counted(f.tcb.Stats())
 			own := f.tcb.TimeWaitEntry() // holds the TCB's TS.Recent in TIME_WAIT
 			f.at(now)
 			f.in(c.seg)
 			seg, ok := f.tcb.NextSegment(f.now, f.buf)
-			st := counted(f.tcb.Stats)
+			st := counted(f.tcb.Stats())
 			st.PAWSRejected -= base.PAWSRejected
 			st.OutOfWindow -= base.OutOfWindow
 			st.ChallengeAcks -= base.ChallengeAcks
@@ -224,7 +224,7 @@ func TestTimeWaitAckRateLimit(t *testing.T) {
 	w := g.tcb.TimeWaitEntry()
 	var stats ConnStats
 	var rec recorder
-	base := f.tcb.Stats.InvalidAcksLimited
+	base := f.tcb.Stats().InvalidAcksLimited
 	for _, s := range steps {
 		f.at(s.at)
 		f.in(s.seg)
@@ -235,7 +235,7 @@ func TestTimeWaitAckRateLimit(t *testing.T) {
 			t.Errorf("at %v: ACK sent by the TCB %v, by the entry %v, want %v", s.at, viaTCB, viaEntry, s.sent)
 		}
 	}
-	if n := f.tcb.Stats.InvalidAcksLimited - base; n != 2 || stats.InvalidAcksLimited != 2 {
+	if n := f.tcb.Stats().InvalidAcksLimited - base; n != 2 || stats.InvalidAcksLimited != 2 {
 		t.Errorf("limited: TCB %d, entry %d, want 2", n, stats.InvalidAcksLimited)
 	}
 }

@@ -131,7 +131,7 @@ func (t *TCB) lossProbe(now clock.Instant, buf []byte) (Segment, bool) {
 	t.ld.tlp.outstanding = true
 	t.ld.tlp.highSeq = t.snd.max
 	t.tm.retransmit = now.Add(t.rtt.rto())
-	t.Stats.LossProbes++
+	t.coldStats().LossProbes++
 	return seg, true
 }
 
@@ -162,7 +162,7 @@ func (t *TCB) onProbeAck(now clock.Instant, seg *Segment, progress, dsack bool) 
 		p.outstanding = false
 		t.cc.onEnterRecovery(now, uint32(t.snd.max.Sub(t.snd.una)))
 		t.cc.deflateToSsthresh()
-		t.Stats.LossProbeRecoveries++
+		t.coldStats().LossProbeRecoveries++
 	case !progress && len(seg.Payload) == 0 && seg.Flags&wire.FlagFIN == 0:
 		p.outstanding = false
 	}

@@ -20,8 +20,8 @@ func TestTLPResendsLastSegment(t *testing.T) {
 	f.expect()
 	f.at(302 * time.Millisecond)
 	f.expect(seg(2000, 1000))
-	if f.tcb.Stats.LossProbes != 1 || f.tcb.Stats.Timeouts != 0 {
-		t.Errorf("LossProbes %d, Timeouts %d; want 1, 0", f.tcb.Stats.LossProbes, f.tcb.Stats.Timeouts)
+	if f.tcb.Stats().LossProbes != 1 || f.tcb.Stats().Timeouts != 0 {
+		t.Errorf("LossProbes %d, Timeouts %d; want 1, 0", f.tcb.Stats().LossProbes, f.tcb.Stats().Timeouts)
 	}
 	if !slices.Contains(f.obs.fired, TimerLossProbe) {
 		t.Errorf("timers fired %v, want the loss probe", f.obs.fired)
@@ -32,8 +32,8 @@ func TestTLPResendsLastSegment(t *testing.T) {
 	f.expect()
 	f.at(602 * time.Millisecond)
 	f.expect(seg(0, 1000))
-	if f.tcb.Stats.LossProbes != 1 || f.tcb.Stats.Timeouts != 1 {
-		t.Errorf("LossProbes %d, Timeouts %d; want 1, 1", f.tcb.Stats.LossProbes, f.tcb.Stats.Timeouts)
+	if f.tcb.Stats().LossProbes != 1 || f.tcb.Stats().Timeouts != 1 {
+		t.Errorf("LossProbes %d, Timeouts %d; want 1, 1", f.tcb.Stats().LossProbes, f.tcb.Stats().Timeouts)
 	}
 }
 
@@ -62,9 +62,9 @@ func TestTLPOneSegmentInFlight(t *testing.T) {
 	f.in(sackAck(3000))
 	f.in(sackAck(3000))
 	f.expect()
-	if f.tcb.ld.tlp.outstanding || f.tcb.Stats.LossProbeRecoveries != 0 {
+	if f.tcb.ld.tlp.outstanding || f.tcb.Stats().LossProbeRecoveries != 0 {
 		t.Errorf("probe outstanding %v, recoveries %d; want settled with none",
-			f.tcb.ld.tlp.outstanding, f.tcb.Stats.LossProbeRecoveries)
+			f.tcb.ld.tlp.outstanding, f.tcb.Stats().LossProbeRecoveries)
 	}
 }
 
@@ -86,8 +86,8 @@ func TestTLPRecoveryReducesCwnd(t *testing.T) {
 	f.expect(seg(3000, 1000))
 	f.at(550 * time.Millisecond)
 	f.in(sackAck(4000))
-	if f.tcb.Stats.LossProbeRecoveries != 1 {
-		t.Fatalf("LossProbeRecoveries = %d, want 1", f.tcb.Stats.LossProbeRecoveries)
+	if f.tcb.Stats().LossProbeRecoveries != 1 {
+		t.Fatalf("LossProbeRecoveries = %d, want 1", f.tcb.Stats().LossProbeRecoveries)
 	}
 	if got := f.tcb.cc.cwnd(); got >= cwnd || got != f.tcb.cc.ssthresh() {
 		t.Errorf("cwnd %d (was %d), ssthresh %d: want cwnd reduced to ssthresh", got, cwnd, f.tcb.cc.ssthresh())
@@ -106,12 +106,12 @@ func TestTLPSendsNewData(t *testing.T) {
 	f.expect(first...)
 	f.at(302 * time.Millisecond)
 	f.expect(seg(10000, 1000))
-	if f.tcb.ld.tlp.retrans || f.tcb.Stats.RetransSegs != 0 {
-		t.Errorf("probe retrans %v, %d retransmissions; want new data", f.tcb.ld.tlp.retrans, f.tcb.Stats.RetransSegs)
+	if f.tcb.ld.tlp.retrans || f.tcb.Stats().RetransSegs != 0 {
+		t.Errorf("probe retrans %v, %d retransmissions; want new data", f.tcb.ld.tlp.retrans, f.tcb.Stats().RetransSegs)
 	}
 	f.at(350 * time.Millisecond)
 	f.in(sackAck(11000))
-	if f.tcb.ld.tlp.outstanding || f.tcb.Stats.LossProbeRecoveries != 0 {
+	if f.tcb.ld.tlp.outstanding || f.tcb.Stats().LossProbeRecoveries != 0 {
 		t.Error("the probe of new data is not settled by its ACK")
 	}
 }
@@ -126,8 +126,8 @@ func TestTLPNeedsSACK(t *testing.T) {
 	f.expect()
 	f.at(400 * time.Millisecond)
 	f.expect("<SEQ=1001><ACK=5001><CTL=ACK><LEN=536>")
-	if f.tcb.Stats.LossProbes != 0 {
-		t.Errorf("LossProbes = %d", f.tcb.Stats.LossProbes)
+	if f.tcb.Stats().LossProbes != 0 {
+		t.Errorf("LossProbes = %d", f.tcb.Stats().LossProbes)
 	}
 }
 
@@ -143,7 +143,7 @@ func TestTLPResendsFIN(t *testing.T) {
 	f.expect("<SEQ=1001><ACK=5001><CTL=FIN,ACK><LEN=0>")
 	f.at(1300 * time.Millisecond)
 	f.expect("<SEQ=1001><ACK=5001><CTL=FIN,ACK><LEN=0>")
-	if f.tcb.Stats.LossProbes != 1 || f.tcb.Stats.Timeouts != 2 {
-		t.Errorf("LossProbes %d, Timeouts %d; want 1, 2", f.tcb.Stats.LossProbes, f.tcb.Stats.Timeouts)
+	if f.tcb.Stats().LossProbes != 1 || f.tcb.Stats().Timeouts != 2 {
+		t.Errorf("LossProbes %d, Timeouts %d; want 1, 2", f.tcb.Stats().LossProbes, f.tcb.Stats().Timeouts)
 	}
 }

@@ -231,7 +231,7 @@ func (t *TCB) ICMPError(now clock.Instant, seq Seq, r ICMPReport) bool {
 	case t.state == SynReceived && t.passive && r.DropRequest:
 		t.fail(now, 0, Cause{Kind: CauseICMP})
 	default:
-		t.softErr = r.Err
+		t.coldPart().softErr = r.Err
 		if r.RevertBackoff {
 			t.revertBackoff(now, seq)
 		}
@@ -259,8 +259,8 @@ func (t *TCB) revertBackoff(now clock.Instant, seq Seq) {
 // for none) and forgets it, as Linux's SO_ERROR does when the socket has
 // no hard error (sock_getsockopt reads sk_err_soft then and clears it).
 func (t *TCB) TakeSoftError() syscall.Errno {
-	e := t.softErr
-	t.softErr = 0
+	e := t.softErr()
+	t.clearSoftErr()
 	return e
 }
 
@@ -268,7 +268,13 @@ func (t *TCB) TakeSoftError() syscall.Errno {
 func (t *TCB) SetNoDelay(noDelay bool) { t.nagle = !noDelay }
 
 // SetKeepAlive replaces the keep-alive configuration.
-func (t *TCB) SetKeepAlive(k KeepAlive) { t.keepalive = k; t.keepProbes = 0 }
+func (t *TCB) SetKeepAlive(k KeepAlive) { t.keepalive, t.keepProbes = &k, 0 }
+
+// SetSharedKeepAlive makes *k the keep-alive configuration, as
+// SetKeepAlive does, without a copy of its own: many connections may
+// share k, which must not change afterwards. A dialer's default thus
+// costs its connections no memory.
+func (t *TCB) SetSharedKeepAlive(k *KeepAlive) { t.keepalive, t.keepProbes = k, 0 }
 
 // SetBufferSizes changes the buffer limits (SO_SNDBUF, SO_RCVBUF) and turns
 // autotuning off for each buffer set; zero leaves one unchanged.
@@ -317,10 +323,10 @@ func (t *TCB) Info() Info {
 		SndWScale: t.snd.wscale, RcvWScale: t.rcv.wscale,
 		MSS: t.mss, CWnd: t.cc.cwnd(), SSThresh: t.cc.ssthresh(),
 		SRTT: int64(t.rtt.srtt()), RTTVar: int64(t.rtt.rttvar()), RTO: int64(t.rtt.rto()),
-		Timestamps: t.tsOK, SACK: t.sackOK, Retransmits: t.retransmit,
+		Timestamps: t.tsOK, SACK: t.sackOK, Retransmits: int(t.retransmit),
 		Unacked: int(t.snd.nxt.Sub(t.snd.una)), Unsent: max(t.unsent(), 0),
 		SendBuffer: t.sendBuf.limit, ReceiveBuffer: t.recvBuf.limit,
-		Stats: t.Stats,
+		Stats: t.Stats(),
 	}
 }
 
@@ -342,4 +348,4 @@ func (t *TCB) EndTimeWait(now clock.Instant, why Cause) {
 }
 
 // KeepAliveConfig returns the connection's keep-alive configuration.
-func (t *TCB) KeepAliveConfig() KeepAlive { return t.keepalive }
+func (t *TCB) KeepAliveConfig() KeepAlive { return *t.keepalive }
