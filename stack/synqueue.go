@@ -45,20 +45,30 @@ func (h *Host) keyOf(t Tuple) (synKey, bool) {
 	if t.Remote.Addr().Is4() {
 		k.loc = locV4
 	}
-	for i, p := range *h.addrs.Load() {
-		if i >= fwdAddrBase {
-			break
-		}
-		if p.Addr() == t.Local.Addr() {
-			k.loc |= uint16(i)
-			return k, true
-		}
+	if i, ok := h.addrIndex(t.Local.Addr()); ok {
+		k.loc |= i
+		return k, true
 	}
 	if i, ok := h.fwd.addrs.lookup(t.Local.Addr()); ok {
 		k.loc |= i
 		return k, true
 	}
 	return synKey{}, false
+}
+
+// addrIndex is the index of a among the host's first fwdAddrBase
+// addresses (which are only ever appended to), or false: the local
+// address of a packed 4-tuple (synKey, the TIME_WAIT tables' keys).
+func (h *Host) addrIndex(a netip.Addr) (uint16, bool) {
+	for i, p := range *h.addrs.Load() {
+		if i >= fwdAddrBase {
+			break
+		}
+		if p.Addr() == a {
+			return uint16(i), true
+		}
+	}
+	return 0, false
 }
 
 // tupleOf unpacks k.

@@ -65,18 +65,8 @@ func twTuple(h *Host, remote netip.Addr, rport, lport, loc uint16) Tuple {
 }
 
 // twLocal is the index of t's local address among the host's first
-// fwdAddrBase addresses (which are only ever appended to), or false.
-func (h *Host) twLocal(t Tuple) (uint16, bool) {
-	for i, p := range *h.addrs.Load() {
-		if i >= fwdAddrBase {
-			break
-		}
-		if p.Addr() == t.Local.Addr() {
-			return uint16(i), true
-		}
-	}
-	return 0, false
-}
+// fwdAddrBase addresses, or false.
+func (h *Host) twLocal(t Tuple) (uint16, bool) { return h.addrIndex(t.Local.Addr()) }
 
 // timeWaitTables are the host's two tables, with their lock: a leaf lock
 // (but for the counters' and the recorder's, which state changes take),
