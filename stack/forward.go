@@ -431,7 +431,7 @@ func (h *Host) flushForwards(now clock.Instant, emit func([]byte)) {
 		switch s {
 		case fwdComplete:
 			h.fwd.addrs.intern(h, r.tuple.Local.Addr())
-			h.passiveOpen(now, fl.l, r.tuple, &r.syn)
+			h.passiveOpen(now, fl.l, r.tuple, &r.syn, reuseISS{})
 		case fwdRefuse:
 			h.resetStray(now, r.tuple, &r.syn)
 		}

@@ -92,8 +92,12 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c := h.lookupConn(t)
-	if c != nil && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagSYN && h.reuseTimeWait(now, c, &seg) {
-		c = nil // RFC 6191: the SYN opens a new incarnation
+	var reuse reuseISS
+	if c != nil && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagSYN {
+		var ok bool
+		if reuse, ok = h.reuseTimeWait(now, c, &seg); ok {
+			c = nil // RFC 6191: the SYN opens a new incarnation
+		}
 	}
 	if c != nil {
 		if c.listener != nil && h.acceptQueueFull(now, c.listener, t, &seg) {
@@ -118,15 +122,16 @@ func (h *Host) deliverTCP(now clock.Instant, src, dst netip.Addr, b []byte) {
 		}
 	}
 	if l := h.findListener(t.Local); l != nil {
-		h.listenInput(now, l, t, &seg)
+		h.listenInput(now, l, t, &seg, reuse)
 		return
 	}
 	h.resetStray(now, t, &seg)
 }
 
-// listenInput applies RFC 9293 §3.10.7.2 to a segment for a listener.
+// listenInput applies RFC 9293 §3.10.7.2 to a segment for a listener;
+// reuse is set for a SYN that took its 4-tuple over from TIME_WAIT.
 // Called with h.mu held.
-func (h *Host) listenInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment) {
+func (h *Host) listenInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment, reuse reuseISS) {
 	switch {
 	case seg.Flags&wire.FlagRST != 0 && l.forward && h.forwardReset(t, seg):
 		// The client gave up a SYN whose forwarding request waits.
@@ -141,7 +146,7 @@ func (h *Host) listenInput(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 	case seg.Flags&wire.FlagSYN != 0 && l.forward:
 		h.forwardSYN(now, l, t, seg)
 	case seg.Flags&wire.FlagSYN != 0:
-		h.passiveOpen(now, l, t, seg)
+		h.passiveOpen(now, l, t, seg, reuse)
 	default:
 		h.drop(now, t, seg, DropListenNonSYN)
 	}

@@ -160,8 +160,9 @@ func (h *Host) tickRequests(now clock.Instant) {
 // dropped; with the SYN queue full (the listen backlog), or always in
 // SynCookiesAlways mode, it is answered with a SYN cookie, unless cookies
 // are off, when it is dropped; otherwise it becomes a half-open request
-// and its SYN-ACK goes at once. Called with h.mu held.
-func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment) {
+// and its SYN-ACK goes at once, with reuse's ISS when set. Called with
+// h.mu held.
+func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Segment, reuse reuseISS) {
 	l.mu.Lock()
 	acceptFull := l.queued() >= l.backlog
 	synFull := l.synQueue >= min(l.synBacklog, h.cfg.MaxSynBacklog)
@@ -186,6 +187,9 @@ func (h *Host) passiveOpen(now clock.Instant, l *Listener, t Tuple, seg *tcp.Seg
 		h.drop(now, t, seg, DropSynQueueFull)
 	default:
 		p := h.scratchFor(now, t, l)
+		if reuse.set {
+			p.ISS = reuse.iss
+		}
 		tcp.InitPassive(h.scratch, h.tcpCfg, now, p, seg)
 		l.mu.Lock()
 		l.synQueue++

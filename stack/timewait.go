@@ -52,14 +52,19 @@ func (h *Host) compactTimeWait(now clock.Instant, c *Conn) {
 // TIME_WAIT (RFC 9293 §3.6.1 and RFC 6191): only if a listener wants it and
 // the SYN is provably new, by timestamp when both use them, else by a
 // sequence number beyond the old connection's. If so the old connection
-// is closed and removed. Called with h.mu held.
-func (h *Host) reuseTimeWait(now clock.Instant, c *Conn, seg *tcp.Segment) bool {
+// is closed and removed, and the ISS the new one must use is returned:
+// past anything the old one sent (RFC 1122 §4.2.2.13), as Linux starts it
+// at tw_snd_nxt + 65535 + 2 (tcp_timewait_state_process's tw_isn). Called
+// with h.mu held.
+func (h *Host) reuseTimeWait(now clock.Instant, c *Conn, seg *tcp.Segment) (reuseISS, bool) {
 	if h.findListener(c.tuple.Local) == nil {
-		return false
+		return reuseISS{}, false
 	}
 	c.mu.Lock()
+	var r reuseISS
 	ok := c.f.acceptsNewIncarnation(*seg)
 	if ok {
+		r = reuseISS{iss: c.timeWait().ReuseISS(), set: true}
 		c.f.endTimeWait(now, tcp.Cause{Kind: tcp.CauseSegment, Flags: wire.FlagSYN}, c)
 	}
 	c.mu.Unlock()
@@ -67,5 +72,12 @@ func (h *Host) reuseTimeWait(now clock.Instant, c *Conn, seg *tcp.Segment) bool 
 		h.count(func(k *Counters) { k.TimeWaitRecycled++ })
 		h.removeConn(c)
 	}
-	return ok
+	return r, ok
+}
+
+// reuseISS is the ISS a passive open must use, when set: that of a new
+// incarnation taking over a 4-tuple from TIME_WAIT (reuseTimeWait).
+type reuseISS struct {
+	iss tcp.Seq
+	set bool
 }

@@ -174,6 +174,45 @@ func TestTimeWaitTableReuse(t *testing.T) {
 	}
 }
 
+// A SYN that takes a 4-tuple over from the server's TIME_WAIT (its
+// newer timestamp says it is new, RFC 6191) opens the new incarnation
+// with an ISS past anything the old one sent (RFC 1122 §4.2.2.13): the
+// old SND.NXT + 65535 + 2, as Linux's tw_isn, not the clock's ISN, which
+// a connection that sent more than the clock advanced would be behind.
+func TestTimeWaitPassiveReuseISS(t *testing.T) {
+	p := newTestPair(t, nil)
+	clients, servers := p.open(t, 1)
+	old := servers[0]
+	local := clients[0].Tuple().Local
+	p.closeBoth(servers, clients) // the server closes first
+	if !inTable(old) {
+		t.Fatal("the server's end is not in its TIME_WAIT table")
+	}
+	oldNxt := old.Info().SndNxt
+	p.until(p.now.Add(time.Second))
+	c, err := p.a.Connect(p.now, local, testPortB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.pump()
+	s, _ := p.ln.Accept()
+	if s == nil || c.State() != tcp.Established {
+		t.Fatalf("the new incarnation was not established (client %v)", c.State())
+	}
+	if k := p.b.Counters(); k.TimeWaitRecycled != 1 {
+		t.Fatalf("TimeWaitRecycled %d, want 1", k.TimeWaitRecycled)
+	}
+	var synAck tcp.Seq
+	for _, e := range p.log.Events {
+		if e.Host == "B" && e.Kind == trace.KindSend && e.Segment.Flags == wire.FlagSYN|wire.FlagACK {
+			synAck = tcp.Seq(e.Segment.Seq)
+		}
+	}
+	if want := oldNxt.Add(65535 + 2); synAck != want {
+		t.Errorf("new incarnation's ISS %d, want the old SND.NXT %d + 65537 = %d", synAck, oldNxt, want)
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
