@@ -40,8 +40,8 @@ func TestReqTableMatchesAMap(t *testing.T) {
 	for k := range tab.all() {
 		tab.remove(tab.at(k).key)
 	}
-	if tab.len() != 0 || len(tab.slab) != 0 || len(tab.index) != 0 {
-		t.Fatalf("after removing all while walking: %d entries, %d chunks, %d buckets", tab.len(), len(tab.slab), len(tab.index))
+	if tab.len() != 0 || len(tab.slab) != 0 || len(tab.index.buckets) != 0 {
+		t.Fatalf("after removing all while walking: %d entries, %d chunks, %d buckets", tab.len(), len(tab.slab), len(tab.index.buckets))
 	}
 }
 
@@ -70,7 +70,7 @@ func checkReqTable(t *testing.T, tab *reqTable, ref map[synKey]uint32, keyOf fun
 	if n != len(ref) {
 		t.Fatalf("walk found %d entries, want %d", n, len(ref))
 	}
-	if len(ref) > 0 && 4*len(ref) > 3*len(tab.index) {
-		t.Fatalf("%d entries in %d buckets: over the load bound", len(ref), len(tab.index))
+	if len(ref) > 0 && 4*len(ref) > 3*len(tab.index.buckets) {
+		t.Fatalf("%d entries in %d buckets: over the load bound", len(ref), len(tab.index.buckets))
 	}
 }

@@ -2,7 +2,6 @@ package stack
 
 import (
 	"fmt"
-	"hash/maphash"
 	"iter"
 
 	"github.com/synack-net/synack/clock"
@@ -14,21 +13,19 @@ import (
 // the entries due are those at the head. An entry whose 2×MSL restarts
 // (the peer's FIN again) moves to the tail; one that ends early leaves a
 // hole, skipped at the head, and when holes outnumber the entries the
-// ring is rebuilt without them. An open-addressing index of ring
-// positions (linear probing, deletion by backward shift, a random hash
-// seed as in reqTable) finds an entry by key. An entry thus costs its
-// slot and a few bytes of index, and no timer slot or pointer.
+// ring is rebuilt without them. A posIndex of ring positions finds an
+// entry by key. An entry thus costs its slot and a few bytes of index,
+// and no timer slot or pointer.
 type twTable[K comparable, V twValue] struct {
 	chunks  [][]twEntry[K, V] // chunks[i] holds positions (dropped+i)<<twShift onwards
 	dropped uint32            // chunks before chunks[0] already passed by the head
 	head    uint32            // the position of the first slot that may be live
 	end     uint32            // the position of the next slot to fill
-	index   []uint32          // 1 + a position, 0 for an empty bucket; len 0 or a power of two
-	n       int               // live entries
-	holes   int               // dead slots in [head, end)
-	last    clock.Instant     // the latest deadline in the ring: appends must not be earlier
-	gen     uint32            // the last generation given out
-	seed    maphash.Seed
+	index   posIndex[K]
+	n       int           // live entries
+	holes   int           // dead slots in [head, end)
+	last    clock.Instant // the latest deadline in the ring: appends must not be earlier
+	gen     uint32        // the last generation given out
 }
 
 // twValue is what a table holds: for a host, a tcp.PackedTimeWait.
@@ -59,28 +56,16 @@ func (t *twTable[K, V]) at(p uint32) *twEntry[K, V] {
 	return &t.chunks[p>>twShift-t.dropped][p&(twChunk-1)]
 }
 
-func (t *twTable[K, V]) home(k K) int {
-	return int(maphash.Comparable(t.seed, k) & uint64(len(t.index)-1))
-}
+// keyAt is the key in the slot at position p, for the index.
+func (t *twTable[K, V]) keyAt(p uint32) K { return t.at(p).key }
 
-// find returns the bucket holding k, or -1.
-func (t *twTable[K, V]) find(k K) int {
-	if t.n == 0 {
-		return -1
-	}
-	mask := len(t.index) - 1
-	for i := t.home(k); t.index[i] != 0; i = (i + 1) & mask {
-		if t.at(t.index[i]-1).key == k {
-			return i
-		}
-	}
-	return -1
-}
+// find returns the index bucket holding k, or -1.
+func (t *twTable[K, V]) find(k K) int { return t.index.find(k, t.keyAt) }
 
 // get returns k's entry, or nil.
 func (t *twTable[K, V]) get(k K) *twEntry[K, V] {
 	if i := t.find(k); i >= 0 {
-		return t.at(t.index[i] - 1)
+		return t.at(t.index.pos(i))
 	}
 	return nil
 }
@@ -92,18 +77,14 @@ func (t *twTable[K, V]) fits(d clock.Instant) bool { return t.n == 0 || d >= t.l
 // insert appends an entry for k, which the table must not hold and whose
 // deadline fits, and returns its generation.
 func (t *twTable[K, V]) insert(k K, w V) uint32 {
-	if len(t.index) == 0 {
-		t.seed = maphash.MakeSeed()
-		t.index = make([]uint32, minIndex)
-	} else if 4*(t.n+1) > 3*len(t.index) {
-		t.rehash(2 * len(t.index))
+	if size := t.index.grown(t.n + 1); size != len(t.index.buckets) {
+		t.rehash(size)
 	}
 	t.gen++
 	if t.gen == 0 {
 		t.gen = 1
 	}
-	p := t.appendSlot(twEntry[K, V]{key: k, gen: t.gen, tw: w})
-	t.place(p)
+	t.index.place(t.appendSlot(twEntry[K, V]{key: k, gen: t.gen, tw: w}), k)
 	t.n++
 	return t.gen
 }
@@ -123,30 +104,20 @@ func (t *twTable[K, V]) appendSlot(e twEntry[K, V]) uint32 {
 	return p
 }
 
-// place puts position p into its probe chain.
-func (t *twTable[K, V]) place(p uint32) {
-	mask := len(t.index) - 1
-	i := t.home(t.at(p).key)
-	for t.index[i] != 0 {
-		i = (i + 1) & mask
-	}
-	t.index[i] = p + 1
-}
-
 // update stores w as k's entry, which the table holds, moving it to the
 // tail when its deadline changed (a restarted 2×MSL, never earlier).
 func (t *twTable[K, V]) update(k K, w V) {
 	i := t.find(k)
-	e := t.at(t.index[i] - 1)
+	e := t.at(t.index.pos(i))
 	if w.Deadline() == e.tw.Deadline() {
 		e.tw = w
 		return
 	}
 	moved := twEntry[K, V]{key: k, gen: e.gen, tw: w}
-	t.unlink(i)
+	t.index.unlink(i, t.keyAt)
 	*e = twEntry[K, V]{}
 	t.holes++
-	t.place(t.appendSlot(moved))
+	t.index.place(t.appendSlot(moved), k)
 	t.trim()
 }
 
@@ -156,16 +127,17 @@ func (t *twTable[K, V]) remove(k K) {
 	if i < 0 {
 		return
 	}
-	*t.at(t.index[i] - 1) = twEntry[K, V]{}
+	p := t.index.pos(i)
+	t.index.unlink(i, t.keyAt)
+	*t.at(p) = twEntry[K, V]{}
 	t.holes++
 	t.n--
-	t.unlink(i)
-	switch {
-	case t.n == 0:
+	if t.n == 0 {
 		*t = twTable[K, V]{gen: t.gen}
 		return
-	case len(t.index) > minIndex && 8*t.n < len(t.index):
-		t.rehash(len(t.index) / 2)
+	}
+	if size := t.index.shrunk(t.n); size != len(t.index.buckets) {
+		t.rehash(size)
 	}
 	t.trim()
 }
@@ -195,30 +167,14 @@ func (t *twTable[K, V]) rebuild() {
 	for _, e := range old.all() {
 		t.appendSlot(*e)
 	}
-	t.rehash(len(t.index))
-}
-
-// unlink empties bucket i and shifts back the entries after it whose
-// chain passed through it, so that no lookup stops early.
-func (t *twTable[K, V]) unlink(i int) {
-	mask := len(t.index) - 1
-	t.index[i] = 0
-	for j := (i + 1) & mask; t.index[j] != 0; j = (j + 1) & mask {
-		h := t.home(t.at(t.index[j] - 1).key)
-		if (j-h)&mask >= (j-i)&mask {
-			t.index[i], t.index[j] = t.index[j], 0
-			i = j
-		}
-	}
+	t.rehash(len(t.index.buckets))
 }
 
 // rehash rebuilds the index with size buckets.
 func (t *twTable[K, V]) rehash(size int) {
-	t.index = make([]uint32, size)
-	for p := t.head; p < t.end; p++ {
-		if t.at(p).gen != 0 {
-			t.place(p)
-		}
+	t.index.reset(size)
+	for p, e := range t.all() {
+		t.index.place(p, e.key)
 	}
 }
 
@@ -254,7 +210,7 @@ func (t *twTable[K, V]) all() iter.Seq2[uint32, *twEntry[K, V]] {
 // live slot is indexed and found by its key, the ring is in deadline
 // order, and the counts add up.
 func (t *twTable[K, V]) check() error {
-	live, holes, indexed := 0, 0, 0
+	live, holes := 0, 0
 	last := clock.Instant(0)
 	for p := t.head; p < t.end; p++ {
 		e := t.at(p)
@@ -268,16 +224,11 @@ func (t *twTable[K, V]) check() error {
 			return fmt.Errorf("TIME_WAIT table: deadline %v after %v", d, last)
 		}
 		last = d
-		if i := t.find(e.key); i < 0 || t.index[i]-1 != p {
+		if i := t.find(e.key); i < 0 || t.index.pos(i) != p {
 			return fmt.Errorf("TIME_WAIT table: slot %d is not indexed", p)
 		}
 	}
-	for _, b := range t.index {
-		if b != 0 {
-			indexed++
-		}
-	}
-	if live != t.n || holes != t.holes || indexed != t.n {
+	if indexed := t.index.used(); live != t.n || holes != t.holes || indexed != t.n {
 		return fmt.Errorf("TIME_WAIT table: %d live slots, %d holes, %d indexed; counted %d and %d", live, holes, indexed, t.n, t.holes)
 	}
 	if t.n > 0 && t.at(t.head).gen == 0 {

@@ -117,7 +117,7 @@ func TestTimeWaitTableModel(t *testing.T) {
 	for k := range model {
 		tab.remove(k)
 	}
-	if tab.len() != 0 || tab.chunks != nil || tab.index != nil {
-		t.Errorf("emptied table keeps %d entries, %d chunks, %d buckets", tab.len(), len(tab.chunks), len(tab.index))
+	if tab.len() != 0 || tab.chunks != nil || tab.index.buckets != nil {
+		t.Errorf("emptied table keeps %d entries, %d chunks, %d buckets", tab.len(), len(tab.chunks), len(tab.index.buckets))
 	}
 }
