@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/synack-net/synack/stack"
@@ -17,10 +18,14 @@ import (
 // side of a tunnel does: each SYN becomes a ForwardRequest, answered by
 // the application (typically after dialing the real destination) before
 // the handshake goes on. It is stack.ForwardListener's goroutine-safe
-// form; the stack itself holds no goroutine per SYN.
+// form; the stack itself holds no goroutine per SYN. With several
+// shards, each shard forwards the tuples it owns (one
+// stack.ForwardListener each), so forwarded connections spread over the
+// cores as others do.
 type ForwardListener struct {
 	s         *Stack
-	fl        *stack.ForwardListener
+	fls       []*stack.ForwardListener // one per shard
+	next      atomic.Uint32            // the shard Accept asks first, so that none waits behind the others
 	reqReady  chan struct{}
 	connReady chan struct{}
 	done      chan struct{}
@@ -35,23 +40,71 @@ type ForwardListener struct {
 // 30 s for each answer; see stack.ForwardOptions). A stack has at most
 // one ForwardListener; while it is open the stack also takes TCP packets
 // to addresses it does not own, and DialTCP may use any local address.
+//
+// With several shards, the bounds hold for the shards together as for
+// one listener: the accept queues count against one Backlog
+// (stack.AcceptGroup), and each shard may hold its part of MaxPending
+// unanswered requests, and of Backlog half-open connections, rounded up.
 func (s *Stack) ListenForward(o stack.ForwardOptions) (*ForwardListener, error) {
-	fl, err := s.host.ListenForward(s.clk.Now(), o)
+	fls, err := s.listenForwardAll(o)
 	if err != nil {
 		return nil, opError("listen", netipZero, netipZero, err)
 	}
-	f := &ForwardListener{s: s, fl: fl, reqReady: make(chan struct{}, 1), connReady: make(chan struct{}, 1),
+	f := &ForwardListener{s: s, fls: fls, reqReady: make(chan struct{}, 1), connReady: make(chan struct{}, 1),
 		done: make(chan struct{}), waiting: make(map[stack.Tuple]chan completion)}
-	fl.SetWaker(func() {
-		for _, ch := range []chan struct{}{f.reqReady, f.connReady} {
-			select {
-			case ch <- struct{}{}:
-			default:
+	for _, fl := range fls {
+		fl.SetWaker(func() {
+			for _, ch := range []chan struct{}{f.reqReady, f.connReady} {
+				select {
+				case ch <- struct{}{}:
+				default:
+				}
 			}
-		}
-	})
+		})
+	}
 	go f.dispatch()
 	return f, nil
+}
+
+// listenForwardAll opens a forwarder on every shard, shard 0's first,
+// which refuses a second forwarder and records the opening.
+func (s *Stack) listenForwardAll(o stack.ForwardOptions) ([]*stack.ForwardListener, error) {
+	now := s.clk.Now()
+	n := len(s.shards)
+	if n == 1 {
+		fl, err := s.host.ListenForward(now, o)
+		if err != nil {
+			return nil, err
+		}
+		return []*stack.ForwardListener{fl}, nil
+	}
+	o.Backlog = s.host.EffectiveBacklog(o.Backlog)
+	if o.MaxPending <= 0 {
+		o.MaxPending = stack.DefaultMaxPendingForwards
+	}
+	o.MaxPending = (o.MaxPending + n - 1) / n
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
+	first, err := s.host.ListenForward(now, o)
+	if err != nil {
+		return nil, err
+	}
+	group := new(stack.AcceptGroup)
+	part := (o.Backlog + n - 1) / n
+	first.ShareAcceptQueue(group, part)
+	fls := []*stack.ForwardListener{first}
+	for _, sh := range s.shards[1:] {
+		fl, err := sh.host.ListenForwardShadow(now, o)
+		if err != nil {
+			for _, fl := range fls {
+				fl.Close(now)
+			}
+			return nil, err
+		}
+		fl.ShareAcceptQueue(group, part)
+		fls = append(fls, fl)
+	}
+	return fls, nil
 }
 
 // completion is what a Complete call waits for: its connection, or why
@@ -66,21 +119,23 @@ type completion struct {
 // and each failed handshake's error.
 func (f *ForwardListener) dispatch() {
 	for {
-		for {
-			sc, _ := f.fl.Accept()
-			if sc == nil {
-				break
+		for _, fl := range f.fls {
+			for {
+				sc, _ := fl.Accept()
+				if sc == nil {
+					break
+				}
+				if !f.hand(sc.Tuple(), completion{c: newConn(f.s, sc)}) {
+					sc.Abort(f.s.clk.Now())
+				}
 			}
-			if !f.hand(sc.Tuple(), completion{c: newConn(f.s, sc)}) {
-				sc.Abort(f.s.clk.Now())
+			for {
+				fail, ok := fl.Failed()
+				if !ok {
+					break
+				}
+				f.hand(fail.Tuple, completion{err: fail.Err})
 			}
-		}
-		for {
-			fail, ok := f.fl.Failed()
-			if !ok {
-				break
-			}
-			f.hand(fail.Tuple, completion{err: fail.Err})
 		}
 		select {
 		case <-f.connReady:
@@ -112,7 +167,7 @@ func (f *ForwardListener) Accept(ctx context.Context) (*ForwardRequest, error) {
 		if isClosed(f.done) {
 			return nil, opError("accept", netipZero, netipZero, net.ErrClosed)
 		}
-		r, err := f.fl.Next()
+		r, err := f.nextRequest()
 		if err != nil {
 			return nil, opError("accept", netipZero, netipZero, net.ErrClosed)
 		}
@@ -140,6 +195,23 @@ func (f *ForwardListener) Accept(ctx context.Context) (*ForwardRequest, error) {
 	}
 }
 
+// nextRequest takes a request from the first shard that has one,
+// starting from a different shard each call; nil when none has.
+func (f *ForwardListener) nextRequest() (*stack.ForwardRequest, error) {
+	n := uint32(len(f.fls))
+	first := uint32(0)
+	if n > 1 {
+		first = f.next.Add(1)
+	}
+	for j := range n {
+		r, err := f.fls[(first+j)%n].Next()
+		if r != nil || err != nil {
+			return r, err
+		}
+	}
+	return nil, nil
+}
+
 // Close stops forwarding: requests not yet answered are forgotten,
 // connections not yet handed to Complete are reset.
 func (f *ForwardListener) Close() error {
@@ -147,7 +219,14 @@ func (f *ForwardListener) Close() error {
 	f.once.Do(func() {
 		err = nil
 		close(f.done)
-		f.fl.Close(f.s.clk.Now())
+		now := f.s.clk.Now()
+		// Under listenMu, so that a ListenForward does not find some
+		// shards' forwarders closed and others still open.
+		f.s.listenMu.Lock()
+		for _, fl := range f.fls {
+			fl.Close(now)
+		}
+		f.s.listenMu.Unlock()
 	})
 	if err != nil {
 		return opError("close", netipZero, netipZero, err)
@@ -156,7 +235,13 @@ func (f *ForwardListener) Close() error {
 }
 
 // Pending returns the number of requests not yet answered.
-func (f *ForwardListener) Pending() int { return f.fl.Pending() }
+func (f *ForwardListener) Pending() int {
+	n := 0
+	for _, fl := range f.fls {
+		n += fl.Pending()
+	}
+	return n
+}
 
 // ForwardRequest is a SYN to some destination, waiting for an answer:
 // Complete, Refuse or Drop, within the listener's Timeout (30 s by

@@ -20,8 +20,9 @@ import (
 // hashes to the shard it runs on (stack.Host.SetPortFilter), so that the
 // shard whose table decides whether a tuple is free is the one that owns
 // it; a listener is registered on every shard and Accept takes from
-// whichever has a connection ready. UDP, ping and the forwarders live on
-// shard 0, which every datagram, echo and ICMP message quoting no TCP
+// whichever has a connection ready, and so is the TCP forwarder, each
+// copy taking the tuples its shard owns. UDP, ping and the UDP forwarder
+// live on shard 0, which every datagram, echo and ICMP message quoting no TCP
 // header reaches. What the shards share: the buffer memory account
 // (Config.Host.Memory bounds them together), the links (each link's writes
 // take turns under a mutex, and its reader goroutine parses and places
@@ -60,7 +61,7 @@ func (s *Stack) newShards(n int, hc stack.Config) {
 		sh.host = stack.NewHost(c)
 		if n > 1 {
 			i := i
-			sh.host.SetPortFilter(func(t stack.Tuple) bool { return s.portFor(i, t) })
+			sh.host.SetPortFilter(func(t stack.Tuple) bool { return s.shardOf(t) == i })
 		}
 		if i > 0 {
 			sh.host.ShareMemory(s.shards[0].host)
@@ -68,18 +69,6 @@ func (s *Stack) newShards(n int, hc stack.Config) {
 		s.shards[i] = sh
 	}
 	s.host = s.shards[0].host
-}
-
-// portFor reports whether shard i may take t for an active open: it owns
-// t, and no connection forwarding gave shard 0 already has it (a
-// forwarded connection's local end may be any port of ours). The lock
-// order is shard i's host before shard 0's, never the reverse: shard 0's
-// own filter takes no other lock.
-func (s *Stack) portFor(i int, t stack.Tuple) bool {
-	if s.owner(t) != i {
-		return false
-	}
-	return i == 0 || !s.fallsBack() || !s.host.Holds(t)
 }
 
 // lockedRecorder serialises the shards' calls of one Recorder, which
@@ -201,25 +190,4 @@ func (s *Stack) AddAddress(p netip.Prefix) {
 	}
 	next := append(append([]netip.Prefix(nil), *s.addrs.Load()...), p)
 	s.addrs.Store(&next)
-}
-
-// ownAddr reports whether a is one of the stack's addresses.
-func (s *Stack) ownAddr(a netip.Addr) bool {
-	for _, p := range *s.addrs.Load() {
-		if p.Addr() == a {
-			return true
-		}
-	}
-	return false
-}
-
-// owner returns the shard that owns the connection t: the one its hash
-// names, but shard 0 for a local end the stack does not own (a
-// forwarded connection, or a Connect from such an address, which only
-// shard 0, the forwarder's, accepts).
-func (s *Stack) owner(t stack.Tuple) int {
-	if !s.ownAddr(t.Local.Addr()) {
-		return 0
-	}
-	return s.shardOf(t)
 }

@@ -10,8 +10,8 @@ import (
 
 // open performs an active OPEN on the shard that will own the
 // connection. A given local port makes the tuple known, and with it the
-// shard (but for a source address the stack does not own, shard 0's, as
-// placeTCP has it). Port 0 lets the shards take turns: each picks, among its free
+// shard (a source address the stack does not own, which forwarding
+// allows, too). Port 0 lets the shards take turns: each picks, among its free
 // ephemeral ports, one whose tuple hashes to itself (so no two shards
 // can pick one tuple), and when a shard finds none of those free the
 // next one tries, so that the whole range serves as it does with one
@@ -19,11 +19,6 @@ import (
 func (s *Stack) open(local, remote netip.AddrPort) (*stack.Conn, error) {
 	now := s.clk.Now()
 	if len(s.shards) == 1 {
-		return s.host.Connect(now, local, remote)
-	}
-	if a := local.Addr(); a.IsValid() && !a.IsUnspecified() && !s.ownAddr(a) {
-		// A source the stack does not own, which forwarding allows:
-		// the forwarder's shard owns such tuples (placeTCP).
 		return s.host.Connect(now, local, remote)
 	}
 	if local.Port() != 0 {

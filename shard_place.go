@@ -17,7 +17,9 @@ import (
 // hash-flooding concern of RFC 6528 §3 and Linux's RSS keys). Everything
 // else (UDP, ping, ICMP that quotes no TCP header, fragments, which the
 // host drops) goes to shard 0, which holds the UDP and ping sockets and
-// the forwarders.
+// the UDP forwarder. Every shard has a copy of each listener and of the
+// TCP forwarder, so the tuples of forwarded connections, whose local end
+// is any address, are placed by their hash as the others are.
 
 // newPlacer returns the keyed hash that places tuples: SipHash-2-4 (the
 // ISN generator's F with its clock at zero) under a key derived from
@@ -38,26 +40,6 @@ func (s *Stack) shardOf(t stack.Tuple) int {
 	return int(uint64(h) * uint64(len(s.shards)) >> 32)
 }
 
-// placeTCP returns the shard for a packet of tuple t: its owner. While
-// the forwarder (on shard 0) is open, it takes the SYNs that no listener
-// claims, the host's own addresses included, and so every tuple that the
-// shard its hash names holds nothing for goes to shard 0: the
-// connections forwarding accepts, and new passive opens, live there.
-// Those connections outlive the forwarder, so once one packet has gone
-// to shard 0 so, the rule stays (s.fellBack) for the stack's life.
-func (s *Stack) placeTCP(t stack.Tuple) int {
-	i := s.owner(t)
-	if i == 0 || !s.fallsBack() || s.shards[i].host.Holds(t) {
-		return i
-	}
-	s.fellBack.Store(true)
-	return 0
-}
-
-// fallsBack reports whether shard 0 may hold tuples that hash elsewhere:
-// a forwarder is open, or has been.
-func (s *Stack) fallsBack() bool { return s.fellBack.Load() || s.host.Forwarding() }
-
 // place returns the shard an inbound packet goes to. It reads the IP
 // header and the ports only (wire.Quoted parses just that much, IPv4
 // options and IPv6 extension headers stepped over); a packet it cannot
@@ -69,7 +51,7 @@ func (s *Stack) place(pkt []byte) int {
 	}
 	switch proto {
 	case wire.ProtoTCP:
-		return s.placeTCP(stack.Tuple{Local: netip.AddrPortFrom(dst, dport), Remote: netip.AddrPortFrom(src, sport)})
+		return s.shardOf(stack.Tuple{Local: netip.AddrPortFrom(dst, dport), Remote: netip.AddrPortFrom(src, sport)})
 	case wire.ProtoICMPv4, wire.ProtoICMPv6:
 		return s.placeICMP(pkt)
 	}
@@ -108,7 +90,7 @@ func (s *Stack) placeICMP(pkt []byte) int {
 	if err != nil || proto != wire.ProtoTCP {
 		return 0
 	}
-	return s.placeTCP(stack.Tuple{Local: netip.AddrPortFrom(src, sport), Remote: netip.AddrPortFrom(dst, dport)})
+	return s.shardOf(stack.Tuple{Local: netip.AddrPortFrom(src, sport), Remote: netip.AddrPortFrom(dst, dport)})
 }
 
 // icmpv4Error reports whether an ICMPv4 type quotes the datagram it is

@@ -457,8 +457,8 @@ func TestShardsRunTheAPITests(t *testing.T) {
 	}
 }
 
-// TestShardsForwardOwnAddress: the forwarder of a stack of 4 shards (on
-// shard 0) takes connections to the stack's own address and ports with
+// TestShardsForwardOwnAddress: the forwarder of a stack of 4 shards (a
+// copy on each) takes connections to the stack's own address and ports with
 // no listener, whatever shard their tuple hashes to; they keep working
 // after the forwarder closes, and the stack still dials out on every
 // shard.
@@ -526,6 +526,95 @@ func TestShardsForwardOwnAddress(t *testing.T) {
 			roundTrip(c, "out")
 		}
 		everyShardHolds(t, ts)
+	})
+}
+
+// TestShardsForwardSpread: the connections a stack of 4 shards forwards,
+// to addresses it does not own (the tun2socks case), spread over all
+// its shards, each on the shard its tuple hashes to, and echo; Pending
+// counts the unanswered requests of every shard, and the forwarder's
+// opening and closing are recorded once.
+func TestShardsForwardSpread(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := pipe.New(1500, 1024)
+		cs := shardedStack(t, "client", 1, a, "10.0.0.1/24")
+		log := new(trace.Log)
+		ts, err := synack.New(synack.Config{Name: "server", Shards: 4, Recorder: log,
+			Links: []synack.Link{{Link: b, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/24")}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ts.Close()
+		fl, err := ts.ListenForward(stack.ForwardOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const conns = 64
+		var cc []*synack.Conn
+		dialed := make(chan *synack.Conn, conns)
+		for i := range conns {
+			go func() {
+				c, err := cs.Dial("tcp", fmt.Sprintf("10.0.0.%d:443", 100+i%100))
+				if err != nil {
+					t.Error(err)
+				}
+				dialed <- c
+			}()
+		}
+		synctest.Wait()
+		if got := fl.Pending(); got != conns {
+			t.Errorf("Pending %d with %d SYNs unanswered, want %d", got, conns, conns)
+		}
+		for range conns {
+			r, err := fl.Accept(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				c, err := r.Complete(t.Context())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(c, c)
+				c.Close()
+			}()
+		}
+		for range conns {
+			c := <-dialed
+			if c == nil {
+				t.FailNow()
+			}
+			defer c.Close()
+			cc = append(cc, c)
+		}
+		for _, c := range cc {
+			msg := c.LocalAddr().String()
+			if _, err := c.Write([]byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(c, got); err != nil || string(got) != msg {
+				t.Fatalf("echo %q: %q, %v", msg, got, err)
+			}
+		}
+		everyShardHolds(t, ts)
+		fl.Close()
+		synctest.Wait()
+		listens, closes := 0, 0
+		for _, e := range log.Events {
+			if e.Kind == trace.KindState && e.Local.Port() == 0 {
+				switch e.To {
+				case tcp.Listen:
+					listens++
+				case tcp.Closed:
+					closes++
+				}
+			}
+		}
+		if listens != 1 || closes != 1 {
+			t.Errorf("the forwarder's opening recorded %d times and closing %d; want once each", listens, closes)
+		}
 	})
 }
 

@@ -57,7 +57,8 @@ type Config struct {
 	// wheel and goroutine, owning the connections whose 4-tuple hashes
 	// to it (under a key drawn from Host.Secret, which no peer can aim
 	// at); 0 means runtime.GOMAXPROCS(0), 1 one loop for everything, as
-	// before shards. UDP, ping and the forwarders live on shard 0. Host
+	// before shards. UDP, ping and the UDP forwarder live on shard 0; a
+	// listener or TCP forwarder has a copy on every shard. Host
 	// returns shard 0's host, Shards every shard's; Counters, Census,
 	// Sockets and Subscribe span them all.
 	Shards int
@@ -73,11 +74,10 @@ type Link struct {
 // per shard.
 type Stack struct {
 	name     string
-	host     *stack.Host // shard 0's: UDP, ping and the forwarders live there
+	host     *stack.Host // shard 0's: UDP, ping and the UDP forwarder live there
 	shards   []*shard
 	placer   *tcp.ISNGenerator              // the keyed hash that places tuples (shard_place.go)
 	nextOpen atomic.Uint32                  // the shard the next active open tries first (shard_dial.go)
-	fellBack atomic.Bool                    // shard 0 has taken a tuple that hashes elsewhere (shard_place.go)
 	listenMu sync.Mutex                     // serialises Listen and Close across the shards (shard_listen.go)
 	addrs    atomic.Pointer[[]netip.Prefix] // the shards' addresses, replaced by AddAddress
 	addrMu   sync.Mutex                     // serialises AddAddress
@@ -173,8 +173,8 @@ func hasIPv6(ps []netip.Prefix) bool {
 }
 
 // Host returns the stack's host runtime, for counters and inspection:
-// with several shards, shard 0's, which holds the UDP and ping sockets
-// and the forwarders and its share of the TCP connections (Shards returns
+// with several shards, shard 0's, which holds the UDP and ping sockets,
+// the UDP forwarder and its share of the TCP connections (Shards returns
 // them all).
 func (s *Stack) Host() *stack.Host { return s.host }
 

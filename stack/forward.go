@@ -109,6 +109,12 @@ type ForwardRequest struct {
 // requests of the returned listener. A host has at most one; a second is
 // EADDRINUSE.
 func (h *Host) ListenForward(now clock.Instant, o ForwardOptions) (*ForwardListener, error) {
+	return h.listenForward(now, o, false)
+}
+
+// listenForward is ListenForward; a shadow (ListenForwardShadow) records
+// neither its opening nor its closing.
+func (h *Host) listenForward(now clock.Instant, o ForwardOptions, shadow bool) (*ForwardListener, error) {
 	if o.Backlog <= 0 || o.Backlog > h.cfg.DefaultBacklog {
 		o.Backlog = h.cfg.DefaultBacklog
 	}
@@ -124,11 +130,14 @@ func (h *Host) ListenForward(now clock.Instant, o ForwardOptions) (*ForwardListe
 		return nil, syscall.EADDRINUSE
 	}
 	fl := &ForwardListener{
-		l:   &Listener{h: h, addr: netip.AddrPortFrom(netip.IPv6Unspecified(), 0), backlog: o.Backlog, synBacklog: o.Backlog, dual: true, forward: true},
+		l:   &Listener{h: h, addr: netip.AddrPortFrom(netip.IPv6Unspecified(), 0), backlog: o.Backlog, synBacklog: o.Backlog, dual: true, forward: true, shadow: shadow},
 		max: o.MaxPending, timeout: o.Timeout, pending: make(map[Tuple]*ForwardRequest),
 	}
 	h.fwd.fl = fl
 	h.fwd.on.Store(true)
+	if shadow {
+		return fl, nil
+	}
 	h.record(trace.Event{Time: now, Local: fl.l.addr, Kind: trace.KindState, From: tcp.Closed, To: tcp.Listen,
 		Cause: tcp.Cause{Kind: tcp.CauseCall, Call: tcp.CallListen}})
 	return fl, nil

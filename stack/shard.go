@@ -8,8 +8,8 @@ import (
 
 // The hooks a driver that splits one host's flows among several Hosts
 // (synack's shards, one per core) needs: each Host must pick only the
-// ephemeral ports whose 4-tuple it owns, and the dispatcher must know
-// where the forwarder's packets go.
+// ephemeral ports whose 4-tuple it owns, and a listener or forwarder
+// opened on every Host must act as one.
 
 // SetPortFilter restricts the ephemeral ports Connect picks to those
 // whose tuple f accepts (f is called with h.mu held and must not block);
@@ -22,9 +22,6 @@ func (h *Host) SetPortFilter(f func(Tuple) bool) { h.portFilter = f }
 // portAllowed reports whether the port filter accepts t. Called with
 // h.mu held.
 func (h *Host) portAllowed(t Tuple) bool { return h.portFilter == nil || h.portFilter(t) }
-
-// Forwarding reports whether a ForwardListener is open.
-func (h *Host) Forwarding() bool { return h.fwd.on.Load() }
 
 // Holds reports whether the host has state for t: a connection in any
 // form (TIME_WAIT included) or a half-open request in a SYN queue.
@@ -51,6 +48,20 @@ func (h *Host) SourceFor(remote netip.Addr) (netip.Addr, bool) { return h.source
 // listener already does.
 func (h *Host) ListenShadow(now clock.Instant, addr netip.AddrPort, backlog int) (*Listener, error) {
 	return h.listen(now, addr, backlog, true)
+}
+
+// ListenForwardShadow is ListenForward for a shard's copy of a forwarder
+// that another shard's ListenForward opened: it takes the SYNs, and
+// forwards the packets, of its own shard's tuples, but records neither
+// its opening nor its closing, which the first shard's forwarder does.
+func (h *Host) ListenForwardShadow(now clock.Instant, o ForwardOptions) (*ForwardListener, error) {
+	return h.listenForward(now, o, true)
+}
+
+// ShareAcceptQueue is Listener.ShareAcceptQueue for the connections the
+// forwarder's requests complete.
+func (fl *ForwardListener) ShareAcceptQueue(g *AcceptGroup, synBacklog int) {
+	fl.l.ShareAcceptQueue(g, synBacklog)
 }
 
 // ShareMemory makes h charge its connections' buffer memory to other's
