@@ -141,6 +141,44 @@ func TestPlacement(t *testing.T) {
 	}
 }
 
+// TestPlacementSpreadsClients: tuples that differ only in the client's
+// address (many clients of one server port, both families, the client
+// port fixed) spread over 4 shards within 15 % of a quarter each.
+func TestPlacementSpreadsClients(t *testing.T) {
+	s := placeStack(t, 4, 3)
+	for _, fam := range []struct{ server, client string }{{"10.0.0.1", "10.1.0.0"}, {"fd00::1", "fd01::"}} {
+		server := netip.AddrPortFrom(netip.MustParseAddr(fam.server), 443)
+		client := netip.MustParseAddr(fam.client)
+		var per [4]int
+		const n = 4096
+		for range n {
+			client = client.Next()
+			per[s.place(tcpPacket(netip.AddrPortFrom(client, 40000), server))]++
+		}
+		for i, c := range per {
+			if c < n/4*85/100 || c > n/4*115/100 {
+				t.Errorf("%s: shard %d holds %d of %d tuples", fam.client, i, c, n)
+			}
+		}
+	}
+}
+
+// BenchmarkPlace is the cost of placing one segment of each family.
+func BenchmarkPlace(b *testing.B) {
+	s := placeStack(b, 2, 1)
+	for _, c := range []struct{ name, from, to string }{
+		{"ipv4", "10.0.0.2:443", "10.0.0.1:40000"},
+		{"ipv6", "[fd00::2]:443", "[fd00::1]:40000"},
+	} {
+		pkt := tcpPacket(netip.MustParseAddrPort(c.from), netip.MustParseAddrPort(c.to))
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				s.place(pkt)
+			}
+		})
+	}
+}
+
 // TestPlacementAllocs: placing a segment allocates nothing.
 func TestPlacementAllocs(t *testing.T) {
 	s := placeStack(t, 4, 1)

@@ -1,11 +1,9 @@
 package synack
 
 import (
-	"crypto/sha256"
 	"net/netip"
 
 	"github.com/synack-net/synack/stack"
-	"github.com/synack-net/synack/tcp"
 	"github.com/synack-net/synack/wire"
 )
 
@@ -21,21 +19,12 @@ import (
 // TCP forwarder, so the tuples of forwarded connections, whose local end
 // is any address, are placed by their hash as the others are.
 
-// newPlacer returns the keyed hash that places tuples: SipHash-2-4 (the
-// ISN generator's F with its clock at zero) under a key derived from
-// secret, apart from the ISN key so that sequence numbers seen on the
-// wire say nothing of the placement.
-func newPlacer(secret [16]byte) *tcp.ISNGenerator {
-	sum := sha256.Sum256(append([]byte("synack shard placement\x00"), secret[:]...))
-	return tcp.NewISNGenerator([16]byte(sum[:16]))
-}
-
 // shardOf returns the shard that owns t by its hash.
 func (s *Stack) shardOf(t stack.Tuple) int {
 	if len(s.shards) == 1 {
 		return 0
 	}
-	h := uint32(s.placer.ISN(0, t.Local, t.Remote))
+	h := s.placer.hash(t)
 	// Lemire's multiply-shift: h scaled into [0, n) without a division.
 	return int(uint64(h) * uint64(len(s.shards)) >> 32)
 }

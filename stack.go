@@ -76,7 +76,7 @@ type Stack struct {
 	name     string
 	host     *stack.Host // shard 0's: UDP, ping and the UDP forwarder live there
 	shards   []*shard
-	placer   *tcp.ISNGenerator              // the keyed hash that places tuples (shard_place.go)
+	placer   placer                         // the keyed hash that places tuples (shard_hash.go)
 	nextOpen atomic.Uint32                  // the shard the next active open tries first (shard_dial.go)
 	listenMu sync.Mutex                     // serialises Listen and Close across the shards (shard_listen.go)
 	addrs    atomic.Pointer[[]netip.Prefix] // the shards' addresses, replaced by AddAddress
