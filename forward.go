@@ -195,21 +195,10 @@ func (f *ForwardListener) Accept(ctx context.Context) (*ForwardRequest, error) {
 	}
 }
 
-// nextRequest takes a request from the first shard that has one,
-// starting from a different shard each call; nil when none has.
+// nextRequest takes a request from the first shard that has one
+// (fromAny); nil when none has.
 func (f *ForwardListener) nextRequest() (*stack.ForwardRequest, error) {
-	n := uint32(len(f.fls))
-	first := uint32(0)
-	if n > 1 {
-		first = f.next.Add(1)
-	}
-	for j := range n {
-		r, err := f.fls[(first+j)%n].Next()
-		if r != nil || err != nil {
-			return r, err
-		}
-	}
-	return nil, nil
+	return fromAny(f.fls, &f.next, (*stack.ForwardListener).Next)
 }
 
 // Close stops forwarding: requests not yet answered are forgotten,

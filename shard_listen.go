@@ -2,6 +2,7 @@ package synack
 
 import (
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/synack-net/synack/stack"
 )
@@ -48,19 +49,27 @@ func (s *Stack) listenAll(bind netip.AddrPort, backlog int) ([]*stack.Listener, 
 }
 
 // acceptAny takes an established connection from the first shard that
-// has one, starting from a different shard each call so that none
-// waits behind the others; it returns nil when none has.
+// has one (fromAny); it returns nil when none has.
 func (ln *Listener) acceptAny() (*stack.Conn, error) {
-	n := uint32(len(ln.ls))
+	return fromAny(ln.ls, &ln.next, (*stack.Listener).Accept)
+}
+
+// fromAny returns what take finds on the first of the shards' copies
+// that has something (a non-nil result or an error), starting from a
+// different copy each call, so that none waits behind the others; nil
+// when none has.
+func fromAny[L any, T comparable](copies []L, next *atomic.Uint32, take func(L) (T, error)) (T, error) {
+	n := uint32(len(copies))
 	first := uint32(0)
 	if n > 1 {
-		first = ln.next.Add(1)
+		first = next.Add(1)
 	}
+	var zero T
 	for j := range n {
-		c, err := ln.ls[(first+j)%n].Accept()
-		if c != nil || err != nil {
-			return c, err
+		v, err := take(copies[(first+j)%n])
+		if v != zero || err != nil {
+			return v, err
 		}
 	}
-	return nil, nil
+	return zero, nil
 }

@@ -3,8 +3,6 @@ package sim
 import (
 	"testing"
 	"time"
-
-	"github.com/synack-net/synack/link/netem"
 )
 
 // recoverySeeds is how many seeded worlds each BenchmarkLossRecovery case
@@ -23,23 +21,14 @@ const recoverySeeds = 20
 //
 //	go test ./sim -run '^$' -bench LossRecovery -benchtime=1x
 func BenchmarkLossRecovery(b *testing.B) {
-	for _, c := range []struct {
-		name string
-		imp  netem.Impairment
-	}{
-		{"loss0", netem.Impairment{Delay: 5 * time.Millisecond, Jitter: time.Millisecond}},
-		{"loss2", netem.Impairment{Loss: 0.02, Delay: 5 * time.Millisecond, Jitter: time.Millisecond}},
-		{"loss5", netem.Impairment{Loss: 0.05, Delay: 5 * time.Millisecond, Jitter: time.Millisecond}},
-		{"loss5-reorder5", netem.Impairment{Loss: 0.05, Reorder: 0.05, ReorderDelay: 3 * time.Millisecond,
-			Delay: 5 * time.Millisecond, Jitter: time.Millisecond}},
-	} {
-		b.Run(c.name, func(b *testing.B) {
+	for _, c := range RecoveryPaths {
+		b.Run(c.Name, func(b *testing.B) {
 			var virtual time.Duration
 			var rtos, retrans, probes uint64
 			runs := 0
 			for range b.N {
 				for seed := range uint64(recoverySeeds) {
-					p, k := lossyTransfer(b, seed+1, c.imp, 4<<20)
+					p, k := lossyTransfer(b, seed+1, c.Impairment, 4<<20)
 					virtual += p.w.Now().Sub(0)
 					rtos += k.TCPTimeouts
 					retrans += k.RetransSegs

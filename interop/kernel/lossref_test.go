@@ -22,6 +22,7 @@ import (
 	"github.com/synack-net/synack/link/netem"
 	"github.com/synack-net/synack/link/pipe"
 	"github.com/synack-net/synack/link/tun"
+	"github.com/synack-net/synack/sim"
 )
 
 // BenchmarkKernelLossRecovery puts sim's BenchmarkLossRecovery beside
@@ -42,19 +43,10 @@ import (
 //
 //	go test ./interop/kernel -run '^$' -bench KernelLossRecovery -benchtime=20x
 func BenchmarkKernelLossRecovery(b *testing.B) {
-	for _, c := range []struct {
-		name string
-		imp  netem.Impairment
-	}{
-		{"loss0", netem.Impairment{Delay: 5 * time.Millisecond, Jitter: time.Millisecond}},
-		{"loss2", netem.Impairment{Loss: 0.02, Delay: 5 * time.Millisecond, Jitter: time.Millisecond}},
-		{"loss5", netem.Impairment{Loss: 0.05, Delay: 5 * time.Millisecond, Jitter: time.Millisecond}},
-		{"loss5-reorder5", netem.Impairment{Loss: 0.05, Reorder: 0.05, ReorderDelay: 3 * time.Millisecond,
-			Delay: 5 * time.Millisecond, Jitter: time.Millisecond}},
-	} {
+	for _, c := range sim.RecoveryPaths {
 		for _, sender := range []string{"kernel-cubic", "kernel-bbr", "synack"} {
-			b.Run(c.name+"/"+sender, func(b *testing.B) {
-				w := newLossyPath(b, c.imp, strings.TrimPrefix(sender, "kernel-"))
+			b.Run(c.Name+"/"+sender, func(b *testing.B) {
+				w := newLossyPath(b, c.Impairment, strings.TrimPrefix(sender, "kernel-"))
 				data := make([]byte, 4<<20)
 				rand.Read(data)
 				before := w.counters(b)
